@@ -20,6 +20,11 @@ BIN="$OUT/bin"
 
 log() { echo "[build-binaries] $*" >&2; }
 
+# One build at a time: parallel test files may all ask for the binaries at once.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+flock 9
+
 if [[ -x "$BIN/kube-apiserver" && -x "$BIN/kubectl" && -x "$BIN/etcd" ]]; then
   log "cached: $BIN"
   echo "$BIN"
