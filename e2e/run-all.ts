@@ -1,0 +1,61 @@
+/**
+ * The test command (`./dev test`, or `bun run test` once set up): type-check, lint, then every
+ * `*.test.ts` (unit tests beside the code, end-to-end tests under e2e/) in one `bun test` run, then
+ * the testbed is torn down (`--keep` leaves the cluster running for a faster next run).
+ * Bun prints its counts as separate lines; CI reads one line, `N passed, N failed`, printed last here.
+ * Type-check and lint count as one test each.
+ */
+import { writeFileSync } from "node:fs";
+
+interface Tally {
+  passed: number;
+  failed: number;
+}
+
+const tally: Tally = { passed: 0, failed: 0 };
+const keep = process.argv.includes("--keep");
+const testArgs = process.argv.slice(2).filter((a) => a !== "--keep");
+
+async function step(name: string, argv: string[]): Promise<{ code: number; stderr: string }> {
+  const started = performance.now();
+  console.error(`\n=== ${name}: ${argv.join(" ")}`);
+  const proc = Bun.spawn(argv, { stdout: "inherit", stderr: "pipe" });
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  for await (const chunk of proc.stderr) {
+    const text = decoder.decode(chunk);
+    chunks.push(text);
+    process.stderr.write(text);
+  }
+  const code = await proc.exited;
+  console.error(`=== ${name}: exit ${code} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { code, stderr: chunks.join("") };
+}
+
+async function check(name: string, argv: string[]): Promise<void> {
+  const { code } = await step(name, argv);
+  if (code === 0) tally.passed++;
+  else tally.failed++;
+}
+
+await check("type-check", ["bunx", "tsc", "--noEmit", "-p", "."]);
+await check("lint", ["bunx", "biome", "check", "."]);
+
+const tests = await step("tests", ["bun", "test", ...testArgs]);
+const count = (word: string) => Number(tests.stderr.match(new RegExp(`^\\s*(\\d+) ${word}$`, "m"))?.[1] ?? 0);
+tally.passed += count("pass");
+tally.failed += count("fail");
+if (tests.code !== 0 && count("fail") === 0) {
+  // bun exited non-zero without a failing test: an error outside any test (e.g. an unhandled rejection).
+  console.error("bun test failed outside of any test");
+  tally.failed++;
+}
+
+if (!keep) {
+  await step("teardown", ["bun", "e2e/teardown.ts"]);
+}
+
+const line = `${tally.passed} passed, ${tally.failed} failed`;
+if (process.env.METALBUN_SUMMARY_FILE) writeFileSync(process.env.METALBUN_SUMMARY_FILE, `${line}\n`);
+console.log(line);
+process.exit(tally.failed === 0 ? 0 : 1);
