@@ -24,14 +24,17 @@ function yamlFiles(dir: string): string[] {
 }
 
 function documentsOf(file: string): string {
-  return readFileSync(file, "utf8").replace(/^---\n/, "").trimEnd();
+  return readFileSync(file, "utf8")
+    .replace(/^---\n/, "")
+    .trimEnd();
 }
 
 /** The bundle's text, deterministic for a given tree. */
 export function bundleText(): string {
   const parts = yamlFiles(PARTS_DIR);
   const [namespace, ...rest] = parts;
-  if (!namespace?.endsWith("00-namespace.yaml")) throw new Error("deploy/parts/00-namespace.yaml must come first");
+  if (!namespace?.endsWith("00-namespace.yaml"))
+    throw new Error("deploy/parts/00-namespace.yaml must come first");
   const ordered = [namespace, ...yamlFiles(CRDS_DIR), ...rest];
   return `${HEADER}---\n${ordered.map(documentsOf).join("\n---\n")}\n`;
 }
