@@ -68,6 +68,17 @@ describe("e2e/net testbed", () => {
     expect(loadRecords().map((r) => [r.key, r.pid])).toEqual(pids);
   }, 60_000);
 
+  test("another process cannot bring the testbed up or down while this one holds it", async () => {
+    const script = (call: string) =>
+      `import * as t from ${JSON.stringify(`${import.meta.dir}/testbed.ts`)}; await t.${call};`;
+    for (const call of ["netUp({ leaseWaitMs: 300 })", "netDown()"]) {
+      const other = await run([process.execPath, "-e", script(call)]);
+      expect(other.exitCode).not.toBe(0);
+      expect(other.stderr).toContain(`in use by pid ${process.pid}`);
+    }
+    expect(await networkProblems()).toEqual([]);
+  }, 60_000);
+
   test("a dead web server is restarted by up", async () => {
     const web = loadRecords().find((r) => r.key === "myk8s-worker3.web")!;
     process.kill(web.pid, "SIGKILL");
@@ -79,13 +90,16 @@ describe("e2e/net testbed", () => {
   }, 60_000);
 
   test("arping from mypc gets replies from each node with the node's MAC", async () => {
-    for (const node of NODES) {
-      const result = await execIn(CLIENT.name, ["arping", "-c", "3", "-w", "5", "-I", "eth0", node.ipv4]);
+    const results = await Promise.all(
+      NODES.map((node) => execIn(CLIENT.name, ["arping", "-c", "3", "-w", "5", "-I", "eth0", node.ipv4])),
+    );
+    NODES.forEach((node, i) => {
+      const result = results[i]!;
       expect(result.exitCode).toBe(0);
       const replies = result.stdout.split("\n").filter((l) => l.startsWith("Unicast reply from"));
       expect(replies.length).toBe(3);
-      for (const reply of replies) expect(reply).toContain(`[${node.mac.toUpperCase()}]`);
-    }
+      for (const reply of replies) expect(reply).toContain(`${node.ipv4} [${node.mac.toUpperCase()}]`);
+    });
   }, 60_000);
 
   test("curl from mypc to each node's web server returns the node name, over IPv4 and IPv6", async () => {

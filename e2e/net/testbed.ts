@@ -35,6 +35,7 @@ import {
 } from "./topology.ts";
 
 export { execIn, spawnIn } from "./exec.ts";
+export { addServiceDnat, currentServiceDnat, removeServiceDnat, setServiceDnat } from "./service-dnat.ts";
 
 const WEB_SERVER_SCRIPT = join(import.meta.dir, "webserver.ts");
 
