@@ -46,7 +46,8 @@ export function fileToken(path: string, options: FileTokenOptions = {}): TokenSo
       return cached.token;
     },
     invalidate() {
-      cached = undefined;
+      // Stale, not gone: the next call re-reads, yet can still fall back to it if the file is missing.
+      if (cached) cached = { ...cached, readAt: Number.NEGATIVE_INFINITY };
     },
   };
 }

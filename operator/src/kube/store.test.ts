@@ -1,0 +1,93 @@
+import { describe, expect, test } from "bun:test";
+import { from, lastValueFrom, toArray } from "rxjs";
+import { keyOf, objectKey } from "./keys.ts";
+import { Reflector, reflect } from "./store.ts";
+import type { KubeObject } from "./types.ts";
+import type { WatchEvent } from "./watch.ts";
+
+const obj = (name: string, rv: string, namespace?: string): KubeObject => ({
+  metadata: { name, resourceVersion: rv, ...(namespace && { namespace }) },
+});
+const frame = (rv: string, ...objects: KubeObject[]): WatchEvent<KubeObject>[] => [
+  { type: "init" },
+  ...objects.map((object) => ({ type: "initApply" as const, object })),
+  { type: "initDone", resourceVersion: rv },
+];
+const names = (r: Reflector<KubeObject>) => [...r.snapshot.objects.keys()].sort();
+
+describe("objectKey", () => {
+  test("namespace/name for namespaced objects, name for cluster-scoped ones", () => {
+    expect(objectKey("default", "web")).toBe("default/web");
+    expect(objectKey(undefined, "node-1")).toBe("node-1");
+    expect(keyOf(obj("web", "1", "default"))).toBe("default/web");
+    expect(keyOf(obj("node-1", "1"))).toBe("node-1");
+  });
+});
+
+describe("Reflector", () => {
+  test("is not synced, and shows nothing, until the first initDone", () => {
+    const r = new Reflector<KubeObject>();
+    const [init, apply, done] = frame("r1", obj("a", "1", "ns"));
+    expect(r.apply(init!)).toBe(false);
+    expect(r.apply(apply!)).toBe(false);
+    expect(r.snapshot).toMatchObject({ synced: false });
+    expect(r.snapshot.objects.size).toBe(0);
+    expect(r.apply(done!)).toBe(true);
+    expect(r.snapshot.synced).toBe(true);
+    expect(r.snapshot.listResourceVersion).toBe("r1");
+    expect(names(r)).toEqual(["ns/a"]);
+  });
+
+  test("apply and delete produce new snapshots and never mutate a handed-out one", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1", "ns"))) r.apply(e);
+    const before = r.snapshot;
+    expect(r.apply({ type: "apply", object: obj("b", "2", "ns") })).toBe(true);
+    expect(r.apply({ type: "delete", object: obj("a", "3", "ns") })).toBe(true);
+    expect([...before.objects.keys()]).toEqual(["ns/a"]);
+    expect(names(r)).toEqual(["ns/b"]);
+    expect(r.snapshot.synced).toBe(true);
+  });
+
+  test("deleting an unknown object is no change", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1")) r.apply(e);
+    const before = r.snapshot;
+    expect(r.apply({ type: "delete", object: obj("ghost", "9") })).toBe(false);
+    expect(r.snapshot).toBe(before);
+  });
+
+  test("a relist swaps the whole map at initDone: objects missing from the new list disappear", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1", "ns"), obj("b", "1", "ns"))) r.apply(e);
+    const [init, ...rest] = frame("r5", obj("b", "4", "ns"), obj("c", "5", "ns"));
+    r.apply(init!);
+    r.apply(rest[0]!);
+    expect(names(r)).toEqual(["ns/a", "ns/b"]); // old view until the frame completes
+    for (const e of rest.slice(1)) r.apply(e);
+    expect(names(r)).toEqual(["ns/b", "ns/c"]);
+    expect(r.snapshot.objects.get("ns/b")?.metadata.resourceVersion).toBe("4");
+    expect(r.snapshot.listResourceVersion).toBe("r5");
+  });
+
+  test("a new init discards a partial frame left by a failed list", () => {
+    const r = new Reflector<KubeObject>();
+    r.apply({ type: "init" });
+    r.apply({ type: "initApply", object: obj("stale", "1") });
+    for (const e of frame("r2", obj("fresh", "2"))) r.apply(e);
+    expect(names(r)).toEqual(["fresh"]);
+  });
+});
+
+describe("reflect()", () => {
+  test("emits one snapshot per change and none inside a frame", async () => {
+    const events: WatchEvent<KubeObject>[] = [
+      ...frame("r1", obj("a", "1")),
+      { type: "apply", object: obj("b", "2") },
+      ...frame("r3", obj("b", "3")),
+    ];
+    const snapshots = await lastValueFrom(from(events).pipe(reflect(), toArray()));
+    expect(snapshots.map((s) => [...s.objects.keys()])).toEqual([["a"], ["a", "b"], ["b"]]);
+    expect(snapshots.every((s) => s.synced)).toBe(true);
+  });
+});
