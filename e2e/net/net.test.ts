@@ -79,6 +79,14 @@ describe("e2e/net testbed", () => {
     expect(await networkProblems()).toEqual([]);
   }, 60_000);
 
+  test("asking for a bridge with multicast snooping rebuilds it so, and back", async () => {
+    await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket, multicastSnooping: true });
+    expect(await networkProblems(true)).toEqual([]);
+    await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
+    expect(await networkProblems(false)).toEqual([]);
+    expect(await curlFromClient("http://172.18.0.2:8080/")).toBe("myk8s-control-plane\n");
+  }, 60_000);
+
   test("a dead web server is restarted by up", async () => {
     const web = loadRecords().find((r) => r.key === "myk8s-worker3.web")!;
     process.kill(web.pid, "SIGKILL");

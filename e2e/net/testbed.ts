@@ -139,10 +139,23 @@ function hasAddr(info: IpAddrJson | undefined, local: string, prefixlen: number)
 }
 
 /** What is wrong with the namespaces and links (empty when the network is exactly as planned). */
-export async function networkProblems(): Promise<string[]> {
+export async function networkProblems(multicastSnooping?: boolean): Promise<string[]> {
   const problems: string[] = [];
   for (const ns of NAMESPACES) if (!namespaceExists(ns)) problems.push(`namespace ${ns} missing`);
   if (problems.length > 0) return problems;
+  if (multicastSnooping !== undefined) {
+    const br = await run(["ip", "-n", BRIDGE_NAMESPACE, "-d", "-j", "link", "show", BRIDGE_NAME]);
+    const info =
+      br.exitCode === 0
+        ? (JSON.parse(br.stdout) as Array<{ linkinfo?: { info_data?: { mcast_snooping?: number } } }>)[0]
+        : undefined;
+    const snooping = info?.linkinfo?.info_data?.mcast_snooping;
+    if (snooping !== (multicastSnooping ? 1 : 0)) {
+      problems.push(
+        `bridge ${BRIDGE_NAME}: mcast_snooping ${snooping} instead of ${multicastSnooping ? 1 : 0}`,
+      );
+    }
+  }
   const ports = await run(["ip", "-n", BRIDGE_NAMESPACE, "-j", "link", "show", "master", BRIDGE_NAME]);
   const portList =
     ports.exitCode === 0 ? (JSON.parse(ports.stdout) as Array<{ ifname: string; flags?: string[] }>) : [];
@@ -196,15 +209,16 @@ async function ensureDaemon(ns: string, key: string, argv: string[], port: numbe
  */
 export async function netUp(opts: NetUpOptions = {}): Promise<void> {
   await acquireLease(opts.leaseWaitMs ?? 600_000);
-  const problems = await networkProblems();
+  const snooping = opts.multicastSnooping ?? false;
+  const problems = await networkProblems(snooping);
   if (problems.length > 0) {
     if (NAMESPACES.some(namespaceExists)) {
       console.error(`net: rebuilding the testbed (${problems.slice(0, 3).join("; ")})`);
       await teardown();
     }
-    await createBridge(opts.multicastSnooping ?? false);
+    await createBridge(snooping);
     for (const m of MEMBERS) await createMember(m);
-    const after = await networkProblems();
+    const after = await networkProblems(snooping);
     if (after.length > 0) throw new Error(`net: testbed incomplete after creation: ${after.join("; ")}`);
   }
   await Promise.all(
