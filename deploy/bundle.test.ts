@@ -41,15 +41,28 @@ describe("deploy/metalbun.yaml", () => {
   });
 
   test("the speaker is on the host network with NET_RAW only; the controller has no capabilities", () => {
-    const all = docs() as unknown as Array<Record<string, any>>;
+    interface Workload {
+      kind: string;
+      metadata: { name: string };
+      spec: {
+        template: {
+          spec: {
+            hostNetwork?: boolean;
+            securityContext: { runAsNonRoot?: boolean };
+            containers: Array<{ securityContext: Record<string, unknown> }>;
+          };
+        };
+      };
+    }
+    const all = docs() as unknown as Workload[];
     const speaker = all.find((d) => d.kind === "DaemonSet" && d.metadata.name === "speaker")!;
     const spec = speaker.spec.template.spec;
     expect(spec.hostNetwork).toBe(true);
-    expect(spec.containers[0].securityContext.capabilities).toEqual({ drop: ["ALL"], add: ["NET_RAW"] });
+    expect(spec.containers[0]!.securityContext.capabilities).toEqual({ drop: ["ALL"], add: ["NET_RAW"] });
     const controller = all.find((d) => d.kind === "Deployment" && d.metadata.name === "controller")!;
     const c = controller.spec.template.spec;
     expect(c.securityContext.runAsNonRoot).toBe(true);
-    expect(c.containers[0].securityContext).toMatchObject({
+    expect(c.containers[0]!.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },

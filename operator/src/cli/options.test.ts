@@ -64,7 +64,10 @@ describe("parseCommandLine", () => {
     [["balancer"], 'unknown mode "balancer"; want controller or speaker'],
     [[], "missing mode"],
     [["controller", "--port=70000"], '--port: "70000" is not a port (0-65535)'],
-    [["controller", "--log-level=loud"], '--log-level: "loud" is not one of all, debug, info, warn, error, none'],
+    [
+      ["controller", "--log-level=loud"],
+      '--log-level: "loud" is not one of all, debug, info, warn, error, none',
+    ],
     [["controller", "--node-name=x"], "--node-name is not a controller flag"],
     [["speaker", "--node-name=x", "--deployment=y"], "--deployment is not a speaker flag"],
     [["controller", "extra"], "unexpected arguments: extra"],

@@ -118,7 +118,8 @@ class OptionError extends Error {}
 function port(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new OptionError(`--${name}: "${raw}" is not a port (0-65535)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new OptionError(`--${name}: "${raw}" is not a port (0-65535)`);
   return n;
 }
 
@@ -139,7 +140,10 @@ export function parseCommandLine(argv: readonly string[], env: Env): ParseResult
   if (values.help) return { kind: "help", text: USAGE };
   const [mode, ...extra] = positionals;
   if (mode !== "controller" && mode !== "speaker") {
-    return { kind: "error", message: mode ? `unknown mode "${mode}"; want controller or speaker` : "missing mode" };
+    return {
+      kind: "error",
+      message: mode ? `unknown mode "${mode}"; want controller or speaker` : "missing mode",
+    };
   }
   if (extra.length > 0) return { kind: "error", message: `unexpected arguments: ${extra.join(" ")}` };
   const foreign = mode === "controller" ? SPEAKER_ONLY : CONTROLLER_ONLY;

@@ -19,7 +19,8 @@ const FORBIDDEN = [
   // Node built-ins without the node: prefix.
   /^(fs|path|os|net|dgram|child_process|crypto|http|https|worker_threads)(\/|$)/,
 ];
-const IMPORT = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|require\(\s*["']([^"']+)["']\s*\)/g;
+const IMPORT =
+  /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|require\(\s*["']([^"']+)["']\s*\)/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -46,5 +47,8 @@ test("domain/ imports nothing impure", () => {
 test("the purity check itself catches an offending import", () => {
   const sample = 'import { x } from "rxjs";\nimport { y } from "../kube/client.ts";\n';
   const specs = [...sample.matchAll(IMPORT)].map((m) => m[1]);
-  expect(specs.filter((s) => FORBIDDEN.some((re) => re.test(s ?? "")))).toEqual(["rxjs", "../kube/client.ts"]);
+  expect(specs.filter((s) => FORBIDDEN.some((re) => re.test(s ?? "")))).toEqual([
+    "rxjs",
+    "../kube/client.ts",
+  ]);
 });

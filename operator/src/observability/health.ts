@@ -13,11 +13,7 @@ export interface HealthServer {
   stop(): Promise<void>;
 }
 
-export function startHealthServer(
-  hostname: string,
-  port: number,
-  state: () => HealthState,
-): HealthServer {
+export function startHealthServer(hostname: string, port: number, state: () => HealthState): HealthServer {
   const server = Bun.serve({
     hostname,
     port,
