@@ -41,7 +41,8 @@ async function check(name: string, argv: string[]): Promise<void> {
 await check("type-check", ["bunx", "tsc", "--noEmit", "-p", "."]);
 await check("lint", ["bunx", "biome", "check", "."]);
 
-const tests = await step("tests", ["bun", "test", ...testArgs]);
+// e2e tests start apiservers and namespaces; long ones set their own timeouts, the rest get 2 minutes.
+const tests = await step("tests", ["bun", "test", "--timeout=120000", ...testArgs]);
 const count = (word: string) => Number(tests.stderr.match(new RegExp(`^\\s*(\\d+) ${word}$`, "m"))?.[1] ?? 0);
 tally.passed += count("pass");
 tally.failed += count("fail");
