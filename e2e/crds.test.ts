@@ -275,6 +275,37 @@ describe("metallb.io CRDs on the real apiserver", () => {
     });
   });
 
+  describe("range order (start <= end) matches bigint arithmetic", () => {
+    // The CEL rule orders addresses by a binary search over prefix lengths (see
+    // crds/ipaddresspools.yaml); this compares its verdicts with plain bigint comparison on
+    // random ranges, many of them one bit or one address apart, in both families.
+    test("600 random ranges in one pool: exactly the reversed ones are refused", async () => {
+      const seed = Date.now() >>> 0;
+      const cases = randomRanges(seed, 600);
+      const pool = {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: `order-${RUN}`, namespace: NS },
+        spec: { addresses: cases.map((c) => c.text) },
+      };
+      const result = await kubectl(["create", "--dry-run=server", "-f", "-"], { stdin: documents([pool]) });
+      const refused = new Set(
+        [
+          ...result.stderr.matchAll(
+            /spec\.addresses\[(\d+)\]: Invalid value: "[^"]*": "[^"]*" is not a valid range: start must not be after end/g,
+          ),
+        ].map((m) => Number(m[1])),
+      );
+      const expected = new Set(cases.flatMap((c, i) => (c.reversed ? [i] : [])));
+      const wrong = cases.filter((_, i) => refused.has(i) !== expected.has(i)).map((c) => c.text);
+      expect(wrong, `seed ${seed}: CEL and bigint disagree on these ranges`).toEqual([]);
+      expect(expected.size).toBeGreaterThan(100);
+      expect(expected.size).toBeLessThan(cases.length - 100);
+      // Nothing else was wrong with any address (syntax, family): only the order errors appear.
+      expect([...result.stderr.matchAll(/spec\.addresses\[\d+\]/g)]).toHaveLength(refused.size);
+    });
+  });
+
   describe("immutable fields", () => {
     test("BGPPeer enableGracefulRestart cannot be flipped, removed or added; other fields still change", async () => {
       const withGR = `gr-${RUN}-on`;
@@ -504,6 +535,83 @@ async function waitForCurrentSchema(): Promise<void> {
     await Bun.sleep(200);
   }
   throw new Error(`the apiserver never served the CRDs of this tree; last answer: ${last}`);
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function ipv4Text(n: bigint): string {
+  return [24n, 16n, 8n, 0n].map((s) => ((n >> s) & 255n).toString()).join(".");
+}
+
+/** IPv6 text, either with every group written out or with the longest zero run as "::". */
+function ipv6Text(n: bigint, compress: boolean): string {
+  const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => Number((n >> s) & 0xffffn));
+  if (!compress) return groups.map((g) => g.toString(16)).join(":");
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+  }
+  if (best.at < 0) return groups.map((g) => g.toString(16)).join(":");
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(":");
+  return `${hex(groups.slice(0, best.at))}::${hex(groups.slice(best.at + best.len))}`;
+}
+
+/** ::ffff:0:0/96 (IPv4-mapped) is refused as syntax by Kubernetes' isIP, so it is kept out. */
+function isV4Mapped(n: bigint): boolean {
+  return n >> 32n === 0xffffn;
+}
+
+function randomRanges(seed: number, count: number): { text: string; reversed: boolean }[] {
+  const rand = prng(seed);
+  const bits = (width: number) => {
+    let n = 0n;
+    for (let i = 0; i < width; i += 16) n = (n << 16n) | BigInt(Math.floor(rand() * 65536));
+    return n & ((1n << BigInt(width)) - 1n);
+  };
+  // Sparse IPv6 values, so that "::" shows up in many shapes.
+  const sparse6 = () => {
+    let n = 0n;
+    for (let g = 0; g < 8; g++) {
+      const r = rand();
+      const v = r < 0.5 ? 0 : r < 0.6 ? 1 : r < 0.7 ? 0xffff : Math.floor(rand() * 65536);
+      n = (n << 16n) | BigInt(v);
+    }
+    return n;
+  };
+  const seen = new Set<string>();
+  const out: { text: string; reversed: boolean }[] = [];
+  while (out.length < count) {
+    const v6 = rand() < 0.5;
+    const width = v6 ? 128 : 32;
+    const a = v6 ? sparse6() : bits(32);
+    const kind = rand();
+    let b: bigint;
+    if (kind < 0.35) b = v6 ? sparse6() : bits(32);
+    else if (kind < 0.7) b = a ^ (1n << BigInt(Math.floor(rand() * width)));
+    else if (kind < 0.8) b = a;
+    else b = a + BigInt(Math.floor(rand() * 7) - 3);
+    if (b < 0n || b >= 1n << BigInt(width)) continue;
+    if (v6 && (isV4Mapped(a) || isV4Mapped(b))) continue;
+    const fmt = (n: bigint) => (v6 ? ipv6Text(n, rand() < 0.7) : ipv4Text(n));
+    const dash = ["-", " - ", "- ", " -"][Math.floor(rand() * 4)]!;
+    const text = `${fmt(a)}${dash}${fmt(b)}`;
+    if (seen.has(text)) continue;
+    seen.add(text);
+    out.push({ text, reversed: a > b });
+  }
+  return out;
 }
 
 interface InvalidCase {
