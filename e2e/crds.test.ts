@@ -41,6 +41,27 @@ function documents(objects: readonly KubeObject[]): string {
   return objects.map((o) => JSON.stringify(o)).join("\n---\n");
 }
 
+// The seed lab's two objects, character for character (shared/seed/LAB.md steps 2 and 3). Kept
+// here rather than as .yaml fixtures because the formatter would re-indent their lists.
+const SEED_POOL = `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata:
+  name: my-ippool
+  namespace: metallb-system
+spec:
+  addresses:
+  - 172.18.255.200-172.18.255.250
+`;
+const SEED_L2 = `apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata:
+  name: my-l2-advertise
+  namespace: metallb-system
+spec:
+  ipAddressPools:
+  - my-ippool
+`;
+
 /** Objects this run stored, deleted in afterAll (kind/name as kubectl takes them). */
 const created = new Set<string>();
 
@@ -121,14 +142,7 @@ describe("metallb.io CRDs on the real apiserver", () => {
         pool: existing.stdout.includes("ipaddresspool.metallb.io/my-ippool"),
         l2: existing.stdout.includes("l2advertisement.metallb.io/my-l2-advertise"),
       };
-      const applied = await kubectlOk([
-        "apply",
-        "--server-side",
-        "-f",
-        join(FIXTURES, "seed-ippool.yaml"),
-        "-f",
-        join(FIXTURES, "seed-l2advertisement.yaml"),
-      ]);
+      const applied = await kubectlOk(["apply", "--server-side", "-f", "-"], `${SEED_POOL}---\n${SEED_L2}`);
       expect(applied).toContain("ipaddresspool.metallb.io/my-ippool serverside-applied");
       expect(applied).toContain("l2advertisement.metallb.io/my-l2-advertise serverside-applied");
 
