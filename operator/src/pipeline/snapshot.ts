@@ -1,0 +1,51 @@
+/**
+ * Many stores in, one cluster snapshot out. Nothing is emitted until every store has finished its
+ * first list (MetalLB's "initial load performed", kube-rs' `wait_until_ready`): a reconciler that ran
+ * on a half-listed world would clear IPs of Services it has not seen yet. After that, bursts of
+ * changes are coalesced: the latest state is emitted at most once per `coalesceMs`, so a flood of
+ * watch events costs one reconcile per window, and no change waits longer than one window.
+ */
+import {
+  asyncScheduler,
+  auditTime,
+  combineLatest,
+  filter,
+  map,
+  type Observable,
+  type SchedulerLike,
+} from "rxjs";
+import type { StoreSnapshot } from "../kube/store.ts";
+
+/** The objects of each named store, all from complete lists. */
+export type SnapshotOf<S extends Record<string, Observable<StoreSnapshot<unknown>>>> = {
+  readonly [K in keyof S]: S[K] extends Observable<StoreSnapshot<infer T>> ? ReadonlyMap<string, T> : never;
+};
+
+export interface ClusterSnapshotOptions {
+  /** Coalescing window; 0 passes every change through (still only after all stores synced). */
+  readonly coalesceMs: number;
+  readonly scheduler?: SchedulerLike;
+}
+
+export function clusterSnapshot$<S extends Record<string, Observable<StoreSnapshot<unknown>>>>(
+  stores: S,
+  options: ClusterSnapshotOptions,
+): Observable<SnapshotOf<S>> {
+  const names = Object.keys(stores).sort() as (keyof S & string)[];
+  const all$ = combineLatest(names.map((n) => stores[n]!)).pipe(
+    filter((snapshots) => snapshots.every((s) => s.synced)),
+  );
+  const coalesced$ =
+    options.coalesceMs > 0
+      ? all$.pipe(auditTime(options.coalesceMs, options.scheduler ?? asyncScheduler))
+      : all$;
+  return coalesced$.pipe(
+    map((snapshots) => {
+      const out: Record<string, ReadonlyMap<string, unknown>> = {};
+      names.forEach((n, i) => {
+        out[n] = snapshots[i]!.objects;
+      });
+      return out as SnapshotOf<S>;
+    }),
+  );
+}
