@@ -77,7 +77,7 @@ test("apiserver restart mid-watch: changes made after it are delivered and the s
   // writes its own identity into its kube-system Lease).
   await until(
     async () => (await apiserverIdentity()) !== before,
-    "a new apiserver identity after restartApiserver()",
+    "a new apiserver identity after restartApiserver() (a timeout here means the harness did not replace the serving kube-apiserver process)",
     30_000,
   );
 
