@@ -1,0 +1,156 @@
+import { familyBits, type IPFamily } from "./family.ts";
+
+/**
+ * An IP address as a family and an unsigned integer (bigint, so IPv6 needs no special cases).
+ * IPv4-mapped IPv6 input (`::ffff:a.b.c.d`) is an IPv4 address, as Go's net.IP.To4() treats it:
+ * MetalLB derives every family decision from To4(), so we must agree with it.
+ */
+export interface IPAddress {
+  readonly family: IPFamily;
+  readonly value: bigint;
+}
+
+const V4_MAPPED_PREFIX = 0xffffn << 32n;
+const V4_MAPPED_MASK = ~((1n << 32n) - 1n) & ((1n << 128n) - 1n);
+
+/** Builds an address, or undefined when the value does not fit the family. */
+export function ipAddress(family: IPFamily, value: bigint): IPAddress | undefined {
+  if (value < 0n || value >= 1n << BigInt(familyBits(family))) return undefined;
+  return { family, value };
+}
+
+/**
+ * Parses a textual IP address like Go's net.ParseIP: dotted-quad IPv4 without leading zeros
+ * (rejected since Go 1.17), RFC 4291 IPv6 text (one `::`, optional trailing dotted quad), no zone,
+ * no surrounding whitespace. Returns undefined for anything else; never throws.
+ */
+export function parseIP(text: string): IPAddress | undefined {
+  if (text.includes(":")) {
+    const value = parseIPv6(text);
+    if (value === undefined) return undefined;
+    if ((value & V4_MAPPED_MASK) === V4_MAPPED_PREFIX) return { family: "ipv4", value: value & 0xffffffffn };
+    return { family: "ipv6", value };
+  }
+  const value = parseIPv4(text);
+  return value === undefined ? undefined : { family: "ipv4", value };
+}
+
+function parseIPv4(text: string): bigint | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  let value = 0n;
+  for (const part of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
+    const octet = Number(part);
+    if (octet > 255) return undefined;
+    value = (value << 8n) | BigInt(octet);
+  }
+  return value;
+}
+
+function parseIPv6(text: string): bigint | undefined {
+  if (text.length === 0 || text.length > 45) return undefined;
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const head = groupsOf(halves[0] ?? "", false);
+  const tail = halves.length === 2 ? groupsOf(halves[1] ?? "", true) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  let groups: number[];
+  if (halves.length === 2) {
+    // The embedded IPv4 form is only allowed at the very end.
+    const missing = 8 - head.length - tail.length;
+    if (missing < 1) return undefined;
+    groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  } else {
+    const all = groupsOf(halves[0] ?? "", true);
+    if (all === undefined || all.length !== 8) return undefined;
+    groups = all;
+  }
+  let value = 0n;
+  for (const group of groups) value = (value << 16n) | BigInt(group);
+  return value;
+}
+
+/** The 16-bit groups of one side of `::`; a trailing dotted quad counts as two groups. */
+function groupsOf(text: string, allowIPv4Tail: boolean): number[] | undefined {
+  if (text === "") return [];
+  const parts = text.split(":");
+  const groups: number[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? "";
+    if (i === parts.length - 1 && allowIPv4Tail && part.includes(".")) {
+      const v4 = parseIPv4(part);
+      if (v4 === undefined) return undefined;
+      groups.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
+      continue;
+    }
+    if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return undefined;
+    groups.push(Number.parseInt(part, 16));
+  }
+  return groups;
+}
+
+/**
+ * The canonical text of an address: dotted quad for IPv4, RFC 5952 for IPv6 (lower case, no
+ * leading zeros, the longest run of two or more zero groups shortened to `::`, the first one on
+ * a tie). This is also what Go's net.IP.String() prints, so status IPs compare equal to MetalLB's.
+ */
+export function formatIP(address: IPAddress): string {
+  if (address.family === "ipv4") {
+    const v = address.value;
+    return `${(v >> 24n) & 255n}.${(v >> 16n) & 255n}.${(v >> 8n) & 255n}.${v & 255n}`;
+  }
+  const groups: number[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((address.value >> shift) & 0xffffn));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) =>
+    groups
+      .slice(from, to)
+      .map((g) => g.toString(16))
+      .join(":");
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+}
+
+/** Canonicalizes a textual address; undefined if it does not parse. */
+export function canonicalIP(text: string): string | undefined {
+  const address = parseIP(text);
+  return address === undefined ? undefined : formatIP(address);
+}
+
+/** Orders IPv4 before IPv6, then by value. */
+export function compareAddresses(a: IPAddress, b: IPAddress): number {
+  if (a.family !== b.family) return a.family === "ipv4" ? -1 : 1;
+  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+}
+
+export function sameAddress(a: IPAddress, b: IPAddress): boolean {
+  return a.family === b.family && a.value === b.value;
+}
+
+/**
+ * A compact key for maps and sets: the number itself for IPv4 (fast in JS engines), a tagged
+ * hex string for IPv6. Two addresses have the same key exactly when they are the same address.
+ */
+export function addressKey(address: IPAddress): number | string {
+  return address.family === "ipv4" ? Number(address.value) : `6:${address.value.toString(16)}`;
+}
+
+/** The next address, or undefined after the last address of the family. */
+export function nextAddress(address: IPAddress): IPAddress | undefined {
+  return ipAddress(address.family, address.value + 1n);
+}
