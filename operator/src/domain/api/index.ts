@@ -5,6 +5,7 @@ export * from "./bgp-peer.ts";
 export * from "./community.ts";
 export * from "./condition.ts";
 export * from "./configuration-state.ts";
+export * from "./core.ts";
 export * from "./group.ts";
 export * from "./ip-address-pool.ts";
 export * from "./l2-advertisement.ts";
