@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterHandle } from "./harness.ts";
+import { withLock } from "./lock.ts";
 import {
   APISERVER_PORT,
   APISERVER_URL,
@@ -16,6 +17,7 @@ import {
   ETCD_CLIENT_PORT,
   ETCD_PEER_PORT,
   SERVICE_CIDRS,
+  STATE_ROOT,
 } from "./paths.ts";
 import { ensurePki } from "./pki.ts";
 import { livePid, type RunResult, run, startDaemon, stopDaemon } from "./process.ts";
@@ -174,8 +176,48 @@ function ensureSocketForwarder(): void {
   );
 }
 
+/** Outside the cluster directory, which stopCluster removes. */
+const LOCK = join(STATE_ROOT, "cluster.lock");
+
+async function portOpen(port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts the apiserver once its port is free. A port still held after our recorded apiserver
+ * stopped means a process we do not track (an earlier run's orphan): say so rather than silently
+ * talking to it.
+ */
+async function startApiserver(bin: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (await portOpen(APISERVER_PORT)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `127.0.0.1:${APISERVER_PORT} is held by a process the testbed does not track; stop it (ss -ltnp) and retry`,
+      );
+    }
+    await Bun.sleep(100);
+  }
+  startDaemon(
+    clusterFiles.pids,
+    "kube-apiserver",
+    apiserverArgv(bin),
+    join(clusterFiles.logs, "kube-apiserver.log"),
+  );
+}
+
 /** Starts whatever part of the cluster is not running (idempotent) and waits for /readyz. */
-export async function ensureCluster(): Promise<ClusterHandle> {
+export function ensureCluster(): Promise<ClusterHandle> {
+  return withLock(LOCK, ensureClusterLocked);
+}
+
+async function ensureClusterLocked(): Promise<ClusterHandle> {
   const bin = await binDir();
   mkdirSync(clusterFiles.logs, { recursive: true });
   await ensurePki();
@@ -208,11 +250,13 @@ export async function restartApiserver(): Promise<void> {
 }
 
 /** Stops every process of the cluster and removes its state (certificates, etcd data, logs). */
-export async function stopCluster(): Promise<void> {
-  await stopDaemon(clusterFiles.pids, "apiserver-socket");
-  await stopDaemon(clusterFiles.pids, "kube-apiserver");
-  await stopDaemon(clusterFiles.pids, "etcd");
-  rmSync(clusterFiles.dir, { recursive: true, force: true });
+export function stopCluster(): Promise<void> {
+  return withLock(LOCK, async () => {
+    await stopDaemon(clusterFiles.pids, "apiserver-socket");
+    await stopDaemon(clusterFiles.pids, "kube-apiserver", 5_000);
+    await stopDaemon(clusterFiles.pids, "etcd");
+    rmSync(clusterFiles.dir, { recursive: true, force: true });
+  });
 }
 
 export async function clusterStatus(): Promise<Record<string, boolean>> {
