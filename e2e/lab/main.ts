@@ -1,0 +1,74 @@
+/**
+ * `bun run lab`: the seed lab (../shared/seed/LAB.md) on this machine, step by step, with metalbun
+ * in place of MetalLB: a real kube-apiserver, the seed's nodes and `mypc` as network namespaces, the
+ * bundle, a controller and four speakers "as pods". It then stays up for exploring until Ctrl-C or
+ * SIGTERM, and cleans everything. `bun run lab --ci` runs the same steps unattended, prints one line
+ * per step, cleans up and exits non-zero if any step failed.
+ */
+import { stopCluster } from "../cluster/cluster.ts";
+import { netDown } from "../net/testbed.ts";
+import { stopOperator } from "./operator.ts";
+import { type LabContext, labSteps } from "./steps.ts";
+
+const ci = process.argv.includes("--ci");
+const ctx: LabContext = { operator: undefined };
+
+async function cleanup(): Promise<void> {
+  if (ctx.operator) await stopOperator(ctx.operator).catch(() => undefined);
+  await netDown().catch((e) => console.error(`lab: network cleanup failed: ${e}`));
+  await stopCluster().catch((e) => console.error(`lab: cluster cleanup failed: ${e}`));
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`\nlab: ${signal}, cleaning up`);
+    void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  });
+}
+
+let failed = 0;
+for (const step of labSteps) {
+  if (interrupted) break;
+  if (!ci) console.log(`\n== Step ${step.n}: ${step.title}`);
+  let outcome: { ok: boolean; summary: string; detail?: string };
+  try {
+    outcome = await step.run(ctx);
+  } catch (error) {
+    outcome = { ok: false, summary: (error as Error).message };
+  }
+  if (!outcome.ok) failed++;
+  if (ci) {
+    console.log(`step ${step.n} ${outcome.ok ? "ok" : "FAILED"}: ${step.title}: ${outcome.summary}`);
+  } else {
+    if (outcome.detail) console.log(outcome.detail.trimEnd());
+    console.log(`${outcome.ok ? "✔" : "✘"} ${outcome.summary}`);
+  }
+  if (!outcome.ok) break;
+}
+
+console.log(
+  ci
+    ? ""
+    : "\nSteps 4-9 (External IPs, announcements, ARP from mypc, failover) arrive with the controller and the speaker.",
+);
+
+if (ci || failed > 0) {
+  await cleanup();
+  console.log(failed === 0 ? "lab ok" : `lab FAILED (${failed} step failed)`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+console.log(`
+Explore it:
+  eval "$(bun run --silent cluster env)"      # kubectl of the testbed, admin kubeconfig
+  kubectl get ipaddresspools,l2advertisements -n metallb-system
+  kubectl get nodes -o wide
+  ip netns list                                # the nodes, mypc, router, the bridge
+  ip netns exec mypc arping -c 3 -I eth0 172.18.0.3
+  ip netns exec mypc curl -s http://172.18.0.3:8080/
+Logs of the controller and speakers: /tmp/metalbun/net/ (*.out, *.err)
+`);
+console.log("lab ready: press Ctrl-C to stop and clean up");
+await new Promise(() => undefined);

@@ -1,0 +1,90 @@
+/**
+ * metalbun in the lab, "as pods": the controller in the control-plane namespace with the
+ * `controller` ServiceAccount, one speaker per node namespace with the `speaker` ServiceAccount,
+ * each configured as the bundle's Deployment and DaemonSet configure them (same env names), and
+ * reached through in-cluster configuration only.
+ */
+import { join } from "node:path";
+import { execIn } from "../net/exec.ts";
+import { NODES } from "../net/topology.ts";
+import { type PodHandle, runAsPod } from "../pod/as-pod.ts";
+
+const MAIN = join(import.meta.dir, "..", "..", "operator", "src", "main.ts");
+export const HEALTH_PORT = 17472;
+/**
+ * In a cluster the controller has a pod IP of its own; here it shares the control-plane node's
+ * namespace with that node's speaker, so it takes the next ports.
+ */
+export const CONTROLLER_HEALTH_PORT = 17473;
+const CONTROLLER_METRICS_PORT = 9121;
+
+export interface RunningOperator {
+  readonly controller: PodHandle;
+  readonly speakers: ReadonlyMap<string, PodHandle>;
+}
+
+export async function startOperator(logLevel = "info"): Promise<RunningOperator> {
+  const controlPlane = NODES[0]!;
+  const controller = await runAsPod({
+    node: controlPlane.name,
+    serviceAccount: "controller",
+    namespace: "metallb-system",
+    name: "controller",
+    argv: [
+      "bun",
+      MAIN,
+      "controller",
+      `--log-level=${logLevel}`,
+      `--port=${CONTROLLER_METRICS_PORT}`,
+      `--health-probe-port=${CONTROLLER_HEALTH_PORT}`,
+    ],
+    env: {
+      METALLB_ML_SECRET_NAME: "memberlist",
+      METALLB_DEPLOYMENT: "controller",
+      METALLB_POD_NAME: "controller",
+    },
+  });
+  const speakers = new Map<string, PodHandle>();
+  for (const node of NODES) {
+    speakers.set(
+      node.name,
+      await runAsPod({
+        node: node.name,
+        serviceAccount: "speaker",
+        namespace: "metallb-system",
+        name: `speaker-${node.name}`,
+        argv: ["bun", MAIN, "speaker", `--log-level=${logLevel}`],
+        env: {
+          METALLB_NODE_NAME: node.name,
+          METALLB_POD_NAME: `speaker-${node.name}`,
+          METALLB_HOST: node.ipv4,
+          METALLB_ML_BIND_ADDR: node.ipv4,
+          METALLB_ML_LABELS: "app=metallb,component=speaker",
+        },
+      }),
+    );
+  }
+  return { controller, speakers };
+}
+
+/** /readyz of a component, asked from inside its node namespace as the kubelet's probe would. */
+export async function readiness(node: string, port = HEALTH_PORT): Promise<string> {
+  const r = await execIn(node, ["curl", "-s", "-m", "1", `http://127.0.0.1:${port}/readyz`]);
+  return r.exitCode === 0 ? r.stdout.trim() : `unreachable (curl exit ${r.exitCode})`;
+}
+
+export async function waitReady(node: string, port = HEALTH_PORT, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await readiness(node, port)) === "ok") return true;
+    await Bun.sleep(200);
+  }
+  return false;
+}
+
+export async function stopOperator(op: RunningOperator): Promise<void> {
+  await Promise.all([
+    op.controller.stop("SIGTERM"),
+    ...[...op.speakers.values()].map((s) => s.stop("SIGTERM")),
+  ]);
+}

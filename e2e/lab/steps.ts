@@ -1,0 +1,106 @@
+/**
+ * The seed lab's steps, each a function that does what the seed note does and checks what it shows.
+ * A step returns `ok` plus a one-line summary (the --ci line) and the output a person would look at.
+ */
+import { join } from "node:path";
+import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
+import { registerNodes } from "../cluster/nodes.ts";
+import { netUp } from "../net/testbed.ts";
+import { NODES } from "../net/topology.ts";
+import { CONTROLLER_HEALTH_PORT, type RunningOperator, startOperator, waitReady } from "./operator.ts";
+
+export interface LabContext {
+  operator: RunningOperator | undefined;
+}
+
+export interface StepOutcome {
+  readonly ok: boolean;
+  readonly summary: string;
+  readonly detail?: string;
+}
+
+export interface LabStep {
+  readonly n: number;
+  readonly title: string;
+  run(ctx: LabContext): Promise<StepOutcome>;
+}
+
+const ROOT = join(import.meta.dir, "..", "..");
+const BUNDLE = join(ROOT, "deploy", "metalbun.yaml");
+const SEED = join(import.meta.dir, "seed");
+
+async function kubectlOut(args: string[]): Promise<string> {
+  const r = await kubectl(args);
+  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+function shown(command: string, output: string): string {
+  return `$ ${command}\n${output.trimEnd()}`;
+}
+
+const install: LabStep = {
+  n: 1,
+  title: "install metalbun with one command",
+  async run(ctx) {
+    // A fresh cluster every time, so what the lab shows never depends on an earlier run.
+    await stopCluster();
+    const cluster = await ensureCluster();
+    await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
+    await registerNodes(NODES);
+    const applied = await kubectlOut(["apply", "--server-side", "-f", BUNDLE]);
+    await kubectlOut(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
+    ctx.operator = await startOperator();
+    const controllerReady = await waitReady(NODES[0]!.name, CONTROLLER_HEALTH_PORT);
+    const speakersReady = await Promise.all(NODES.map((n) => waitReady(n.name)));
+    const crds = (await kubectlOut(["get", "crd", "-o", "name"]))
+      .split("\n")
+      .filter((l) => l.includes("metallb.io"));
+    const nodes = await kubectlOut(["get", "nodes", "-o", "wide"]);
+    const readySpeakers = speakersReady.filter(Boolean).length;
+    const ok = crds.length === 9 && controllerReady && readySpeakers === NODES.length;
+    return {
+      ok,
+      summary: `${crds.length} metallb.io CRDs (incl. BGP ones); controller ${controllerReady ? "ready" : "NOT ready"} in ${NODES[0]!.name}; ${readySpeakers}/${NODES.length} speakers ready on the host network of each node`,
+      detail: [
+        shown("kubectl apply --server-side -f deploy/metalbun.yaml", applied),
+        shown("kubectl get crd | grep metallb.io", crds.join("\n")),
+        shown("kubectl get nodes -o wide", nodes),
+        [
+          ...NODES.map(
+            (n, i) =>
+              `speaker    (ServiceAccount speaker, host network ${n.ipv4}) on ${n.name}: ${speakersReady[i] ? "ready" : "NOT ready"}`,
+          ),
+          `controller (ServiceAccount controller) on ${NODES[0]!.name}: ${controllerReady ? "ready" : "NOT ready"}`,
+        ].join("\n"),
+        "No External IP exists yet.",
+      ].join("\n\n"),
+    };
+  },
+};
+
+function applySeed(n: number, file: string, resource: string, name: string): LabStep {
+  return {
+    n,
+    title: `apply the seed's ${resource === "ipaddresspools" ? "IPAddressPool" : "L2Advertisement"} verbatim`,
+    async run() {
+      const applied = await kubectlOut(["apply", "-f", join(SEED, file)]);
+      const listed = await kubectlOut(["get", resource, "-n", "metallb-system"]);
+      const ok = new RegExp(`^${name}\\s`, "m").test(listed);
+      return {
+        ok,
+        summary: ok ? `kubectl get ${resource} -n metallb-system lists ${name}` : `${name} is not listed`,
+        detail: [
+          shown(`kubectl apply -f ${file}`, applied),
+          shown(`kubectl get ${resource} -n metallb-system`, listed),
+        ].join("\n\n"),
+      };
+    },
+  };
+}
+
+export const labSteps: readonly LabStep[] = [
+  install,
+  applySeed(2, "ippool.yaml", "ipaddresspools", "my-ippool"),
+  applySeed(3, "l2advertisement.yaml", "l2advertisements", "my-l2-advertise"),
+];
