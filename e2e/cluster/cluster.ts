@@ -223,30 +223,21 @@ async function ensureClusterLocked(): Promise<ClusterHandle> {
   await ensurePki();
   writeKubeconfig();
   await ensureEtcd(bin);
-  if (livePid(clusterFiles.pids, "kube-apiserver") === undefined) {
-    startDaemon(
-      clusterFiles.pids,
-      "kube-apiserver",
-      apiserverArgv(bin),
-      join(clusterFiles.logs, "kube-apiserver.log"),
-    );
-  }
+  if (livePid(clusterFiles.pids, "kube-apiserver") === undefined) await startApiserver(bin);
   ensureSocketForwarder();
   await waitReady(120_000);
   return handle(bin);
 }
 
 /** Stops the apiserver and starts it again on the same etcd: a real restart, as a control-plane upgrade does. */
-export async function restartApiserver(): Promise<void> {
-  const bin = await binDir();
-  await stopDaemon(clusterFiles.pids, "kube-apiserver");
-  startDaemon(
-    clusterFiles.pids,
-    "kube-apiserver",
-    apiserverArgv(bin),
-    join(clusterFiles.logs, "kube-apiserver.log"),
-  );
-  await waitReady(120_000);
+export function restartApiserver(): Promise<void> {
+  return withLock(LOCK, async () => {
+    const bin = await binDir();
+    // The apiserver holds watches open up to a minute after SIGTERM; 5 s is enough for a clean stop.
+    await stopDaemon(clusterFiles.pids, "kube-apiserver", 5_000);
+    await startApiserver(bin);
+    await waitReady(120_000);
+  });
 }
 
 /** Stops every process of the cluster and removes its state (certificates, etcd data, logs). */
