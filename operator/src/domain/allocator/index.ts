@@ -1,0 +1,5 @@
+export * from "./decision.ts";
+export * from "./events.ts";
+export * from "./families.ts";
+export * from "./plan.ts";
+export * from "./request.ts";

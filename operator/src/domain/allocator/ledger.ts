@@ -1,0 +1,142 @@
+import type { Pool } from "../config/types.ts";
+import { addressKey, formatIP, type IPAddress } from "../ip/address.ts";
+import { isBuggyIP } from "../ip/buggy.ts";
+import { type Cidr, cidrContains, cidrSize } from "../ip/cidr.ts";
+import { goQuote } from "./go-format.ts";
+
+/** Who asks for an address: the fields MetalLB's sharing rules look at. */
+export interface Claimant {
+  readonly key: string;
+  readonly ports: readonly string[];
+  readonly sharingKey: string;
+  readonly backendKey: string;
+}
+
+interface AddressUse {
+  readonly address: IPAddress;
+  readonly pool: string;
+  /** The sharing and backend keys of the IP: those of its first holder (all holders agree). */
+  readonly sharingKey: string;
+  readonly backendKey: string;
+  readonly services: string[];
+  /** `PROTO/port` -> the Service using it on this IP. */
+  readonly ports: Map<string, string>;
+}
+
+/**
+ * The addresses taken during one allocation plan, and what the sharing rules need to know about
+ * them (MetalLB's allocator maps: sharingKeyForIP, portsInUse, servicesOnIP, poolIPsInUse).
+ *
+ * Within one plan addresses are only ever added (every check runs before anything is reserved),
+ * so the lowest unused address of a prefix can only move up: each prefix keeps a cursor, and
+ * "lowest free address" costs O(1) amortized instead of MetalLB's walk from the start of the
+ * prefix (O(pool size) per Service). A /64 pool works because nothing is ever enumerated.
+ */
+export class Ledger {
+  private readonly uses = new Map<number | string, AddressUse>();
+  /** sharing key + backend key -> addresses held under it (candidates for co-location). */
+  private readonly shareable = new Map<string, Set<number | string>>();
+  private readonly cursors = new Map<string, bigint[]>();
+  private readonly perPool = new Map<string, { ipv4: number; ipv6: number }>();
+
+  /** MetalLB checkSharing: why `claimant` may not use `address`, or undefined if it may. */
+  sharingProblem(claimant: Claimant, address: IPAddress): string | undefined {
+    const use = this.uses.get(addressKey(address));
+    if (use === undefined) return undefined;
+    const compatible =
+      use.sharingKey !== "" &&
+      claimant.sharingKey !== "" &&
+      use.sharingKey === claimant.sharingKey &&
+      use.backendKey === claimant.backendKey;
+    if (!compatible) {
+      // A Service alone on its IP may change its sharing key in place.
+      const others = use.services.filter((s) => s !== claimant.key).sort();
+      if (others.length > 0) {
+        return `can't change sharing key for ${goQuote(claimant.key)}, address also in use by ${others.join(",")}`;
+      }
+    }
+    for (const port of claimant.ports) {
+      const owner = use.ports.get(port);
+      if (owner !== undefined && owner !== claimant.key)
+        return `port ${port} is already in use on ${goQuote(formatIP(address))}`;
+    }
+    return undefined;
+  }
+
+  /** Records that `claimant` holds `addresses` from `pool`. Callers check sharingProblem first. */
+  reserve(claimant: Claimant, pool: string, addresses: readonly IPAddress[]): void {
+    for (const address of addresses) {
+      const k = addressKey(address);
+      let use = this.uses.get(k);
+      if (use === undefined) {
+        use = {
+          address,
+          pool,
+          sharingKey: claimant.sharingKey,
+          backendKey: claimant.backendKey,
+          services: [],
+          ports: new Map(),
+        };
+        this.uses.set(k, use);
+        const counts = this.perPool.get(pool) ?? { ipv4: 0, ipv6: 0 };
+        counts[address.family]++;
+        this.perPool.set(pool, counts);
+        if (claimant.sharingKey !== "") {
+          const id = shareId(claimant);
+          const set = this.shareable.get(id) ?? new Set();
+          set.add(k);
+          this.shareable.set(id, set);
+        }
+      }
+      if (!use.services.includes(claimant.key)) use.services.push(claimant.key);
+      for (const port of claimant.ports) use.ports.set(port, claimant.key);
+    }
+  }
+
+  /** Distinct addresses in use in a pool, by family. */
+  inUse(pool: string): { ipv4: number; ipv6: number } {
+    return this.perPool.get(pool) ?? { ipv4: 0, ipv6: 0 };
+  }
+
+  /**
+   * The lowest address of the pool's prefix `index` that `claimant` may take: unused (and not
+   * buggy when the pool avoids those), or already held by Services it may share with (same
+   * sharing and backend keys, no port in common). This is MetalLB getIPFromCIDR.
+   */
+  lowestAvailable(pool: Pool, index: number, claimant: Claimant): IPAddress | undefined {
+    const cidr = pool.cidrs[index];
+    if (cidr === undefined) return undefined;
+    const unused = this.lowestUnused(pool, index, cidr);
+    if (claimant.sharingKey === "") return unused;
+    let best = unused;
+    for (const k of this.shareable.get(shareId(claimant)) ?? []) {
+      const use = this.uses.get(k);
+      if (use === undefined || !cidrContains(cidr, use.address)) continue;
+      if (best !== undefined && use.address.value >= best.value) continue;
+      if (pool.avoidBuggyIPs && isBuggyIP(use.address)) continue;
+      if (this.sharingProblem(claimant, use.address) === undefined) best = use.address;
+    }
+    return best;
+  }
+
+  private lowestUnused(pool: Pool, index: number, cidr: Cidr): IPAddress | undefined {
+    let cursors = this.cursors.get(pool.name);
+    if (cursors === undefined) {
+      cursors = pool.cidrs.map((c) => c.network);
+      this.cursors.set(pool.name, cursors);
+    }
+    const last = cidr.network + cidrSize(cidr) - 1n;
+    let value = cursors[index] ?? cidr.network;
+    for (; value <= last; value++) {
+      const address = { family: cidr.family, value };
+      if (pool.avoidBuggyIPs && isBuggyIP(address)) continue;
+      if (!this.uses.has(addressKey(address))) break;
+    }
+    cursors[index] = value;
+    return value <= last ? { family: cidr.family, value } : undefined;
+  }
+}
+
+function shareId(claimant: Claimant): string {
+  return `${claimant.sharingKey}\u0000${claimant.backendKey}`;
+}
