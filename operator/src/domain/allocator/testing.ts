@@ -38,7 +38,7 @@ export function aService(name: string, o: ServiceOptions = {}): Service {
       }),
       selector: o.selector ?? { app: name },
       externalTrafficPolicy: o.etp ?? "Cluster",
-      clusterIP: o.clusterIPs?.[0] ?? "10.96.0.10",
+      clusterIP: o.clusterIPs === undefined ? "10.96.0.10" : (o.clusterIPs[0] ?? ""),
       clusterIPs: o.clusterIPs ?? ["10.96.0.10"],
       ipFamilyPolicy: o.policy,
       ipFamilies: o.families,
