@@ -1,0 +1,179 @@
+import { describe, expect, test } from "bun:test";
+import { type KeyedJob, KeyedWriter, type Timers } from "./keyed-writer.ts";
+
+/** Manual clock: timers fire only when the test advances time. */
+class FakeTimers implements Timers {
+  private t = 0;
+  private seq = 0;
+  private readonly pending = new Map<number, { at: number; fn: () => void }>();
+  now() {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown) {
+    this.pending.delete(h as number);
+  }
+  delays(): number[] {
+    return [...this.pending.values()].map((p) => p.at - this.t);
+  }
+  advance(ms: number) {
+    this.t += ms;
+    for (const [id, p] of [...this.pending]) {
+      if (p.at <= this.t) {
+        this.pending.delete(id);
+        p.fn();
+      }
+    }
+  }
+}
+
+/** A job whose runs are recorded and whose outcome the test decides. */
+function recorder() {
+  const runs: string[] = [];
+  const gates: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  const job = (key: string, fp: string, outcome: "ok" | "fail" | "gate" = "ok"): KeyedJob => ({
+    fingerprint: fp,
+    run: () => {
+      runs.push(`${key}:${fp}`);
+      if (outcome === "ok") return Promise.resolve();
+      if (outcome === "fail") return Promise.reject(new Error("boom"));
+      return new Promise<void>((resolve, reject) => gates.push({ resolve, reject }));
+    },
+  });
+  return { runs, gates, job };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe("KeyedWriter", () => {
+  test("each write runs once; the same write again is not repeated", async () => {
+    const { runs, job } = recorder();
+    const w = new KeyedWriter({ timers: new FakeTimers() });
+    w.setDesired(
+      new Map([
+        ["a", job("a", "1")],
+        ["b", job("b", "1")],
+      ]),
+    );
+    await w.idle();
+    w.setDesired(
+      new Map([
+        ["a", job("a", "1")],
+        ["b", job("b", "1")],
+      ]),
+    );
+    await w.idle();
+    expect(runs).toEqual(["a:1", "b:1"]);
+  });
+
+  test("never more than `concurrency` writes at once", async () => {
+    const { runs, gates, job } = recorder();
+    const w = new KeyedWriter({ concurrency: 2, timers: new FakeTimers() });
+    w.setDesired(new Map(["a", "b", "c", "d"].map((k) => [k, job(k, "1", "gate")])));
+    expect(runs).toEqual(["a:1", "b:1"]);
+    gates[0]!.resolve();
+    await flush();
+    expect(runs).toEqual(["a:1", "b:1", "c:1"]);
+    for (const g of gates.slice(1)) g.resolve();
+    await flush();
+    gates[3]?.resolve();
+    await w.idle();
+    expect(runs).toHaveLength(4);
+  });
+
+  test("a failed write retries with exponential backoff until it succeeds", async () => {
+    const timers = new FakeTimers();
+    let attempts = 0;
+    const errors: number[] = [];
+    const w = new KeyedWriter({ timers, initialBackoffMs: 100, onError: (_k, _e, n) => errors.push(n) });
+    const flaky: KeyedJob = {
+      fingerprint: "1",
+      run: () => (++attempts < 3 ? Promise.reject(new Error("503")) : Promise.resolve()),
+    };
+    w.setDesired(new Map([["a", flaky]]));
+    await flush();
+    expect(timers.delays()).toEqual([100]);
+    timers.advance(100);
+    await flush();
+    expect(timers.delays()).toEqual([200]);
+    timers.advance(200);
+    await w.idle();
+    expect(attempts).toBe(3);
+    expect(errors).toEqual([1, 2]);
+    expect(w.pending).toBe(0);
+  });
+
+  test("a terminal failure waits for a different write", async () => {
+    const { runs, job } = recorder();
+    const timers = new FakeTimers();
+    const w = new KeyedWriter({ timers, isTerminal: () => true });
+    w.setDesired(new Map([["a", job("a", "1", "fail")]]));
+    await flush();
+    expect(timers.delays()).toEqual([]);
+    w.setDesired(new Map([["a", job("a", "1", "fail")]]));
+    await flush();
+    w.setDesired(new Map([["a", job("a", "2")]]));
+    await w.idle();
+    expect(runs).toEqual(["a:1", "a:2"]);
+  });
+
+  test("a key that leaves the set has its retry cancelled", async () => {
+    const { runs, job } = recorder();
+    const timers = new FakeTimers();
+    const w = new KeyedWriter({ timers });
+    w.setDesired(new Map([["a", job("a", "1", "fail")]]));
+    await flush();
+    w.setDesired(new Map());
+    expect(timers.delays()).toEqual([]);
+    timers.advance(60_000);
+    await w.idle();
+    expect(runs).toEqual(["a:1"]);
+  });
+
+  test("a changed write for a key runs after the one in flight, not beside it", async () => {
+    const { runs, gates, job } = recorder();
+    const w = new KeyedWriter({ timers: new FakeTimers() });
+    w.setDesired(new Map([["a", job("a", "1", "gate")]]));
+    w.setDesired(new Map([["a", job("a", "2")]]));
+    expect(runs).toEqual(["a:1"]);
+    gates[0]!.resolve();
+    await flush();
+    await w.idle();
+    expect(runs).toEqual(["a:1", "a:2"]);
+  });
+
+  test("a write still wanted long after it succeeded is written again (nobody saw it land)", async () => {
+    const { runs, job } = recorder();
+    const timers = new FakeTimers();
+    const w = new KeyedWriter({ timers, confirmAfterMs: 10_000 });
+    w.setDesired(new Map([["a", job("a", "1")]]));
+    await w.idle();
+    timers.advance(5_000);
+    w.setDesired(new Map([["a", job("a", "1")]]));
+    await w.idle();
+    expect(runs).toEqual(["a:1"]);
+    timers.advance(5_000);
+    w.setDesired(new Map([["a", job("a", "1")]]));
+    await w.idle();
+    expect(runs).toEqual(["a:1", "a:1"]);
+  });
+
+  test("stop waits for writes in flight and cancels the rest", async () => {
+    const { runs, gates, job } = recorder();
+    const w = new KeyedWriter({ concurrency: 1, timers: new FakeTimers() });
+    w.setDesired(
+      new Map([
+        ["a", job("a", "1", "gate")],
+        ["b", job("b", "1")],
+      ]),
+    );
+    const stopped = w.stop();
+    gates[0]!.resolve();
+    await stopped;
+    expect(runs).toEqual(["a:1"]);
+  });
+});
