@@ -1,13 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import { aNamespace, aPool, validConfig } from "../config/testing.ts";
-import { runScenario } from "./scenario.ts";
+import { runScenario, type Step } from "./scenario.ts";
 import { applied, aService, planFor } from "./testing.ts";
 
 const ns = "default/";
 
+function expectScenario(steps: readonly Step[]): void {
+  const { actual, expected } = runScenario(steps);
+  expect(actual).toEqual(expected);
+}
+
 describe("the seed lab", () => {
   test("svc1..svc3 get the first addresses of 172.18.255.200-172.18.255.250", () => {
-    runScenario([
+    expectScenario([
       {
         desc: "pool, then three Services",
         pools: [aPool("my-ippool", { addresses: ["172.18.255.200-172.18.255.250"] })],
@@ -29,7 +34,7 @@ describe("the seed lab", () => {
 describe("sequential scenarios", () => {
   test("lowest free address, deletion frees, exhaustion, shrink, avoidBuggyIPs, no pools", () => {
     const small = aPool("p", { addresses: ["10.0.0.0-10.0.0.3"] });
-    runScenario([
+    expectScenario([
       { desc: "first", pools: [small], apply: [aService("a")], ips: { [`${ns}a`]: "10.0.0.0" } },
       { desc: "second", apply: [aService("b")], ips: { [`${ns}a`]: "10.0.0.0", [`${ns}b`]: "10.0.0.1" } },
       {
@@ -99,7 +104,7 @@ describe("sequential scenarios", () => {
 
   test("IP sharing: same key, disjoint ports, identical backends for ETP Local", () => {
     const key = (k: string) => ({ "metallb.io/allow-shared-ip": k });
-    runScenario([
+    expectScenario([
       {
         desc: "a",
         pools: [aPool("share", { addresses: ["10.0.1.0/24"] })],
@@ -220,7 +225,7 @@ describe("sequential scenarios", () => {
       aPool("b-dual", { addresses: ["10.2.0.0/24", "fd00:2::/120"] }),
       aPool("c-v6", { addresses: ["fd00:3::/120"], autoAssign: false }),
     ];
-    runScenario([
+    expectScenario([
       {
         desc: "single-stack Services take their family from the first pool (by name) that has it",
         pools,
@@ -304,7 +309,7 @@ describe("sequential scenarios", () => {
       }),
     ];
     const namespaces = [aNamespace("team", { tier: "gold" }), aNamespace("other")];
-    runScenario([
+    expectScenario([
       {
         desc: "unpinned: the general autoAssign pools, by name",
         pools,
@@ -374,7 +379,7 @@ describe("sequential scenarios", () => {
 
   test("--lb-class: only the Services of this controller's class are touched", () => {
     const pools = [aPool("p", { addresses: ["10.0.0.0/24"] })];
-    runScenario([
+    expectScenario([
       {
         desc: "no --lb-class: class-less Services only",
         pools,
@@ -402,7 +407,7 @@ describe("sequential scenarios", () => {
   });
 
   test("a Service that stops being a LoadBalancer is cleared and its IP freed", () => {
-    runScenario([
+    expectScenario([
       {
         desc: "lb",
         pools: [aPool("p", { addresses: ["10.0.0.0/30"] })],

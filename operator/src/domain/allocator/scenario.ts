@@ -1,8 +1,6 @@
-import { expect } from "bun:test";
 import type { Namespace, Service } from "../api/core.ts";
 import type { IPAddressPool } from "../api/ip-address-pool.ts";
 import { validConfig } from "../config/testing.ts";
-import type { AllocationPlan } from "./decision.ts";
 import type { PlanOptions } from "./plan.ts";
 import { applied, externalIPs, keyOf, planFor } from "./testing.ts";
 
@@ -24,11 +22,23 @@ export interface Step {
   readonly events?: Readonly<Record<string, readonly string[]>>;
 }
 
-export function runScenario(steps: readonly Step[]): AllocationPlan | undefined {
+/** What one step showed, in the shape of what it expected (so a test diff reads naturally). */
+export interface StepOutcome {
+  readonly step: string;
+  readonly ips: Readonly<Record<string, string>>;
+  readonly events: Readonly<Record<string, readonly string[] | undefined>>;
+}
+
+/**
+ * Runs the steps and returns what they showed next to what they expected; the test asserts
+ * `expect(actual).toEqual(expected)` (domain/ code may not import bun:test).
+ */
+export function runScenario(steps: readonly Step[]): { actual: StepOutcome[]; expected: StepOutcome[] } {
   let pools: readonly IPAddressPool[] = [];
   let namespaces: readonly Namespace[] = [];
   let services: Service[] = [];
-  let plan: AllocationPlan | undefined;
+  const actual: StepOutcome[] = [];
+  const expected: StepOutcome[] = [];
   for (const step of steps) {
     pools = step.pools ?? pools;
     namespaces = step.namespaces ?? namespaces;
@@ -36,15 +46,21 @@ export function runScenario(steps: readonly Step[]): AllocationPlan | undefined 
       services = [...services.filter((s) => keyOf(s) !== keyOf(service)), service];
     }
     services = services.filter((s) => !(step.remove ?? []).includes(keyOf(s)));
-    plan = planFor(validConfig({ ipAddressPools: pools, namespaces }), services, step.options);
+    const plan = planFor(validConfig({ ipAddressPools: pools, namespaces }), services, step.options);
     services = applied(services, plan);
     const shown = externalIPs(services);
-    const wanted = Object.fromEntries(Object.keys(step.ips).map((k) => [k, shown[k]]));
-    expect({ step: step.desc, ips: wanted }).toEqual({ step: step.desc, ips: { ...step.ips } });
-    for (const [key, events] of Object.entries(step.events ?? {})) {
-      const got = plan.decisions.find((d) => d.key === key)?.events.map((e) => `${e.reason}: ${e.message}`);
-      expect({ step: step.desc, key, events: got }).toEqual({ step: step.desc, key, events: [...events] });
-    }
+    const events = Object.fromEntries(
+      Object.keys(step.events ?? {}).map((key) => [
+        key,
+        plan.decisions.find((d) => d.key === key)?.events.map((e) => `${e.reason}: ${e.message}`),
+      ]),
+    );
+    actual.push({
+      step: step.desc,
+      ips: Object.fromEntries(Object.keys(step.ips).map((k) => [k, shown[k] ?? "<none>"])),
+      events,
+    });
+    expected.push({ step: step.desc, ips: step.ips, events: step.events ?? {} });
   }
-  return plan;
+  return { actual, expected };
 }
