@@ -1,14 +1,26 @@
 #!/usr/bin/env bun
 /**
- * `metalbun controller | speaker`: parses the command line, connects to the apiserver, serves health
- * endpoints, and runs until SIGTERM/SIGINT. No logic lives here, only wiring.
+ * `metalbun controller | speaker`: parses the command line, connects to the apiserver, serves
+ * health and metrics endpoints, runs the mode's pipeline until SIGTERM/SIGINT. Wiring only.
  */
-import { type Options, parseCommandLine } from "./cli/options.ts";
+import {
+  type ControllerOptions,
+  type Options,
+  parseCommandLine,
+  type SpeakerOptions,
+} from "./cli/options.ts";
 import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
 import { resources } from "./kube/resource.ts";
 import { startHealthServer } from "./observability/health.ts";
 import { createLogger, type Logger } from "./observability/log.ts";
+import {
+  allocatorMetrics,
+  clientMetrics,
+  createRegistry,
+  startMetricsServer,
+} from "./observability/metrics.ts";
+import { startController } from "./pipeline/controller.ts";
 import { VERSION } from "./version.ts";
 
 /** Retry the first contact with the apiserver at this pace: it may start after us (a pod before its Service). */
@@ -19,41 +31,88 @@ function healthHost(options: Options): string {
   return options.mode === "speaker" ? "127.0.0.1" : "0.0.0.0";
 }
 
-/** One cheap read of what this mode watches first, proving reachability and the role's list right. */
-async function contactApiserver(client: KubeClient, options: Options): Promise<void> {
-  if (options.mode === "controller") await client.list(resources.services, { limit: 1 });
-  else await client.list(resources.nodes, { limit: 1 });
-}
-
-async function run(options: Options, log: Logger): Promise<number> {
-  let notReadyBecause = "apiserver not contacted yet";
-  const health = startHealthServer(healthHost(options), options.healthProbePort, () => ({ notReadyBecause }));
-  const stopped = new Promise<string>((resolve) => {
+function signalled(): Promise<string> {
+  return new Promise((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
   });
+}
 
-  const connection = await resolveConnection();
-  const client = new KubeClient(connection);
-  log.info(
-    { op: "startup", server: connection.server, source: connection.source, namespace: connection.namespace },
-    "connecting to the apiserver",
-  );
-  let signal: string | undefined;
-  void stopped.then((s) => {
-    signal = s;
+/** Calls `attempt` until it succeeds or a signal arrives; returns undefined when stopped. */
+async function untilStopped<T>(
+  attempt: () => Promise<T>,
+  stopped: Promise<string>,
+  log: Logger,
+  what: string,
+  onFailure: (message: string) => void,
+): Promise<T | undefined> {
+  let stop = false;
+  void stopped.then(() => {
+    stop = true;
   });
-  while (signal === undefined) {
+  while (!stop) {
     try {
-      await contactApiserver(client, options);
-      notReadyBecause = "";
-      log.info({ op: "startup", event: "apiserverReached" }, "apiserver reached");
-      break;
+      return await attempt();
     } catch (error) {
-      notReadyBecause = `apiserver unreachable: ${(error as Error).message}`;
-      log.warn({ op: "startup", error: (error as Error).message }, "cannot reach the apiserver; retrying");
+      const message = (error as Error).message;
+      onFailure(message);
+      log.warn({ op: "startup", error: message }, `${what}; retrying`);
       await Promise.race([Bun.sleep(CONTACT_RETRY_MS), stopped]);
     }
+  }
+  return undefined;
+}
+
+async function runController(options: ControllerOptions, log: Logger, client: KubeClient): Promise<number> {
+  const stopped = signalled();
+  let notReady = (): string => "starting";
+  const health = startHealthServer(healthHost(options), options.healthProbePort, () => ({
+    notReadyBecause: notReady(),
+  }));
+  const registry = createRegistry();
+  const metrics = startMetricsServer("0.0.0.0", options.port, registry);
+  const running = await untilStopped(
+    () =>
+      startController({
+        client,
+        namespace: options.namespace ?? client.namespace,
+        loadBalancerClass: options.lbClass,
+        mlSecretName: options.mlSecretName,
+        deployment: options.deployment,
+        log,
+        clientMetrics: clientMetrics(registry),
+        allocatorMetrics: allocatorMetrics(registry),
+      }),
+    stopped,
+    log,
+    "cannot start the controller",
+    (message) => {
+      notReady = () => `cannot start: ${message}`;
+    },
+  );
+  if (running) notReady = () => running.notReadyBecause();
+  log.info({ op: "shutdown", signal: await stopped }, "stopping");
+  await running?.stop();
+  await Promise.all([health.stop(), metrics.stop()]);
+  return 0;
+}
+
+async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClient): Promise<number> {
+  const stopped = signalled();
+  let notReadyBecause = "apiserver not contacted yet";
+  const health = startHealthServer(healthHost(options), options.healthProbePort, () => ({ notReadyBecause }));
+  const reached = await untilStopped(
+    () => client.list(resources.nodes, { limit: 1 }),
+    stopped,
+    log,
+    "cannot reach the apiserver",
+    (message) => {
+      notReadyBecause = `apiserver unreachable: ${message}`;
+    },
+  );
+  if (reached) {
+    notReadyBecause = "";
+    log.info({ op: "startup", event: "apiserverReached" }, "apiserver reached");
   }
   log.info({ op: "shutdown", signal: await stopped }, "stopping");
   await health.stop();
@@ -80,7 +139,20 @@ async function main(): Promise<number> {
       });
       log.info({ op: "startup", version: VERSION, options }, `metalbun ${options.mode} starting`);
       try {
-        return await run(options, log);
+        const connection = await resolveConnection();
+        log.info(
+          {
+            op: "startup",
+            server: connection.server,
+            source: connection.source,
+            namespace: connection.namespace,
+          },
+          "connecting to the apiserver",
+        );
+        const client = new KubeClient(connection);
+        return options.mode === "controller"
+          ? await runController(options, log, client)
+          : await runSpeaker(options, log, client);
       } catch (error) {
         log.error({ op: "startup", error: (error as Error).message }, "fatal");
         return 1;

@@ -31,6 +31,7 @@ export async function getOrCreateSecret(
   name: string,
   makeData: () => Record<string, Uint8Array | string>,
   type = "Opaque",
+  ownerReferences?: KubeObject["metadata"]["ownerReferences"],
 ): Promise<Secret> {
   try {
     return await getSecret(client, namespace, name);
@@ -40,7 +41,11 @@ export async function getOrCreateSecret(
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(makeData())) data[key] = Buffer.from(value).toString("base64");
   try {
-    return await client.create<Secret>(resources.secrets, { metadata: { name, namespace }, type, data });
+    return await client.create<Secret>(resources.secrets, {
+      metadata: { name, namespace, ...(ownerReferences && { ownerReferences }) },
+      type,
+      data,
+    });
   } catch (error) {
     if (isAlreadyExists(error)) return getSecret(client, namespace, name);
     throw error;

@@ -1,7 +1,7 @@
 import type { Pool } from "../config/types.ts";
 import { addressKey, formatIP, type IPAddress } from "../ip/address.ts";
 import { isBuggyIP } from "../ip/buggy.ts";
-import { type Cidr, cidrContains, cidrSize } from "../ip/cidr.ts";
+import { type Cidr, cidrSize } from "../ip/cidr.ts";
 import { goQuote } from "./go-format.ts";
 
 /** Who asks for an address: the fields MetalLB's sharing rules look at. */
@@ -19,8 +19,9 @@ interface AddressUse {
   readonly sharingKey: string;
   readonly backendKey: string;
   readonly services: string[];
-  /** `PROTO/port` -> the Service using it on this IP. */
-  readonly ports: Map<string, string>;
+  /** `PROTO/port` in use on this IP, and (same index) the Service using it. Short lists: arrays beat Maps. */
+  readonly ports: string[];
+  readonly portOwners: string[];
 }
 
 /**
@@ -43,23 +44,12 @@ export class Ledger {
   sharingProblem(claimant: Claimant, address: IPAddress): string | undefined {
     const use = this.uses.get(addressKey(address));
     if (use === undefined) return undefined;
-    const compatible =
-      use.sharingKey !== "" &&
-      claimant.sharingKey !== "" &&
-      use.sharingKey === claimant.sharingKey &&
-      use.backendKey === claimant.backendKey;
-    if (!compatible) {
-      // A Service alone on its IP may change its sharing key in place.
+    const conflict = conflictOn(use, claimant);
+    if (conflict === SHARING_KEY) {
       const others = use.services.filter((s) => s !== claimant.key).sort();
-      if (others.length > 0) {
-        return `can't change sharing key for ${goQuote(claimant.key)}, address also in use by ${others.join(",")}`;
-      }
+      return `can't change sharing key for ${goQuote(claimant.key)}, address also in use by ${others.join(",")}`;
     }
-    for (const port of claimant.ports) {
-      const owner = use.ports.get(port);
-      if (owner !== undefined && owner !== claimant.key)
-        return `port ${port} is already in use on ${goQuote(formatIP(address))}`;
-    }
+    if (conflict !== undefined) return `port ${conflict} is already in use on ${goQuote(formatIP(address))}`;
     return undefined;
   }
 
@@ -75,7 +65,8 @@ export class Ledger {
           sharingKey: claimant.sharingKey,
           backendKey: claimant.backendKey,
           services: [],
-          ports: new Map(),
+          ports: [],
+          portOwners: [],
         };
         this.uses.set(k, use);
         const counts = this.perPool.get(pool) ?? { ipv4: 0, ipv6: 0 };
@@ -89,7 +80,14 @@ export class Ledger {
         }
       }
       if (!use.services.includes(claimant.key)) use.services.push(claimant.key);
-      for (const port of claimant.ports) use.ports.set(port, claimant.key);
+      for (const port of claimant.ports) {
+        const at = use.ports.indexOf(port);
+        if (at >= 0) use.portOwners[at] = claimant.key;
+        else {
+          use.ports.push(port);
+          use.portOwners.push(claimant.key);
+        }
+      }
     }
   }
 
@@ -106,26 +104,28 @@ export class Ledger {
   lowestAvailable(pool: Pool, index: number, claimant: Claimant): IPAddress | undefined {
     const cidr = pool.cidrs[index];
     if (cidr === undefined) return undefined;
-    const unused = this.lowestUnused(pool, index, cidr);
+    const first = cidr.network;
+    const last = first + cidrSize(cidr) - 1n;
+    const unused = this.lowestUnused(pool, index, cidr, last);
     if (claimant.sharingKey === "") return unused;
     let best = unused;
     for (const k of this.shareable.get(shareId(claimant)) ?? []) {
       const use = this.uses.get(k);
-      if (use === undefined || !cidrContains(cidr, use.address)) continue;
-      if (best !== undefined && use.address.value >= best.value) continue;
+      if (use === undefined || use.address.family !== cidr.family) continue;
+      const value = use.address.value;
+      if (value < first || value > last || (best !== undefined && value >= best.value)) continue;
       if (pool.avoidBuggyIPs && isBuggyIP(use.address)) continue;
-      if (this.sharingProblem(claimant, use.address) === undefined) best = use.address;
+      if (conflictOn(use, claimant) === undefined) best = use.address;
     }
     return best;
   }
 
-  private lowestUnused(pool: Pool, index: number, cidr: Cidr): IPAddress | undefined {
+  private lowestUnused(pool: Pool, index: number, cidr: Cidr, last: bigint): IPAddress | undefined {
     let cursors = this.cursors.get(pool.name);
     if (cursors === undefined) {
       cursors = pool.cidrs.map((c) => c.network);
       this.cursors.set(pool.name, cursors);
     }
-    const last = cidr.network + cidrSize(cidr) - 1n;
     let value = cursors[index] ?? cidr.network;
     for (; value <= last; value++) {
       const address = { family: cidr.family, value };
@@ -135,6 +135,27 @@ export class Ledger {
     cursors[index] = value;
     return value <= last ? { family: cidr.family, value } : undefined;
   }
+}
+
+/**
+ * What keeps `claimant` off an address in use: "sharingKey" (keys or backends differ, and
+ * other Services hold it; a Service alone on its IP may change its key in place), the first
+ * port already used there by another Service, or undefined when it may share.
+ */
+const SHARING_KEY = "sharingKey";
+
+function conflictOn(use: AddressUse, claimant: Claimant): string | undefined {
+  const compatible =
+    use.sharingKey !== "" &&
+    claimant.sharingKey !== "" &&
+    use.sharingKey === claimant.sharingKey &&
+    use.backendKey === claimant.backendKey;
+  if (!compatible && use.services.some((s) => s !== claimant.key)) return SHARING_KEY;
+  for (const port of claimant.ports) {
+    const at = use.ports.indexOf(port);
+    if (at >= 0 && use.portOwners[at] !== claimant.key) return port;
+  }
+  return undefined;
 }
 
 function shareId(claimant: Claimant): string {

@@ -44,18 +44,19 @@ export function allocationPlan(
   const run = new PlanRun(config);
   const lbClass = options.loadBalancerClass ?? "";
   const decisions = new Map<string, ServiceDecision>();
-  const owned: AllocationRequest[] = [];
-  const seen = new Set<string>();
+  const unique: AllocationRequest[] = [];
   for (const service of [...services].sort(byKey)) {
-    if (seen.has(service.key)) continue; // a key appears once; the first copy wins
-    seen.add(service.key);
+    if (unique.length > 0 && unique[unique.length - 1]?.key === service.key) continue; // first copy of a key wins
+    unique.push(service);
+  }
+  const owned: AllocationRequest[] = [];
+  for (const service of unique) {
     const early = earlyDecision(service, lbClass, config);
     if (early !== undefined) decisions.set(service.key, early);
     else owned.push(service);
   }
-  const ordered = owned.sort(
-    (a, b) => b.current.ingressIPs.length - a.current.ingressIPs.length || byKey(a, b),
-  );
+  // Holders first, most IPs first; the sort is stable, so ties stay in key order.
+  const ordered = owned.sort((a, b) => b.current.ingressIPs.length - a.current.ingressIPs.length);
 
   const pending: Pending[] = [];
   const kept: Kept[] = [];
@@ -75,7 +76,7 @@ export function allocationPlan(
   const pools = new Map<string, PoolCounters>();
   for (const pool of config.pools.byName.values())
     pools.set(pool.name, poolCounters(pool, run.ledger.inUse(pool.name)));
-  return { decisions: [...decisions.values()].sort(byKey), pools };
+  return { decisions: unique.map((s) => decisions.get(s.key)!), pools };
 }
 
 function byKey(a: { key: string }, b: { key: string }): number {
@@ -399,11 +400,10 @@ class PlanRun {
     addresses: readonly IPAddress[],
   ): string | undefined {
     if (!poolAdmits(pool, service)) return `pool ${pool.name} not compatible for ip assignment`;
-    const texts = textsOf(addresses);
-    if (addresses.length > 2) return `more than two addresses ${goQuoteList(texts)}`;
+    if (addresses.length > 2) return `more than two addresses ${goQuoteList(textsOf(addresses))}`;
     const [a, b] = addresses;
     if (a !== undefined && b !== undefined && a.family === b.family) {
-      return `${goQuote(texts[0] ?? "")} ${goQuote(texts[1] ?? "")} has the same family`;
+      return `${goQuote(formatIP(a))} ${goQuote(formatIP(b))} has the same family`;
     }
     for (const address of addresses) {
       const problem = this.ledger.sharingProblem(service, address);

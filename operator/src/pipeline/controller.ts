@@ -1,0 +1,328 @@
+/**
+ * The controller's wiring, and only wiring:
+ *
+ *   list+watch per kind -> reflect() -> clusterSnapshot$ (all synced, coalesced)
+ *     -> reconcileController (pure, domain/) -> executors: Service writes, pool status,
+ *        ConfigurationState, Events, metrics, logs
+ *
+ * The reconciler's state (last good config, in-flight assignments, reported events) is folded
+ * through `scan`, so every snapshot is decided against the previous decision.
+ */
+import { randomBytes } from "node:crypto";
+import { map, type Observable, type SchedulerLike, type Subscription, scan } from "rxjs";
+import type { PoolCounters } from "../domain/allocator/decision.ts";
+import type { BFDProfile } from "../domain/api/bfd-profile.ts";
+import type { BGPAdvertisement } from "../domain/api/bgp-advertisement.ts";
+import type { BGPPeer } from "../domain/api/bgp-peer.ts";
+import type { Community } from "../domain/api/community.ts";
+import type { Namespace, Service } from "../domain/api/core.ts";
+import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
+import type { L2Advertisement } from "../domain/api/l2-advertisement.ts";
+import type { ConfigError } from "../domain/config/errors.ts";
+import type { ControllerInputs } from "../domain/controller/inputs.ts";
+import {
+  type ControllerOutcome,
+  type ControllerState,
+  initialControllerState,
+  reconcileController,
+} from "../domain/controller/reconcile.ts";
+import type { KubeClient } from "../kube/client.ts";
+import {
+  configurationStateJob,
+  controllerStateLabels,
+  isTerminalWriteError,
+  poolStatusJob,
+  serviceWriteJob,
+} from "../kube/controller-writes.ts";
+import { isNotFound } from "../kube/errors.ts";
+import { EventSink } from "../kube/event-sink.ts";
+import type { EventInput } from "../kube/events.ts";
+import { type KeyedJob, KeyedWriter } from "../kube/keyed-writer.ts";
+import { resources } from "../kube/resource.ts";
+import { getOrCreateSecret } from "../kube/secrets.ts";
+import { reflect } from "../kube/store.ts";
+import type { KubeObject } from "../kube/types.ts";
+import { listWatch$, type WatchEvent } from "../kube/watch.ts";
+import type { Logger } from "../observability/log.ts";
+import type { AllocatorMetrics, ClientMetrics } from "../observability/metrics.ts";
+import { clusterSnapshot$ } from "./snapshot.ts";
+
+export interface ControllerDeps {
+  readonly client: KubeClient;
+  /** Where the metallb.io objects, the memberlist Secret and the ConfigurationState live. */
+  readonly namespace: string;
+  readonly loadBalancerClass: string;
+  readonly mlSecretName: string;
+  readonly deployment: string;
+  readonly log: Logger;
+  readonly clientMetrics: ClientMetrics;
+  readonly allocatorMetrics: AllocatorMetrics;
+  /** Coalescing window for bursts of changes (ms). */
+  readonly coalesceMs?: number;
+  readonly scheduler?: SchedulerLike;
+  readonly now?: () => Date;
+}
+
+export interface RunningController {
+  /** Empty once the first full view was reconciled; otherwise what readiness waits for. */
+  notReadyBecause(): string;
+  stop(): Promise<void>;
+}
+
+const COMPONENT = "metallb-controller";
+
+function sources(deps: ControllerDeps) {
+  const { client, namespace } = deps;
+  const store = <T extends KubeObject>(o: Observable<WatchEvent<T>>) => o.pipe(reflect<T>());
+  return {
+    services: store(listWatch$<Service & KubeObject>(client, resources.services)),
+    namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces)),
+    ipAddressPools: store(listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace })),
+    l2Advertisements: store(listWatch$<L2Advertisement>(client, resources.l2Advertisements, { namespace })),
+    bgpAdvertisements: store(
+      listWatch$<BGPAdvertisement>(client, resources.bgpAdvertisements, { namespace }),
+    ),
+    bgpPeers: store(listWatch$<BGPPeer>(client, resources.bgpPeers, { namespace })),
+    bfdProfiles: store(listWatch$<BFDProfile>(client, resources.bfdProfiles, { namespace })),
+    communities: store(listWatch$<Community>(client, resources.communities, { namespace })),
+  };
+}
+
+/** MetalLB's controller creates the memberlist key when it is missing, owned by its Deployment. */
+async function ensureMemberlistSecret(deps: ControllerDeps): Promise<void> {
+  const { client, namespace, log } = deps;
+  let owner: KubeObject | undefined;
+  try {
+    owner = await client.get<KubeObject>(
+      { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true },
+      deps.deployment,
+      namespace,
+    );
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    log.info(
+      { op: "memberlist", deployment: deps.deployment },
+      "controller Deployment not found; Secret gets no owner",
+    );
+  }
+  const ownerReferences = owner?.metadata.uid
+    ? [{ apiVersion: "apps/v1", kind: "Deployment", name: deps.deployment, uid: owner.metadata.uid }]
+    : undefined;
+  await getOrCreateSecret(
+    client,
+    namespace,
+    deps.mlSecretName,
+    () => ({ secretkey: randomBytes(16).toString("base64") }),
+    "Opaque",
+    ownerReferences,
+  );
+}
+
+function poolsNeedingStatus(
+  outcome: ControllerOutcome,
+  observed: ReadonlyMap<string, IPAddressPool>,
+): Array<[string, PoolCounters]> {
+  const byName = new Map([...observed.values()].map((p) => [p.metadata.name ?? "", p]));
+  return [...outcome.pools].filter(([name, counters]) => {
+    const status = byName.get(name)?.status as Record<string, unknown> | undefined;
+    return (
+      byName.has(name) &&
+      (status?.assignedIPv4 !== counters.assignedIPv4 ||
+        status?.assignedIPv6 !== counters.assignedIPv6 ||
+        status?.availableIPv4 !== counters.availableIPv4 ||
+        status?.availableIPv6 !== counters.availableIPv6)
+    );
+  });
+}
+
+function configErrorEvents(errors: readonly ConfigError[], inputs: ControllerInputs): EventInput[] {
+  const objects = new Map<string, KubeObject>();
+  const add = (kind: string, list: readonly KubeObject[]) => {
+    for (const o of list) objects.set(`${kind}/${o.metadata.name}`, { ...o, kind });
+  };
+  add("IPAddressPool", inputs.ipAddressPools as unknown as KubeObject[]);
+  add("L2Advertisement", inputs.l2Advertisements as unknown as KubeObject[]);
+  add("BGPAdvertisement", inputs.bgpAdvertisements as unknown as KubeObject[]);
+  add("BGPPeer", inputs.bgpPeers as unknown as KubeObject[]);
+  add("BFDProfile", inputs.bfdProfiles as unknown as KubeObject[]);
+  add("Community", inputs.communities as unknown as KubeObject[]);
+  return errors.flatMap((e) => {
+    const about = objects.get(`${e.kind}/${e.name}`);
+    return about?.metadata.uid
+      ? [
+          {
+            about,
+            type: "Warning" as const,
+            reason: "ConfigurationError",
+            message: e.message,
+            component: COMPONENT,
+          },
+        ]
+      : [];
+  });
+}
+
+export async function startController(deps: ControllerDeps): Promise<RunningController> {
+  const { client, log, namespace } = deps;
+  const now = deps.now ?? (() => new Date());
+  await ensureMemberlistSecret(deps);
+
+  const onError = (what: string) => (key: string, error: unknown, attempt: number, terminal: boolean) => {
+    deps.clientMetrics.updateErrors.inc();
+    log.warn({ op: what, key, attempt, terminal, error: (error as Error).message }, `${what} failed`);
+  };
+  const serviceWriter = new KeyedWriter({
+    concurrency: 32,
+    isTerminal: isTerminalWriteError,
+    onError: onError("setBalancer"),
+    onSuccess: () => deps.clientMetrics.updates.inc(),
+  });
+  const poolWriter = new KeyedWriter({
+    concurrency: 4,
+    isTerminal: isTerminalWriteError,
+    onError: onError("poolStatus"),
+  });
+  const stateWriter = new KeyedWriter({
+    concurrency: 1,
+    confirmAfterMs: 300_000,
+    onError: onError("configurationState"),
+  });
+  const events = new EventSink(client, {
+    onError: (input, error) =>
+      log.warn(
+        { op: "event", reason: input.reason, error: (error as Error).message },
+        "could not post event",
+      ),
+  });
+
+  let readyReason = "waiting for the first list of Services, Namespaces and metallb.io objects";
+  let lastConfigErrors: string | undefined;
+  const stores = sources(deps);
+  const subscription: Subscription = clusterSnapshot$(stores, {
+    coalesceMs: deps.coalesceMs ?? 5,
+    scheduler: deps.scheduler,
+  })
+    .pipe(
+      map((snapshot) => {
+        const inputs: ControllerInputs = {
+          services: [...snapshot.services.values()],
+          namespaces: [...snapshot.namespaces.values()],
+          ipAddressPools: [...snapshot.ipAddressPools.values()],
+          l2Advertisements: [...snapshot.l2Advertisements.values()],
+          bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
+          bgpPeers: [...snapshot.bgpPeers.values()],
+          bfdProfiles: [...snapshot.bfdProfiles.values()],
+          communities: [...snapshot.communities.values()],
+        };
+        return { snapshot, inputs };
+      }),
+      scan(
+        (
+          acc: {
+            state: ControllerState;
+            outcome?: ControllerOutcome;
+            inputs?: ControllerInputs;
+            pools?: ReadonlyMap<string, IPAddressPool>;
+          },
+          { snapshot, inputs },
+        ) => {
+          const outcome = reconcileController(inputs, acc.state, {
+            loadBalancerClass: deps.loadBalancerClass,
+            now: now()
+              .toISOString()
+              .replace(/\.\d+Z$/, "Z"),
+          });
+          return { state: outcome.state, outcome, inputs, pools: snapshot.ipAddressPools };
+        },
+        { state: initialControllerState },
+      ),
+    )
+    .subscribe(({ outcome, inputs, pools }) => {
+      if (!outcome || !inputs || !pools) return;
+      readyReason = "";
+
+      const serviceJobs = new Map<string, KeyedJob>();
+      for (const [key, pending] of outcome.writes) serviceJobs.set(key, serviceWriteJob(client, pending));
+      serviceWriter.setDesired(serviceJobs);
+
+      poolWriter.setDesired(
+        new Map(
+          poolsNeedingStatus(outcome, pools).map(([name, c]) => [
+            name,
+            poolStatusJob(client, namespace, name, c),
+          ]),
+        ),
+      );
+      stateWriter.setDesired(
+        new Map([
+          [
+            "controller",
+            configurationStateJob(
+              client,
+              namespace,
+              "controller",
+              controllerStateLabels(),
+              outcome.configurationState,
+            ),
+          ],
+        ]),
+      );
+
+      for (const intent of outcome.events) {
+        const fields = {
+          op: "allocate",
+          service: `${intent.namespace}/${intent.name}`,
+          event: intent.event.reason,
+        };
+        if (intent.event.type === "Warning") log.warn(fields, intent.event.message);
+        else log.info(fields, intent.event.message);
+      }
+      events.post(
+        outcome.events.map((i) => ({
+          about: {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: i.name, namespace: i.namespace, uid: i.uid },
+          },
+          type: i.event.type,
+          reason: i.event.reason,
+          message: i.event.message,
+          component: COMPONENT,
+        })),
+      );
+
+      const errorsPrint = outcome.configErrors.map((e) => e.message).join("\n");
+      if (errorsPrint !== lastConfigErrors) {
+        lastConfigErrors = errorsPrint;
+        if (errorsPrint === "") log.info({ op: "setConfig" }, "configuration valid");
+        else {
+          log.error(
+            { op: "setConfig", errors: outcome.configErrors.map((e) => e.message) },
+            "failed to parse the configuration; keeping the last good one",
+          );
+          events.post(configErrorEvents(outcome.configErrors, inputs));
+        }
+      }
+
+      deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
+      deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
+      const m = deps.allocatorMetrics;
+      for (const g of Object.values(m)) g.reset();
+      for (const [pool, c] of outcome.pools) {
+        m.ipv4AddressesTotal.set({ pool }, c.assignedIPv4 + c.availableIPv4);
+        m.ipv6AddressesTotal.set({ pool }, c.assignedIPv6 + c.availableIPv6);
+        m.addressesTotal.set({ pool }, c.assignedIPv4 + c.availableIPv4 + c.assignedIPv6 + c.availableIPv6);
+        m.ipv4AddressesInUse.set({ pool }, c.assignedIPv4);
+        m.ipv6AddressesInUse.set({ pool }, c.assignedIPv6);
+        m.addressesInUse.set({ pool }, c.assignedIPv4 + c.assignedIPv6);
+      }
+    });
+
+  return {
+    notReadyBecause: () => readyReason,
+    async stop() {
+      subscription.unsubscribe();
+      await Promise.all([serviceWriter.stop(), poolWriter.stop(), stateWriter.stop(), events.idle()]);
+    },
+  };
+}
