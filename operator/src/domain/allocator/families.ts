@@ -1,4 +1,4 @@
-import { parseIP } from "../ip/address.ts";
+import { type IPAddress, parseIP } from "../ip/address.ts";
 import type { FamilySet } from "../ip/family.ts";
 import { err, ok, type Result } from "../ip/result.ts";
 import { goQuoteList } from "./go-format.ts";
@@ -19,6 +19,27 @@ export function familyOfAddresses(texts: readonly string[]): Result<FamilySet> {
     return ok("dual");
   }
   return err(`IPFamilyForAddresses: invalid ips length ${texts.length} ${goQuoteList(texts)}`);
+}
+
+/**
+ * familyOfAddresses for already-parsed addresses (undefined = unparseable); the texts are only
+ * needed, and only built, for the error message.
+ */
+export function familyOfParsed(
+  addresses: readonly (IPAddress | undefined)[],
+  texts: () => readonly string[],
+): Result<FamilySet> {
+  const [first, second] = addresses;
+  if (addresses.length === 1 && first !== undefined) return ok(first.family);
+  if (
+    addresses.length === 2 &&
+    first !== undefined &&
+    second !== undefined &&
+    first.family !== second.family
+  ) {
+    return ok("dual");
+  }
+  return familyOfAddresses(texts());
 }
 
 export type FamilyPolicy = "SingleStack" | "PreferDualStack" | "RequireDualStack";

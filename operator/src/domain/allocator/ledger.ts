@@ -37,7 +37,8 @@ export class Ledger {
   private readonly uses = new Map<number | string, AddressUse>();
   /** sharing key + backend key -> addresses held under it (candidates for co-location). */
   private readonly shareable = new Map<string, Set<number | string>>();
-  private readonly cursors = new Map<string, bigint[]>();
+  /** Per pool, per prefix: the next address to look at, and the last address of the prefix. */
+  private readonly cursors = new Map<string, { next: bigint[]; last: bigint[] }>();
   private readonly perPool = new Map<string, { ipv4: number; ipv6: number }>();
 
   /** MetalLB checkSharing: why `claimant` may not use `address`, or undefined if it may. */
@@ -104,9 +105,10 @@ export class Ledger {
   lowestAvailable(pool: Pool, index: number, claimant: Claimant): IPAddress | undefined {
     const cidr = pool.cidrs[index];
     if (cidr === undefined) return undefined;
+    const cursors = this.cursorsOf(pool);
     const first = cidr.network;
-    const last = first + cidrSize(cidr) - 1n;
-    const unused = this.lowestUnused(pool, index, cidr, last);
+    const last = cursors.last[index] ?? first;
+    const unused = this.lowestUnused(pool, index, cidr, cursors, last);
     if (claimant.sharingKey === "") return unused;
     let best = unused;
     for (const k of this.shareable.get(shareId(claimant)) ?? []) {
@@ -120,19 +122,32 @@ export class Ledger {
     return best;
   }
 
-  private lowestUnused(pool: Pool, index: number, cidr: Cidr, last: bigint): IPAddress | undefined {
+  private cursorsOf(pool: Pool): { next: bigint[]; last: bigint[] } {
     let cursors = this.cursors.get(pool.name);
     if (cursors === undefined) {
-      cursors = pool.cidrs.map((c) => c.network);
+      cursors = {
+        next: pool.cidrs.map((c) => c.network),
+        last: pool.cidrs.map((c) => c.network + cidrSize(c) - 1n),
+      };
       this.cursors.set(pool.name, cursors);
     }
-    let value = cursors[index] ?? cidr.network;
+    return cursors;
+  }
+
+  private lowestUnused(
+    pool: Pool,
+    index: number,
+    cidr: Cidr,
+    cursors: { next: bigint[] },
+    last: bigint,
+  ): IPAddress | undefined {
+    let value = cursors.next[index] ?? cidr.network;
     for (; value <= last; value++) {
       const address = { family: cidr.family, value };
       if (pool.avoidBuggyIPs && isBuggyIP(address)) continue;
       if (!this.uses.has(addressKey(address))) break;
     }
-    cursors[index] = value;
+    cursors.next[index] = value;
     return value <= last ? { family: cidr.family, value } : undefined;
   }
 }

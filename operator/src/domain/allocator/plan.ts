@@ -4,7 +4,7 @@ import { type FamilySet, type IPFamily, otherFamily } from "../ip/family.ts";
 import { err, ok, type Result } from "../ip/result.ts";
 import type { AllocationPlan, DecisionReason, PoolCounters, ServiceDecision } from "./decision.ts";
 import * as ev from "./events.ts";
-import { familyOfAddresses, serviceFamilyChanged } from "./families.ts";
+import { familyOfParsed, serviceFamilyChanged } from "./families.ts";
 import { GO_NIL_IP, goQuote, goQuoteList } from "./go-format.ts";
 import { Ledger } from "./ledger.ts";
 import { poolCounters } from "./pool-counters.ts";
@@ -204,9 +204,9 @@ class PlanRun {
   settleHeld(service: AllocationRequest): Held {
     const events: ev.ServiceEvent[] = [];
     const parsed = service.current.ingressIPs.map(parseIP);
-    const texts = parsed.map((a) => (a === undefined ? GO_NIL_IP : formatIP(a)));
-    const heldFamily = familyOfAddresses(texts);
-    if (!heldFamily.ok) events.push(ev.noLBIPsFamily(texts, heldFamily.error));
+    const texts = () => parsed.map((a) => (a === undefined ? GO_NIL_IP : formatIP(a)));
+    const heldFamily = familyOfParsed(parsed, texts);
+    if (!heldFamily.ok) events.push(ev.noLBIPsFamily(texts(), heldFamily.error));
     if (!service.clusterFamily.ok) {
       events.push(ev.noClusterIPsFamily(service.clusterIPs, service.clusterIP, service.clusterFamily.error));
       return {

@@ -18,6 +18,10 @@ describe("parseIP + formatIP", () => {
     ["::ffff:10.1.2.3", "10.1.2.3", "ipv4"], // IPv4-mapped counts as IPv4, like Go's To4()
     ["::10.1.2.3", "::a01:203", "ipv6"],
     ["64:ff9b::192.0.2.33", "64:ff9b::c000:221", "ipv6"],
+    ["1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:102:304", "ipv6"],
+    ["1::", "1::", "ipv6"],
+    ["0:0:0:0:0:0:0:0", "::", "ipv6"],
+    ["::0:1", "::1", "ipv6"],
   ])("%s -> %s (%s)", (text, canonical, family) => {
     const address = parseIP(text);
     expect(address?.family).toBe(family as "ipv4" | "ipv6");
@@ -43,8 +47,36 @@ describe("parseIP + formatIP", () => {
     "1.2.3.4::",
     "g::1",
     "10.0.0.1/32",
+    "1:2:3:4:5:6:7:1.2.3.4",
+    ":1::",
+    "1:",
+    "::1:",
+    "00000::1",
+    "1:2:3:4:5:6:7",
+    "::1.2.3.4.5",
+    "1.2.3.4.",
   ])("%p is not an IP", (text) => {
     expect(parseIP(text)).toBeUndefined();
+  });
+});
+
+describe("round trips", () => {
+  test("formatIP then parseIP gives the same IPv6 value, for many shapes of value", () => {
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let n = 0; n < 2000; n++) {
+      let value = 0n;
+      for (let g = 0; g < 8; g++) {
+        const r = next() % 4;
+        value = (value << 16n) | BigInt(r === 0 ? 0 : r === 1 ? next() % 16 : next() % 65536);
+      }
+      if (value >> 32n === 0xffffn) continue; // IPv4-mapped: parses as IPv4 by design
+      const text = formatIP({ family: "ipv6", value });
+      expect(parseIP(text)).toEqual({ family: "ipv6", value });
+    }
   });
 });
 

@@ -62,46 +62,60 @@ function parseIPv4(text: string): bigint | undefined {
   return octets === 4 ? BigInt(value) : undefined;
 }
 
-function parseIPv6(text: string): bigint | undefined {
-  if (text.length === 0 || text.length > 45) return undefined;
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const head = groupsOf(halves[0] ?? "", false);
-  const tail = halves.length === 2 ? groupsOf(halves[1] ?? "", true) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  let groups: number[];
-  if (halves.length === 2) {
-    // The embedded IPv4 form is only allowed at the very end.
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return undefined;
-    groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    const all = groupsOf(halves[0] ?? "", true);
-    if (all === undefined || all.length !== 8) return undefined;
-    groups = all;
-  }
-  let value = 0n;
-  for (const group of groups) value = (value << 16n) | BigInt(group);
-  return value;
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
 }
 
-/** The 16-bit groups of one side of `::`; a trailing dotted quad counts as two groups. */
-function groupsOf(text: string, allowIPv4Tail: boolean): number[] | undefined {
-  if (text === "") return [];
-  const parts = text.split(":");
+/** A hand-rolled scanner (status IPs of every Service are parsed on every plan). */
+function parseIPv6(text: string): bigint | undefined {
+  if (text.length < 2 || text.length > 45) return undefined;
   const groups: number[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] ?? "";
-    if (i === parts.length - 1 && allowIPv4Tail && part.includes(".")) {
-      const v4 = parseIPv4(part);
+  let ellipsis = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return undefined;
+    ellipsis = 0;
+    i = 2;
+  }
+  while (i < text.length) {
+    let j = i;
+    let group = 0;
+    while (j < text.length && j - i < 5) {
+      const d = hexDigit(text.charCodeAt(j));
+      if (d < 0) break;
+      group = group * 16 + d;
+      j++;
+    }
+    if (j < text.length && text.charCodeAt(j) === 46) {
+      // A trailing dotted quad (RFC 4291 §2.2 form 3) stands for the last two groups.
+      const v4 = groups.length <= 6 ? parseIPv4(text.slice(i)) : undefined;
       if (v4 === undefined) return undefined;
       groups.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-      continue;
+      i = text.length;
+      break;
     }
-    if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return undefined;
-    groups.push(Number.parseInt(part, 16));
+    if (j === i || j - i > 4) return undefined;
+    groups.push(group);
+    i = j;
+    if (i === text.length) break;
+    if (text.charCodeAt(i) !== 58) return undefined;
+    i++;
+    if (i < text.length && text.charCodeAt(i) === 58) {
+      if (ellipsis >= 0) return undefined;
+      ellipsis = groups.length;
+      i++;
+    } else if (i === text.length) {
+      return undefined; // a single trailing colon
+    }
   }
-  return groups;
+  if (ellipsis < 0 ? groups.length !== 8 : groups.length > 7) return undefined;
+  if (ellipsis >= 0) groups.splice(ellipsis, 0, ...new Array<number>(8 - groups.length).fill(0));
+  let hex = "0x";
+  for (const group of groups) hex += group.toString(16).padStart(4, "0");
+  return BigInt(hex);
 }
 
 /**
@@ -114,30 +128,31 @@ export function formatIP(address: IPAddress): string {
     const v = Number(address.value); // 32 bits: plain number arithmetic is much faster than bigint
     return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
-  const groups: number[] = [];
-  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((address.value >> shift) & 0xffffn));
+  const hex = address.value.toString(16).padStart(32, "0");
+  const groups: string[] = [];
+  for (let i = 0; i < 32; i += 4) {
+    let k = i;
+    while (k < i + 3 && hex.charCodeAt(k) === 48) k++;
+    groups.push(hex.slice(k, i + 4));
+  }
+  // The longest run of two or more zero groups becomes "::" (the first one on a tie).
   let bestStart = -1;
   let bestLength = 1;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
+    if (groups[i] !== "0") {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    while (j < 8 && groups[j] === "0") j++;
     if (j - i > bestLength) {
       bestStart = i;
       bestLength = j - i;
     }
     i = j;
   }
-  const hex = (from: number, to: number) =>
-    groups
-      .slice(from, to)
-      .map((g) => g.toString(16))
-      .join(":");
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  if (bestStart < 0) return groups.join(":");
+  return `${groups.slice(0, bestStart).join(":")}::${groups.slice(bestStart + bestLength).join(":")}`;
 }
 
 /** Canonicalizes a textual address; undefined if it does not parse. */
