@@ -186,6 +186,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     concurrency: 1,
     confirmAfterMs: 300_000,
     onError: onError("configurationState"),
+    onSuccess: (key) => log.debug({ op: "configurationState", key }, "ConfigurationState written"),
   });
   const events = new EventSink(client, {
     onError: (input, error) =>
