@@ -38,6 +38,9 @@ test("bun run lab --ci runs the seed's steps and cleans up", async () => {
     ),
     expect.stringMatching(/^step 2 ok: .*lists my-ippool$/),
     expect.stringMatching(/^step 3 ok: .*lists my-l2-advertise$/),
+    expect.stringMatching(
+      /^step 4 ok: .*svc1=172\.18\.255\.200, svc2=172\.18\.255\.201, svc3=172\.18\.255\.202$/,
+    ),
   ]);
   expect(out).toContain("lab ok");
   expect(ourNamespaces()).toEqual([]);

@@ -49,9 +49,7 @@ for (const step of labSteps) {
 }
 
 console.log(
-  ci
-    ? ""
-    : "\nSteps 4-9 (External IPs, announcements, ARP from mypc, failover) arrive with the controller and the speaker.",
+  ci ? "" : "\nSteps 5-9 (announcements, ARP from mypc, traffic, failover) arrive with the Layer 2 speaker.",
 );
 
 if (ci || failed > 0) {

@@ -99,8 +99,63 @@ function applySeed(n: number, file: string, resource: string, name: string): Lab
   };
 }
 
+const POOL_RANGE = { first: 0xac12ffc8, last: 0xac12fffa }; // 172.18.255.200 - 172.18.255.250
+
+function inSeedRange(ip: string): boolean {
+  const parts = ip.split(".").map(Number);
+  if (parts.length !== 4) return false;
+  const n = ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
+  return n >= POOL_RANGE.first && n <= POOL_RANGE.last;
+}
+
+async function externalIPs(names: readonly string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    out[name] = (
+      await kubectlOut([
+        "get",
+        "svc",
+        name,
+        "-n",
+        "default",
+        "-o",
+        "jsonpath={.status.loadBalancer.ingress[*].ip}",
+      ])
+    ).trim();
+  }
+  return out;
+}
+
+const SERVICES = ["svc1", "svc2", "svc3"] as const;
+
+const createServices: LabStep = {
+  n: 4,
+  title: "create svc1, svc2, svc3 (type: LoadBalancer, port 80, selector app: webpod)",
+  async run() {
+    const applied = await kubectlOut(["apply", ...SERVICES.flatMap((s) => ["-f", join(SEED, `${s}.yaml`)])]);
+    const deadline = Date.now() + 15_000;
+    let ips = await externalIPs(SERVICES);
+    while (Object.values(ips).some((ip) => ip === "") && Date.now() < deadline) {
+      await Bun.sleep(100);
+      ips = await externalIPs(SERVICES);
+    }
+    const listed = await kubectlOut(["get", "svc", "-n", "default"]);
+    const ok = SERVICES.every((s) => inSeedRange(ips[s] ?? ""));
+    const summary = SERVICES.map((s) => `${s}=${ips[s] || "<pending>"}`).join(", ");
+    return {
+      ok,
+      summary: ok ? `External IPs from 172.18.255.200-250: ${summary}` : `not all assigned: ${summary}`,
+      detail: [
+        shown("kubectl apply -f svc1.yaml -f svc2.yaml -f svc3.yaml", applied),
+        shown("kubectl get svc", listed),
+      ].join("\n\n"),
+    };
+  },
+};
+
 export const labSteps: readonly LabStep[] = [
   install,
   applySeed(2, "ippool.yaml", "ipaddresspools", "my-ippool"),
   applySeed(3, "l2advertisement.yaml", "l2advertisements", "my-l2-advertise"),
+  createServices,
 ];
