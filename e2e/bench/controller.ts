@@ -1,0 +1,332 @@
+/**
+ * `bun run bench controller`: the controller's speed, one JSON object per line
+ * ({"bench","metric","value","unit","n"}). Measured, never asserted: targets live in the issue.
+ *
+ * - allocator_ops_per_s: the pure allocator, 100k Services over two /16 pools, cold.
+ * - patch_ceiling_per_s: the raw status-PATCH rate this apiserver sustains (32 in flight).
+ * - cold_10k_*: 10k Services created with the controller stopped, then the controller started;
+ *   wall time until all hold an IP, and its rate as a fraction of the PATCH ceiling.
+ * - controller_rss_mb_10k: the controller's resident memory with 10k Services assigned.
+ * - restart_10k_*: the controller restarted with 10k assigned: time until /readyz, IPs moved.
+ * - create_to_ip_ms_*_1k: 1k Services created one by one at a steady 50/s with the controller
+ *   running; time from sending the create to the IP appearing on a watch (create latency included).
+ */
+
+import { join } from "node:path";
+import { type Subprocess, spawn } from "bun";
+import { allocationPlan } from "../../operator/src/domain/allocator/plan.ts";
+import { allocationRequestOf } from "../../operator/src/domain/allocator/request.ts";
+import type { Service } from "../../operator/src/domain/api/core.ts";
+import { parseConfig } from "../../operator/src/domain/config/parse-config.ts";
+import { KubeClient } from "../../operator/src/kube/client.ts";
+import { resolveConnection } from "../../operator/src/kube/config.ts";
+import { resources } from "../../operator/src/kube/resource.ts";
+import type { KubeObject } from "../../operator/src/kube/types.ts";
+import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
+import { emit, percentile } from "./report.ts";
+
+const BENCH = "controller";
+const ROOT = join(import.meta.dir, "..", "..");
+const MAIN = join(ROOT, "operator", "src", "main.ts");
+const HEALTH_PORT = 17481;
+const METRICS_PORT = 19481;
+
+function benchService(namespace: string, name: string): Service & KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace },
+    spec: {
+      type: "LoadBalancer",
+      // 10k LoadBalancer Services would exhaust the 2768 NodePorts; MetalLB never uses them.
+      allocateLoadBalancerNodePorts: false,
+      selector: { app: name },
+      ports: [{ port: 80, protocol: "TCP" }],
+    } as Service["spec"],
+  };
+}
+
+function allocatorBench(): void {
+  const n = 100_000;
+  const parsed = parseConfig({
+    ipAddressPools: [
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: "a", namespace: "metallb-system" },
+        spec: { addresses: ["10.10.0.0/16"] },
+      },
+      {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: "b", namespace: "metallb-system" },
+        spec: { addresses: ["10.11.0.0/16"] },
+      },
+    ],
+  });
+  if (!parsed.ok) throw new Error("bench pools did not parse");
+  const requests = Array.from({ length: n }, (_, i) => {
+    const s = benchService(`ns${i % 100}`, `svc${i}`);
+    return allocationRequestOf({
+      ...s,
+      spec: {
+        ...s.spec,
+        clusterIP: `10.96.${(i >> 8) & 255}.${i & 255}`,
+        clusterIPs: [`10.96.${(i >> 8) & 255}.${i & 255}`],
+      },
+    });
+  });
+  Bun.gc(true);
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const plan = allocationPlan(parsed.config, requests);
+  const seconds = (performance.now() - started) / 1000;
+  const heapAfter = process.memoryUsage().heapUsed;
+  const allocated = plan.decisions.filter((d) => d.reason === "allocated").length;
+  if (allocated !== n) throw new Error(`allocator bench: only ${allocated}/${n} allocated`);
+  emit(BENCH, "allocator_ops_per_s", Math.round(n / seconds), "ops/s", n);
+  emit(BENCH, "allocator_heap_mb_100k", Math.round((heapAfter - heapBefore) / 1e5) / 10, "MB", n);
+}
+
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function createServices(
+  client: KubeClient,
+  namespace: string,
+  count: number,
+  prefix: string,
+): Promise<string[]> {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  await mapLimit(names, 32, async (name) => {
+    await client.create(resources.services, benchService(namespace, name));
+  });
+  return names;
+}
+
+async function patchCeiling(
+  client: KubeClient,
+  namespace: string,
+  names: readonly string[],
+): Promise<number> {
+  const started = performance.now();
+  let i = 0;
+  await mapLimit(names, 32, async (name) => {
+    const ip = `10.250.${(i >> 8) & 255}.${i++ & 255}`;
+    await client.patchStatus(
+      resources.services,
+      name,
+      namespace,
+      {
+        metadata: { annotations: { "metallb.io/ip-allocated-from-pool": "ceiling" } },
+        status: { loadBalancer: { ingress: [{ ip }] } },
+      },
+      { type: "merge" },
+    );
+  });
+  return names.length / ((performance.now() - started) / 1000);
+}
+
+async function ingressByName(client: KubeClient, namespace: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let cont: string | undefined;
+  do {
+    const page = await client.list<Service & KubeObject>(resources.services, {
+      namespace,
+      limit: 500,
+      continue: cont,
+    });
+    for (const s of page.items)
+      out.set(s.metadata.name!, s.status?.loadBalancer?.ingress?.map((i) => i.ip).join(",") ?? "");
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return out;
+}
+
+function startControllerProcess(kubeconfig: string): Subprocess {
+  return spawn(
+    [
+      "bun",
+      MAIN,
+      "controller",
+      `--health-probe-port=${HEALTH_PORT}`,
+      `--port=${METRICS_PORT}`,
+      "--log-level=warn",
+    ],
+    {
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
+}
+
+async function waitReadyz(timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${HEALTH_PORT}/readyz`)).status === 200)
+        return performance.now() - started;
+    } catch {}
+    await Bun.sleep(20);
+  }
+  throw new Error("controller never became ready");
+}
+
+async function waitAllAssigned(
+  client: KubeClient,
+  namespace: string,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const ips = await ingressByName(client, namespace);
+    let assigned = 0;
+    for (const ip of ips.values()) if (ip.startsWith("10.20")) assigned++;
+    if (assigned >= count) return;
+    await Bun.sleep(200);
+  }
+  throw new Error(`not all ${count} Services got an IP in ${timeoutMs} ms`);
+}
+
+function rssMb(pid: number): number {
+  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+  return Math.round(kb / 102.4) / 10;
+}
+
+async function stop(proc: Subprocess): Promise<void> {
+  proc.kill("SIGTERM");
+  await proc.exited;
+}
+
+async function apiserverBenches(): Promise<void> {
+  await stopCluster();
+  const cluster = await ensureCluster();
+  const bundle = join(ROOT, "deploy", "metalbun.yaml");
+  await kubectl(["apply", "--server-side", "-f", bundle]);
+  await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
+  const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
+  const pool = (name: string, cidr: string, namespaces: string[]) => ({
+    apiVersion: "metallb.io/v1beta1",
+    kind: "IPAddressPool",
+    metadata: { name, namespace: "metallb-system" },
+    spec: { addresses: [cidr], serviceAllocation: { namespaces } },
+  });
+  for (const ns of ["bench-ceiling", "bench-cold", "bench-churn"]) await kubectl(["create", "namespace", ns]);
+  await client.create(resources.ipAddressPools, pool("cold", "10.200.0.0/16", ["bench-cold"]) as KubeObject);
+  await client.create(
+    resources.ipAddressPools,
+    pool("churn", "10.201.0.0/16", ["bench-churn"]) as KubeObject,
+  );
+
+  // The ceiling: raw status PATCHes on 10k Services nobody else writes.
+  const ceilingNames = await createServices(client, "bench-ceiling", 10_000, "c");
+  const ceiling = await patchCeiling(client, "bench-ceiling", ceilingNames);
+  emit(BENCH, "patch_ceiling_per_s", Math.round(ceiling), "patches/s", ceilingNames.length);
+
+  // Cold: 10k Services waiting, then the controller starts.
+  await createServices(client, "bench-cold", 10_000, "s");
+  let controller = startControllerProcess(cluster.kubeconfig);
+  const coldStart = performance.now();
+  await waitAllAssigned(client, "bench-cold", 10_000, 600_000);
+  const coldSeconds = (performance.now() - coldStart) / 1000;
+  emit(BENCH, "cold_10k_all_assigned_s", Math.round(coldSeconds * 100) / 100, "s", 10_000);
+  emit(BENCH, "cold_10k_rate_per_s", Math.round(10_000 / coldSeconds), "services/s", 10_000);
+  emit(
+    BENCH,
+    "cold_10k_ratio_to_patch_ceiling",
+    Math.round((10_000 / coldSeconds / ceiling) * 100) / 100,
+    "ratio",
+    10_000,
+  );
+  await Bun.sleep(2000);
+  emit(BENCH, "controller_rss_mb_10k", rssMb(controller.pid), "MB", 20_000);
+
+  // Restart with 10k assigned: nothing may move.
+  const before = await ingressByName(client, "bench-cold");
+  await stop(controller);
+  controller = startControllerProcess(cluster.kubeconfig);
+  const readyMs = await waitReadyz(120_000);
+  emit(BENCH, "restart_10k_ready_s", Math.round(readyMs / 10) / 100, "s", 10_000);
+  await Bun.sleep(3000);
+  const after = await ingressByName(client, "bench-cold");
+  let moved = 0;
+  for (const [name, ip] of before) if (after.get(name) !== ip) moved++;
+  emit(BENCH, "restart_10k_moved_ips", moved, "count", before.size);
+
+  // Steady churn: 1k creates at 50/s, each timed from the create's answer to the IP on a watch.
+  const createdAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const watchAbort = new AbortController();
+  const list = await client.list(resources.services, { namespace: "bench-churn", limit: 1 });
+  const events = await client.openWatch<Service & KubeObject>(resources.services, {
+    namespace: "bench-churn",
+    resourceVersion: list.metadata.resourceVersion,
+    signal: watchAbort.signal,
+  });
+  const watching = (async () => {
+    try {
+      for await (const ev of events) {
+        if (ev.type !== "ADDED" && ev.type !== "MODIFIED") continue;
+        const name = ev.object.metadata.name ?? "";
+        const t0 = createdAt.get(name);
+        if (t0 !== undefined && (ev.object as Service).status?.loadBalancer?.ingress?.length) {
+          latencies.push(performance.now() - t0);
+          createdAt.delete(name);
+        }
+      }
+    } catch {}
+  })();
+  for (let i = 0; i < 1000; i++) {
+    const name = `churn-${i}`;
+    const sent = performance.now();
+    createdAt.set(name, sent);
+    await client.create(resources.services, benchService("bench-churn", name));
+    await Bun.sleep(Math.max(0, 20 - (performance.now() - sent)));
+  }
+  const deadline = performance.now() + 30_000;
+  while (latencies.length < 1000 && performance.now() < deadline) await Bun.sleep(50);
+  watchAbort.abort();
+  await watching;
+  latencies.sort((a, b) => a - b);
+  emit(
+    BENCH,
+    "create_to_ip_ms_p50_1k",
+    Math.round(percentile(latencies, 50) * 10) / 10,
+    "ms",
+    latencies.length,
+  );
+  emit(
+    BENCH,
+    "create_to_ip_ms_p99_1k",
+    Math.round(percentile(latencies, 99) * 10) / 10,
+    "ms",
+    latencies.length,
+  );
+  emit(
+    BENCH,
+    "create_to_ip_ms_max_1k",
+    Math.round((latencies.at(-1) ?? Number.NaN) * 10) / 10,
+    "ms",
+    latencies.length,
+  );
+  await stop(controller);
+  await stopCluster();
+}
+
+export async function controllerBench(): Promise<void> {
+  allocatorBench();
+  await apiserverBenches();
+}
