@@ -111,3 +111,52 @@ export function startMetricsServer(hostname: string, port: number, registry: Reg
   });
   return { port: server.port ?? port, stop: () => server.stop(true) };
 }
+
+/** The speaker's families (MetalLB names) plus our takeover histogram. */
+export interface SpeakerMetrics {
+  /** metallb_speaker_announced{service,protocol,node,ip}: 1 while this node announces it (desired state). */
+  readonly announced: Gauge<"service" | "protocol" | "node" | "ip">;
+  readonly layer2RequestsReceived: Counter<"ip">;
+  readonly layer2ResponsesSent: Counter<"ip">;
+  readonly layer2GratuitousSent: Counter<"ip">;
+  /**
+   * Not in MetalLB: seconds from the moment a peer was declared dead (or left) to this node
+   * announcing the IPs it inherited, so failover speed is visible in production too.
+   */
+  readonly takeoverSeconds: Histogram;
+}
+
+export function speakerMetrics(registry: Registry): SpeakerMetrics {
+  return {
+    announced: new Gauge({
+      name: "metallb_speaker_announced",
+      help: "Services being announced from this node. This is desired state, it does not guarantee that the routing protocols have converged.",
+      labelNames: ["service", "protocol", "node", "ip"],
+      registers: [registry],
+    }),
+    layer2RequestsReceived: new Counter({
+      name: "metallb_layer2_requests_received",
+      help: "Number of layer2 requests received for owned IPs",
+      labelNames: ["ip"],
+      registers: [registry],
+    }),
+    layer2ResponsesSent: new Counter({
+      name: "metallb_layer2_responses_sent",
+      help: "Number of layer2 responses sent for owned IPs",
+      labelNames: ["ip"],
+      registers: [registry],
+    }),
+    layer2GratuitousSent: new Counter({
+      name: "metallb_layer2_gratuitous_sent",
+      help: "Number of gratuitous layer2 packets sent for owned IPs as a result of failovers",
+      labelNames: ["ip"],
+      registers: [registry],
+    }),
+    takeoverSeconds: new Histogram({
+      name: "metalbun_layer2_takeover_seconds",
+      help: "Time from a peer declared dead or leaving to this node announcing the IPs it inherited",
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
