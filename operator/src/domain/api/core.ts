@@ -1,9 +1,9 @@
 import type { ObjectMeta } from "./object-meta.ts";
 
 /**
- * The parts of core/v1 Service, Namespace and Node that the domain reads. Field types are the
- * wire types (plain strings), so objects from the apiserver (or @kubernetes/client-node) fit as
- * they are; domain code interprets them (see allocator/request.ts).
+ * The parts of core/v1 Service, Namespace and Node, and of discovery/v1 EndpointSlice, that the
+ * domain reads. Field types are the wire types (plain strings), so objects from the apiserver (or
+ * @kubernetes/client-node) fit as they are; domain code interprets them (see allocator/request.ts).
  */
 export interface ServicePort {
   readonly name?: string;
@@ -61,6 +61,30 @@ export interface Node {
   readonly metadata: ObjectMeta;
   readonly status?: { readonly conditions?: readonly NodeCondition[] };
 }
+
+/** discovery.k8s.io/v1 EndpointConditions: nil means "unknown", which consumers treat as true for ready. */
+export interface EndpointConditions {
+  readonly ready?: boolean | null;
+  readonly serving?: boolean | null;
+  readonly terminating?: boolean | null;
+}
+
+export interface Endpoint {
+  readonly addresses?: readonly string[];
+  readonly conditions?: EndpointConditions;
+  /** The node hosting the endpoint (what ETP=Local elections look at). */
+  readonly nodeName?: string;
+}
+
+/** discovery.k8s.io/v1 EndpointSlice: the parts the speaker reads. */
+export interface EndpointSlice {
+  readonly metadata: ObjectMeta;
+  readonly addressType?: string;
+  readonly endpoints?: readonly Endpoint[] | null;
+}
+
+/** Label on an EndpointSlice naming the Service (in the slice's namespace) it belongs to. */
+export const LABEL_ENDPOINT_SLICE_SERVICE_NAME = "kubernetes.io/service-name";
 
 /**
  * The one place a Service key is built: `namespace/name`, the same string MetalLB uses in its

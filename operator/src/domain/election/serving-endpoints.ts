@@ -1,0 +1,56 @@
+/**
+ * Where a Service can be served from, read from its EndpointSlices. MetalLB's Layer 2 speaker
+ * announces a Service only while at least one endpoint anywhere can serve, and with
+ * externalTrafficPolicy Local elects only among nodes hosting such an endpoint (§4.2, §4.3).
+ */
+import {
+  type EndpointConditions,
+  type EndpointSlice,
+  LABEL_ENDPOINT_SLICE_SERVICE_NAME,
+  serviceKey,
+} from "../api/core.ts";
+
+export interface ServingEndpoints {
+  /** Some endpoint of the Service can serve (on a known node or not). */
+  readonly any: boolean;
+  /** Nodes (`endpoint.nodeName`) hosting an endpoint that can serve. */
+  readonly nodes: ReadonlySet<string>;
+}
+
+export const NO_SERVING_ENDPOINTS: ServingEndpoints = { any: false, nodes: new Set() };
+
+/**
+ * An endpoint "can serve" when `ready` is unset or true, or when `serving` is true: a terminating
+ * endpoint that still serves keeps the Service announced (MetalLB 0.14.5, graceful shutdown), and
+ * an unset `ready` means unknown, which Kubernetes says to treat as ready.
+ */
+export function endpointCanServe(conditions: EndpointConditions | undefined): boolean {
+  const ready = conditions?.ready;
+  return ready === undefined || ready === null || ready === true || conditions?.serving === true;
+}
+
+/**
+ * Serving endpoints per Service key (`namespace/name`, from the slice's namespace and its
+ * `kubernetes.io/service-name` label), merged over all of a Service's slices. Slices without the
+ * label belong to no Service and are ignored. Services without slices are absent.
+ */
+export function servingEndpointsByService(
+  slices: readonly EndpointSlice[],
+): ReadonlyMap<string, ServingEndpoints> {
+  const found = new Map<string, { any: boolean; nodes: Set<string> }>();
+  for (const slice of slices) {
+    const service = slice.metadata?.labels?.[LABEL_ENDPOINT_SLICE_SERVICE_NAME];
+    if (typeof service !== "string" || service === "") continue;
+    const key = serviceKey(slice.metadata.namespace ?? "", service);
+    const entry = found.get(key) ?? { any: false, nodes: new Set<string>() };
+    found.set(key, entry);
+    const endpoints = Array.isArray(slice.endpoints) ? slice.endpoints : [];
+    for (const endpoint of endpoints) {
+      if (!endpointCanServe(endpoint?.conditions)) continue;
+      entry.any = true;
+      if (typeof endpoint.nodeName === "string" && endpoint.nodeName !== "")
+        entry.nodes.add(endpoint.nodeName);
+    }
+  }
+  return found;
+}
