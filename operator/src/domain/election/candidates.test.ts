@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { LabelSelector } from "../api/label-selector.ts";
 import type { L2AdvertisementConfig } from "../config/types.ts";
 import { compileSelector } from "../selector/label-selector.ts";
-import { electionHash, type L2ElectionInput, l2Candidates } from "./candidates.ts";
+import { electionHash, type L2ElectionInput, type L2Exclusion, l2Candidates } from "./candidates.ts";
 import type { NodeFacts } from "./node-facts.ts";
 import { l2OwnerFor } from "./owner.ts";
 
@@ -56,7 +56,7 @@ describe("l2Candidates", () => {
     name: string;
     input: L2ElectionInput;
     ranked: string[];
-    excluded?: Record<string, string>;
+    excluded?: Record<string, L2Exclusion>;
   }[] = [
     { name: "every node eligible: hash order", input: input(), ranked: ["a", "c", "b", "d"] },
     {
