@@ -1,0 +1,140 @@
+/**
+ * Per Service, for this node: announce in Layer 2 or not, and why (MetalLB §4.1-§4.3). The
+ * generic checks come first (LoadBalancer, class, an IP, a pool that holds it), then Layer 2's
+ * ShouldAnnounce: a serving endpoint somewhere, the advertisements covering the Service, the
+ * sharing rule, then the election. The election runs whenever the Service is announceable at
+ * all, even when this node cannot win it, so the caller learns the owner of every IP (what
+ * non-revertive mode remembers).
+ */
+
+import type { L2AdvertisementConfig } from "../config/types.ts";
+import { l2AdvertisementsFor } from "../election/advertisements.ts";
+import { type L2Candidates, type L2Exclusion, l2Candidates } from "../election/candidates.ts";
+import { l2OwnerFor } from "../election/owner.ts";
+import { NO_SERVING_ENDPOINTS } from "../election/serving-endpoints.ts";
+import { formatIP } from "../ip/address.ts";
+import type { L2WithdrawReason } from "./reasons.ts";
+import type { AnnounceRequest } from "./request.ts";
+import type { L2View } from "./view.ts";
+
+interface L2DecisionBase {
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** The Service's IPs, canonical text, in status order (empty when none parse). */
+  readonly ips: readonly string[];
+  /** The pool holding the IPs, when one does. */
+  readonly pool: string | undefined;
+  /** The elected node, whoever it is; undefined when no election ran or nobody qualifies. */
+  readonly owner: string | undefined;
+  /** Candidates, best first (empty when no election ran). */
+  readonly candidates: readonly string[];
+}
+
+export interface L2Announce extends L2DecisionBase {
+  readonly announce: true;
+  readonly pool: string;
+  readonly owner: string;
+  /**
+   * Interfaces to answer on: the union of the `interfaces` of the advertisements covering the
+   * Service that select this node; [] means every eligible interface (one of them lists none).
+   */
+  readonly interfaces: readonly string[];
+}
+
+export interface L2Withdraw extends L2DecisionBase {
+  readonly announce: false;
+  readonly reason: L2WithdrawReason;
+}
+
+export type L2Decision = L2Announce | L2Withdraw;
+
+/** This node's exclusion, as the reason it gives for not announcing. */
+const EXCLUSION_REASON: Readonly<Record<L2Exclusion, L2WithdrawReason>> = {
+  noEndpoints: "noEndpoints",
+  notMember: "notOwner",
+  notSelectedByAdvertisement: "noMatchingAdvertisement",
+  nodeNetworkUnavailable: "nodeNetworkUnavailable",
+  nodeLabeledExcludeBalancers: "nodeLabeledExcludeBalancers",
+  noLocalEndpoints: "noLocalEndpoints",
+};
+
+/** Union of the advertisements' interfaces on this node; [] (all) as soon as one lists none. */
+export function l2Interfaces(ads: readonly L2AdvertisementConfig[], node: string): string[] {
+  const mine = ads.filter((ad) => ad.nodes.has(node));
+  if (mine.some((ad) => ad.allInterfaces)) return [];
+  return [...new Set(mine.flatMap((ad) => ad.interfaces))].sort();
+}
+
+function classMatches(request: AnnounceRequest, loadBalancerClass: string): boolean {
+  return (request.loadBalancerClass ?? "") === loadBalancerClass;
+}
+
+/**
+ * The decision for one Service. `currentOwner` (non-revertive mode only) names the node
+ * announcing the Service's first IP now; it keeps the IP while it stays a candidate.
+ */
+export function l2DecisionFor(
+  request: AnnounceRequest,
+  view: L2View,
+  currentOwner?: string | readonly string[],
+): L2Decision {
+  const ips = request.ingress.kind === "ips" ? request.ingress.ips.map(formatIP) : [];
+  const base = {
+    key: request.key,
+    namespace: request.namespace,
+    name: request.name,
+    uid: request.uid,
+    ips,
+    pool: undefined as string | undefined,
+    owner: undefined as string | undefined,
+    candidates: [] as readonly string[],
+  };
+  const withdraw = (reason: L2WithdrawReason, more: Partial<L2DecisionBase> = {}): L2Withdraw => ({
+    ...base,
+    ...more,
+    announce: false,
+    reason,
+  });
+
+  if (!request.isLoadBalancer) return withdraw("notLoadBalancer");
+  if (!classMatches(request, view.loadBalancerClass)) return withdraw("loadBalancerClassMismatch");
+  if (request.ingress.kind === "none") return withdraw("noIPAllocated");
+  if (request.ingress.kind === "invalid") return withdraw("invalidIP");
+  if (view.config === undefined || view.pools === undefined) return withdraw("noConfig");
+  const pool = view.pools.poolFor(request.ingress.ips);
+  if (pool === undefined) return withdraw("ipNotAllowed");
+
+  const endpoints = view.endpoints.get(request.key) ?? NO_SERVING_ENDPOINTS;
+  if (!endpoints.any) return withdraw("noEndpoints", { pool: pool.name });
+  const ads = l2AdvertisementsFor(pool, request.labels);
+  // Services sharing an IP must elect one node; with serviceSelectors they could see different
+  // advertisements (hence node sets and preferences) and elect two. MetalLB main refuses them.
+  if (request.sharingKey !== "" && ads.some((ad) => ad.serviceSelectors.length > 0))
+    return withdraw("sharedIPWithServiceSelector", { pool: pool.name });
+
+  const candidates: L2Candidates = l2Candidates({
+    firstIP: ips[0]!,
+    advertisements: ads,
+    members: view.members,
+    nodes: view.nodes,
+    endpoints,
+    externalTrafficPolicyLocal: request.externalTrafficPolicyLocal,
+    ignoreExcludeLB: view.ignoreExcludeLB,
+  });
+  const owner = l2OwnerFor(candidates, currentOwner);
+  const elected = { pool: pool.name, owner, candidates: candidates.ranked.map((c) => c.node) };
+  // MetalLB checks that an advertisement selects this node before it looks at the election.
+  if (!ads.some((ad) => ad.nodes.has(view.self))) return withdraw("noMatchingAdvertisement", elected);
+  const exclusion = candidates.excluded.get(view.self);
+  if (exclusion !== undefined) return withdraw(EXCLUSION_REASON[exclusion], elected);
+  if (owner !== view.self) return withdraw("notOwner", elected);
+  return {
+    ...base,
+    ...elected,
+    owner,
+    announce: true,
+    interfaces: l2Interfaces(ads, view.self),
+  };
+}

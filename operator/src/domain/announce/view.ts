@@ -1,0 +1,48 @@
+/**
+ * Everything a Layer 2 decision reads besides the Service, prepared once per reconcile so that
+ * deciding 10k Services does not re-read nodes, slices or pools each time.
+ */
+import { PoolLocator } from "../allocator/pool-locator.ts";
+import type { EndpointSlice, Node } from "../api/core.ts";
+import type { Config } from "../config/types.ts";
+import { type NodeFacts, nodeFactsByName } from "../election/node-facts.ts";
+import { type ServingEndpoints, servingEndpointsByService } from "../election/serving-endpoints.ts";
+
+export interface L2View {
+  /** This speaker's node. */
+  readonly self: string;
+  /** The configuration in use; undefined until one loaded. */
+  readonly config: Config | undefined;
+  readonly pools: PoolLocator | undefined;
+  readonly nodes: ReadonlyMap<string, NodeFacts>;
+  /** Live speakers; undefined when membership is disabled (every known node is a candidate). */
+  readonly members: ReadonlySet<string> | undefined;
+  /** By Service key. */
+  readonly endpoints: ReadonlyMap<string, ServingEndpoints>;
+  /** --lb-class; "" serves only Services without a class. */
+  readonly loadBalancerClass: string;
+  readonly ignoreExcludeLB: boolean;
+}
+
+export interface L2ViewSource {
+  readonly self: string;
+  readonly config: Config | undefined;
+  readonly nodes: readonly Node[];
+  readonly members: readonly string[] | undefined;
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly loadBalancerClass: string;
+  readonly ignoreExcludeLB: boolean;
+}
+
+export function l2ViewOf(source: L2ViewSource): L2View {
+  return {
+    self: source.self,
+    config: source.config,
+    pools: source.config === undefined ? undefined : new PoolLocator(source.config),
+    nodes: nodeFactsByName(source.nodes),
+    members: source.members === undefined ? undefined : new Set(source.members),
+    endpoints: servingEndpointsByService(source.endpointSlices),
+    loadBalancerClass: source.loadBalancerClass,
+    ignoreExcludeLB: source.ignoreExcludeLB,
+  };
+}

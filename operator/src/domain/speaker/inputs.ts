@@ -1,0 +1,35 @@
+import type { BFDProfile } from "../api/bfd-profile.ts";
+import type { BGPAdvertisement } from "../api/bgp-advertisement.ts";
+import type { BGPPeer } from "../api/bgp-peer.ts";
+import type { Community } from "../api/community.ts";
+import type { EndpointSlice, Namespace, Node, Service } from "../api/core.ts";
+import type { IPAddressPool } from "../api/ip-address-pool.ts";
+import type { L2Advertisement } from "../api/l2-advertisement.ts";
+import type { ServiceL2Status } from "../api/service-l2-status.ts";
+
+/** Everything one speaker decides from, as one level-triggered view (objects only, no events). */
+export interface SpeakerInputs {
+  /** This speaker's node (METALLB_NODE_NAME). */
+  readonly nodeName: string;
+  /**
+   * Node names of the live speakers (memberlist member names). undefined: membership disabled,
+   * so every known Node is assumed to run a speaker (MetalLB 0.15.0).
+   */
+  readonly members: readonly string[] | undefined;
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  /** Resolve advertisement nodeSelectors, and carry NetworkUnavailable / the exclude label. */
+  readonly nodes: readonly Node[];
+  readonly namespaces: readonly Namespace[];
+  readonly ipAddressPools: readonly IPAddressPool[];
+  readonly l2Advertisements: readonly L2Advertisement[];
+  readonly bgpAdvertisements: readonly BGPAdvertisement[];
+  readonly bgpPeers: readonly BGPPeer[];
+  readonly bfdProfiles: readonly BFDProfile[];
+  readonly communities: readonly Community[];
+  /**
+   * ServiceL2Status objects of every node, as observed. Only non-revertive mode reads them: after
+   * a restart, before it has any memory, a speaker keeps an IP where some node announces it now.
+   */
+  readonly serviceL2Statuses?: readonly ServiceL2Status[];
+}

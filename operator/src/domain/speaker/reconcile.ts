@@ -1,0 +1,234 @@
+/**
+ * The speaker's reconciler: the whole cluster (and the live member set) in, the whole desired
+ * Layer 2 outcome of this node out. Pure, total and deterministic (the clock comes in as `now`),
+ * level-triggered like reconcileController: it never sees what changed, only what is, and the
+ * caller folds `state` from one run into the next.
+ *
+ * - Configuration: parsed with the Nodes (advertisement nodeSelectors resolve to node names); an
+ *   invalid one, or one that would orphan an IP this node announces, is not used: the last good
+ *   one keeps serving (MetalLB §1.9, §4.1), reported as stale and on `speaker-<node>`.
+ * - Decisions: one per Service (l2DecisionFor), in key order.
+ * - Non-revertive mode: the owner of every IP is remembered (`state.owners`, by first IP) and kept
+ *   while it stays a candidate; without memory (a restart) the observed ServiceL2Status objects
+ *   say who announces now.
+ * - Events: `nodeAssigned` once per takeover (a Service this node did not announce before, or
+ *   announced with other IPs or as another object), not on every run.
+ */
+import { type L2Decision, l2DecisionFor } from "../announce/l2-decision.ts";
+import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts";
+import { l2ViewOf } from "../announce/view.ts";
+import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
+import { serviceKey } from "../api/core.ts";
+import type { ServiceL2Status } from "../api/service-l2-status.ts";
+import type { ConfigError } from "../config/errors.ts";
+import { parseConfig } from "../config/parse-config.ts";
+import type { Config } from "../config/types.ts";
+import { formatIP } from "../ip/address.ts";
+import {
+  speakerConfigurationStateLabels,
+  speakerConfigurationStateName,
+  speakerConfigurationStateStatus,
+} from "./configuration-state.ts";
+import {
+  type AnnouncedRow,
+  announcedRows,
+  type DesiredL2Status,
+  desiredL2Statuses,
+  type L2Entry,
+  l2EntriesOf,
+} from "./desired.ts";
+import { nodeAssigned, type SpeakerEvent } from "./events.ts";
+import type { SpeakerInputs } from "./inputs.ts";
+import { type OrphanedAnnouncement, orphanedAnnouncements, orphanMessage } from "./orphans.ts";
+
+export interface SpeakerState {
+  /** The last configuration in use; undefined until one was accepted. */
+  readonly lastGoodConfig: Config | undefined;
+  /** Services this node announced at the last run: key -> what was announced (uid and IPs). */
+  readonly announced: ReadonlyMap<string, string>;
+  /** First IP -> the node elected for it at the last run (every IP, not only this node's). */
+  readonly owners: ReadonlyMap<string, string>;
+  readonly configurationState: ConfigurationStateStatus | undefined;
+}
+
+export const initialSpeakerState: SpeakerState = {
+  lastGoodConfig: undefined,
+  announced: new Map(),
+  owners: new Map(),
+  configurationState: undefined,
+};
+
+export interface SpeakerOptions {
+  /** --lb-class; "" serves only Services without a class. */
+  readonly loadBalancerClass: string;
+  /** --ignore-exclude-lb. */
+  readonly ignoreExcludeLB: boolean;
+  /** Keep an IP on its current owner while that node stays a candidate (metalbun opt-in). */
+  readonly nonRevertive: boolean;
+  /** RFC 3339, for condition transition times. */
+  readonly now: string;
+}
+
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+export interface SpeakerEventIntent extends ServiceRef {
+  readonly event: SpeakerEvent;
+}
+
+export interface SpeakerConfigurationState {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly status: ConfigurationStateStatus;
+}
+
+export interface SpeakerOutcome {
+  readonly state: SpeakerState;
+  /** The announcer's whole desired set: one entry per IP, in address order. */
+  readonly l2Entries: readonly L2Entry[];
+  /** One per Service, in key order. */
+  readonly decisions: readonly L2Decision[];
+  /** Events to emit now (only takeovers since the previous run). */
+  readonly events: readonly SpeakerEventIntent[];
+  /** The ServiceL2Status objects this node should hold, in key order. */
+  readonly l2Statuses: readonly DesiredL2Status[];
+  readonly configurationState: SpeakerConfigurationState;
+  readonly configErrors: readonly ConfigError[];
+  /** A valid configuration refused because it would orphan these announcements. */
+  readonly orphaned: readonly OrphanedAnnouncement[];
+  /** Serving an older configuration (metallb_k8s_client_config_stale_bool). */
+  readonly configStale: boolean;
+  /** A configuration is in use (metallb_k8s_client_config_loaded_bool). */
+  readonly configLoaded: boolean;
+  /** `metallb_speaker_announced` rows (value 1), in decision order. */
+  readonly announcedGauge: readonly AnnouncedRow[];
+}
+
+const byKey = (a: AnnounceRequest, b: AnnounceRequest) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+function firstIPOf(request: AnnounceRequest): string | undefined {
+  return request.ingress.kind === "ips" ? formatIP(request.ingress.ips[0]!) : undefined;
+}
+
+/** Service key -> nodes whose ServiceL2Status says they announce it, sorted. */
+function observedAnnouncers(statuses: readonly ServiceL2Status[]): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const object of statuses) {
+    const s = object.status;
+    if (!s?.node || !s.serviceName || s.serviceNamespace === undefined) continue;
+    const key = serviceKey(s.serviceNamespace, s.serviceName);
+    found.set(key, [...(found.get(key) ?? []), s.node].sort());
+  }
+  return found;
+}
+
+/**
+ * First IP -> the nodes that may be announcing it now: this speaker's memory, else the
+ * ServiceL2Status objects of the Services on that IP.
+ */
+function incumbentsByIP(
+  requests: readonly AnnounceRequest[],
+  state: SpeakerState,
+  statuses: readonly ServiceL2Status[],
+): Map<string, readonly string[]> {
+  const observed = observedAnnouncers(statuses);
+  const incumbents = new Map<string, readonly string[]>();
+  for (const request of requests) {
+    const ip = firstIPOf(request);
+    if (ip === undefined) continue;
+    const remembered = state.owners.get(ip);
+    if (remembered !== undefined) {
+      incumbents.set(ip, [remembered]);
+      continue;
+    }
+    const seen = observed.get(request.key) ?? [];
+    incumbents.set(ip, [...new Set([...(incumbents.get(ip) ?? []), ...seen])].sort());
+  }
+  return incumbents;
+}
+
+function announcedFingerprint(decision: L2Decision): string {
+  return `${decision.uid}|${decision.ips.join(",")}`;
+}
+
+export function reconcileSpeaker(
+  inputs: SpeakerInputs,
+  state: SpeakerState,
+  options: SpeakerOptions,
+): SpeakerOutcome {
+  const self = inputs.nodeName;
+  const parsed = parseConfig({
+    ipAddressPools: inputs.ipAddressPools,
+    l2Advertisements: inputs.l2Advertisements,
+    bgpAdvertisements: inputs.bgpAdvertisements,
+    bgpPeers: inputs.bgpPeers,
+    bfdProfiles: inputs.bfdProfiles,
+    communities: inputs.communities,
+    namespaces: inputs.namespaces,
+    nodes: inputs.nodes,
+  });
+  const requests = inputs.services.map(announceRequestOf).sort(byKey);
+  const configErrors = parsed.ok ? [] : parsed.errors;
+  const orphaned = parsed.ok ? orphanedAnnouncements(requests, state.announced, parsed.config) : [];
+  const accepted = parsed.ok && orphaned.length === 0;
+  const config = accepted ? parsed.config : state.lastGoodConfig;
+  const problems = [...configErrors.map((e) => e.message), ...orphaned.map(orphanMessage)];
+  const status = speakerConfigurationStateStatus(problems, options.now, state.configurationState);
+
+  const view = l2ViewOf({
+    self,
+    config,
+    nodes: inputs.nodes,
+    members: inputs.members,
+    endpointSlices: inputs.endpointSlices,
+    loadBalancerClass: options.loadBalancerClass,
+    ignoreExcludeLB: options.ignoreExcludeLB,
+  });
+  const incumbents = options.nonRevertive
+    ? incumbentsByIP(requests, state, inputs.serviceL2Statuses ?? [])
+    : new Map<string, readonly string[]>();
+  const decisions = requests.map((request) => {
+    const ip = firstIPOf(request);
+    return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
+  });
+
+  const announced = new Map<string, string>();
+  const owners = new Map<string, string>();
+  const events: SpeakerEventIntent[] = [];
+  for (const decision of decisions) {
+    const ip = decision.ips[0];
+    if (decision.owner !== undefined && ip !== undefined && !owners.has(ip)) owners.set(ip, decision.owner);
+    if (!decision.announce) continue;
+    const print = announcedFingerprint(decision);
+    announced.set(decision.key, print);
+    if (state.announced.get(decision.key) !== print) {
+      events.push({
+        namespace: decision.namespace,
+        name: decision.name,
+        uid: decision.uid,
+        event: nodeAssigned(self),
+      });
+    }
+  }
+
+  return {
+    state: { lastGoodConfig: config, announced, owners, configurationState: status },
+    l2Entries: l2EntriesOf(decisions),
+    decisions,
+    events,
+    l2Statuses: desiredL2Statuses(decisions, self),
+    configurationState: {
+      name: speakerConfigurationStateName(self),
+      labels: speakerConfigurationStateLabels(self),
+      status,
+    },
+    configErrors,
+    orphaned,
+    configStale: !accepted,
+    configLoaded: config !== undefined,
+    announcedGauge: announcedRows(decisions, self),
+  };
+}
