@@ -1,0 +1,250 @@
+import { describe, expect, test } from "bun:test";
+import { anL2Ad, aPool } from "../config/testing.ts";
+import { initialSpeakerState, reconcileSpeaker, type SpeakerOutcome } from "./reconcile.ts";
+import {
+  aNodeObject,
+  anAnnouncedService,
+  aSlice,
+  type Cluster,
+  defaultOptions,
+  emptyCluster,
+  inputsFor,
+} from "./testing.ts";
+
+// With 10.0.0.1 the hash orders a, c, b, d; with 10.0.0.2 b, d, c, a. This speaker is "a".
+const NODES = ["a", "b", "c", "d"];
+const base: Cluster = {
+  ...emptyCluster,
+  nodes: NODES.map((n) => aNodeObject(n)),
+  members: NODES,
+  ipAddressPools: [aPool("p", { addresses: ["10.0.0.0/24", "fd00::/120"] })],
+  l2Advertisements: [anL2Ad("all")],
+};
+
+function withServices(cluster: Cluster, ...services: [string, string[], object?][]): Cluster {
+  return {
+    ...cluster,
+    services: services.map(([name, ips, o]) => anAnnouncedService(name, ips, o ?? {})),
+    endpointSlices: services.map(([name]) => aSlice(name, NODES)),
+  };
+}
+
+const run = (cluster: Cluster, state = initialSpeakerState, self = "a", options = defaultOptions) =>
+  reconcileSpeaker(inputsFor(cluster, self), state, options);
+
+const eventsOf = (o: SpeakerOutcome) => o.events.map((e) => `${e.namespace}/${e.name} ${e.event.message}`);
+
+describe("reconcileSpeaker", () => {
+  test("whole outcome for one announced Service", () => {
+    const out = run(withServices(base, ["web", ["10.0.0.1"]], ["other", ["10.0.0.2"]]));
+    expect(out.l2Entries).toEqual([{ ip: "10.0.0.1", interfaces: [], services: ["default/web"] }]);
+    expect(out.decisions.map((d) => [d.key, d.announce ? "announce" : d.reason])).toEqual([
+      ["default/other", "notOwner"],
+      ["default/web", "announce"],
+    ]);
+    expect(eventsOf(out)).toEqual(['default/web announcing from node "a" with protocol "layer2"']);
+    expect(out.events[0]!.event).toEqual({
+      type: "Normal",
+      reason: "nodeAssigned",
+      message: 'announcing from node "a" with protocol "layer2"',
+    });
+    expect(out.events[0]!.uid).toBe("uid-web");
+    expect(out.l2Statuses).toEqual([
+      { key: "default/web", node: "a", serviceName: "web", serviceNamespace: "default", interfaces: [] },
+    ]);
+    expect(out.announcedGauge).toEqual([
+      { service: "default/web", protocol: "layer2", node: "a", ip: "10.0.0.1" },
+    ]);
+    expect(out.configurationState.name).toBe("speaker-a");
+    expect(out.configurationState.labels).toEqual({
+      "metallb.io/component-type": "speaker",
+      "metallb.io/node-name": "a",
+    });
+    expect(out.configurationState.status).toEqual({
+      result: "Valid",
+      errorSummary: "",
+      conditions: [
+        {
+          type: "configReconcilerValid",
+          status: "True",
+          reason: "Reconciled",
+          message: "",
+          lastTransitionTime: defaultOptions.now,
+        },
+      ],
+    });
+    expect([out.configStale, out.configLoaded]).toEqual([false, true]);
+    expect(out.state.owners).toEqual(
+      new Map([
+        ["10.0.0.1", "a"],
+        ["10.0.0.2", "b"],
+      ]),
+    );
+  });
+
+  test("nodeAssigned once per takeover: not again while announcing, again after losing and regaining", () => {
+    const cluster = withServices(base, ["web", ["10.0.0.1"]]);
+    const first = run(cluster);
+    expect(eventsOf(first)).toHaveLength(1);
+    const again = run(cluster, first.state);
+    expect(eventsOf(again)).toEqual([]);
+    expect(again.l2Entries).toEqual(first.l2Entries);
+    const lost = run({ ...cluster, members: ["b", "c", "d"] }, again.state);
+    expect(lost.l2Entries).toEqual([]);
+    expect(lost.l2Statuses).toEqual([]);
+    expect(lost.announcedGauge).toEqual([]);
+    const regained = run(cluster, lost.state);
+    expect(eventsOf(regained)).toEqual(['default/web announcing from node "a" with protocol "layer2"']);
+  });
+
+  test("nodeAssigned again when the Service's IP changes or the Service is recreated", () => {
+    const one = run(withServices(base, ["web", ["10.0.0.1"]]));
+    const moved = run(withServices(base, ["web", ["10.0.0.1", "fd00::1"]]), one.state);
+    expect(eventsOf(moved)).toHaveLength(1);
+    const recreated = run(withServices(base, ["web", ["10.0.0.1", "fd00::1"], { uid: "new" }]), moved.state);
+    expect(eventsOf(recreated)).toHaveLength(1);
+    expect(recreated.l2Entries.map((e) => e.ip)).toEqual(["10.0.0.1", "fd00::1"]);
+  });
+
+  test("shared IP: one entry with both Services, merged interfaces", () => {
+    const shared = { annotations: { "metallb.io/allow-shared-ip": "k" } };
+    const cluster: Cluster = {
+      ...withServices(base, ["dns-tcp", ["10.0.0.1"], shared], ["dns-udp", ["10.0.0.1"], shared]),
+      l2Advertisements: [anL2Ad("eth", { interfaces: ["eth1", "eth0"] })],
+    };
+    const out = run(cluster);
+    expect(out.l2Entries).toEqual([
+      { ip: "10.0.0.1", interfaces: ["eth0", "eth1"], services: ["default/dns-tcp", "default/dns-udp"] },
+    ]);
+    expect(out.l2Statuses.map((s) => [s.key, s.interfaces])).toEqual([
+      ["default/dns-tcp", [{ name: "eth0" }, { name: "eth1" }]],
+      ["default/dns-udp", [{ name: "eth0" }, { name: "eth1" }]],
+    ]);
+    expect(eventsOf(out)).toHaveLength(2);
+  });
+
+  test("entries are in address order, IPv4 before IPv6", () => {
+    const cluster = {
+      ...withServices(
+        base,
+        ["s1", ["fd00::1"]],
+        ["s2", ["10.0.0.10"]],
+        ["s3", ["10.0.0.9"]],
+        ["s4", ["10.0.0.1"]],
+      ),
+      members: undefined,
+      nodes: [aNodeObject("a")],
+    };
+    expect(run(cluster).l2Entries.map((e) => e.ip)).toEqual(["10.0.0.1", "10.0.0.9", "10.0.0.10", "fd00::1"]);
+  });
+
+  test("an invalid configuration keeps the last good one: stale, Invalid, still announcing", () => {
+    const cluster = withServices(base, ["web", ["10.0.0.1"]]);
+    const good = run(cluster);
+    const broken: Cluster = {
+      ...cluster,
+      ipAddressPools: [...cluster.ipAddressPools, aPool("overlap", { addresses: ["10.0.0.128/25"] })],
+    };
+    const later = "2026-11-25T12:05:00Z";
+    const out = run(broken, good.state, "a", { ...defaultOptions, now: later });
+    expect(out.configStale).toBe(true);
+    expect(out.configLoaded).toBe(true);
+    expect(out.configErrors.length).toBeGreaterThan(0);
+    expect(out.l2Entries).toEqual(good.l2Entries);
+    expect(out.events).toEqual([]);
+    expect(out.configurationState.status.result).toBe("Invalid");
+    expect(out.configurationState.status.conditions?.[0]).toMatchObject({
+      status: "False",
+      reason: "ConfigurationError",
+      lastTransitionTime: later,
+    });
+    expect(out.configurationState.status.errorSummary).toContain("overlap");
+    // Fixed again: Valid, with a new transition time.
+    const fixed = run(cluster, out.state, "a", { ...defaultOptions, now: "2026-11-25T12:10:00Z" });
+    expect(fixed.configStale).toBe(false);
+    expect(fixed.configurationState.status.conditions?.[0]).toMatchObject({
+      status: "True",
+      lastTransitionTime: "2026-11-25T12:10:00Z",
+    });
+  });
+
+  test("an invalid first configuration: nothing loaded, nothing announced", () => {
+    const cluster: Cluster = {
+      ...withServices(base, ["web", ["10.0.0.1"]]),
+      ipAddressPools: [aPool("bad", { addresses: ["10.0.0.300/24"] })],
+    };
+    const out = run(cluster);
+    expect([out.configStale, out.configLoaded]).toEqual([true, false]);
+    expect(out.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual(["noConfig"]);
+    expect(out.l2Entries).toEqual([]);
+  });
+
+  test("a configuration that would orphan an announced IP is refused until the IP is gone", () => {
+    const cluster = withServices(base, ["web", ["10.0.0.1"]], ["v6", ["fd00::5"]]);
+    const good = run(cluster);
+    expect(good.l2Entries.map((e) => e.ip)).toContain("10.0.0.1");
+    const shrunk: Cluster = { ...cluster, ipAddressPools: [aPool("p", { addresses: ["fd00::/120"] })] };
+    const refused = run(shrunk, good.state);
+    expect(refused.configStale).toBe(true);
+    expect(refused.configErrors).toEqual([]);
+    expect(refused.orphaned).toEqual([{ key: "default/web", ips: ["10.0.0.1"] }]);
+    expect(refused.configurationState.status.result).toBe("Invalid");
+    expect(refused.configurationState.status.errorSummary).toContain('service "default/web"');
+    expect(refused.l2Entries.map((e) => e.ip)).toContain("10.0.0.1");
+    // The controller clears the IP: now the same configuration is accepted.
+    const cleared = withServices(shrunk, ["web", []], ["v6", ["fd00::5"]]);
+    const accepted = run(cleared, refused.state);
+    expect(accepted.configStale).toBe(false);
+    expect(accepted.orphaned).toEqual([]);
+    expect(accepted.decisions.find((d) => d.key === "default/web")).toMatchObject({
+      reason: "noIPAllocated",
+    });
+  });
+
+  test("a Service this node does not announce never blocks a configuration", () => {
+    const cluster = withServices(base, ["other", ["10.0.0.2"]]);
+    const first = run(cluster);
+    const shrunk: Cluster = { ...cluster, ipAddressPools: [aPool("p", { addresses: ["fd00::/120"] })] };
+    const out = run(shrunk, first.state);
+    expect(out.configStale).toBe(false);
+    expect(out.decisions[0]).toMatchObject({ announce: false, reason: "ipNotAllowed" });
+  });
+
+  test("Node objects resolve advertisement nodeSelectors at parse time", () => {
+    const cluster: Cluster = {
+      ...withServices(base, ["web", ["10.0.0.1"]]),
+      l2Advertisements: [anL2Ad("edge", { nodeSelectors: [{ matchLabels: { role: "edge" } }] })],
+    };
+    expect(run(cluster).decisions[0]).toMatchObject({ reason: "noMatchingAdvertisement", candidates: [] });
+    const labelled: Cluster = {
+      ...cluster,
+      nodes: NODES.map((n) => aNodeObject(n, { labels: n === "a" || n === "d" ? { role: "edge" } : {} })),
+    };
+    expect(run(labelled).decisions[0]).toMatchObject({ announce: true, candidates: ["a", "d"] });
+  });
+
+  test("non-revertive: the remembered owner keeps the IP when a better node joins", () => {
+    const options = { ...defaultOptions, nonRevertive: true };
+    const cluster = withServices(base, ["web", ["10.0.0.1"]]);
+    const withoutA = run({ ...cluster, members: ["b", "c", "d"] }, initialSpeakerState, "c", options);
+    expect(withoutA.decisions[0]).toMatchObject({ owner: "c", announce: true });
+    const aBack = run(cluster, withoutA.state, "c", options);
+    expect(aBack.decisions[0]).toMatchObject({ owner: "c", announce: true });
+    expect(aBack.events).toEqual([]);
+    // Revertive (the default) hands it back to "a".
+    const revertive = run(cluster, withoutA.state, "c");
+    expect(revertive.decisions[0]).toMatchObject({ owner: "a", announce: false, reason: "notOwner" });
+  });
+
+  test("non-revertive without memory or status objects behaves like MetalLB", () => {
+    const options = { ...defaultOptions, nonRevertive: true };
+    const out = run(withServices(base, ["web", ["10.0.0.1"]]), initialSpeakerState, "a", options);
+    expect(out.decisions[0]).toMatchObject({ owner: "a", announce: true });
+  });
+
+  test("Services of another class are left alone", () => {
+    const out = run(withServices(base, ["web", ["10.0.0.1"], { loadBalancerClass: "other" }]));
+    expect(out.decisions[0]).toMatchObject({ reason: "loadBalancerClassMismatch" });
+    expect(out.l2Entries).toEqual([]);
+  });
+});
