@@ -236,3 +236,34 @@ describe("l2OwnerFor", () => {
     expect(l2OwnerFor(none, "a")).toBeUndefined();
   });
 });
+
+describe("l2Candidates: the hash order memo", () => {
+  const byCrypto = (nodes: string[], ip: string) =>
+    [...nodes].sort((x, y) => {
+      const hx = createHash("sha256").update(`${x}#${ip}`).digest("hex");
+      const hy = createHash("sha256").update(`${y}#${ip}`).digest("hex");
+      return hx < hy ? -1 : 1;
+    });
+
+  test("stays right when the node universe grows, shrinks and changes for one IP", () => {
+    const universes = [
+      ["a", "b"],
+      ["a", "b", "c", "d", "e", "f"],
+      ["c", "f"],
+      ["a", "b"],
+      ["x", "y", "z", "a"],
+    ];
+    for (const names of universes) {
+      const facts = new Map(names.map((n) => [n, node(n)]));
+      const out = l2Candidates(
+        input({
+          firstIP: "192.0.2.7",
+          nodes: facts,
+          members: new Set(names),
+          advertisements: [ad({ nodes: names })],
+        }),
+      );
+      expect(out.ranked.map((c) => c.node)).toEqual(byCrypto(names, "192.0.2.7"));
+    }
+  });
+});

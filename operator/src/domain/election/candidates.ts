@@ -50,8 +50,6 @@ export interface RankedCandidate {
   readonly node: string;
   /** Summed preferredNodeSelectors weights. */
   readonly weight: number;
-  /** Hex sha256(node + "#" + firstIP). */
-  readonly hash: string;
 }
 
 export interface L2Candidates {
@@ -91,26 +89,75 @@ function preferenceWeight(node: string, input: L2ElectionInput): number {
   return weight;
 }
 
-function compareRanked(a: RankedCandidate, b: RankedCandidate): number {
-  if (a.weight !== b.weight) return b.weight - a.weight;
-  if (a.hash !== b.hash) return a.hash < b.hash ? -1 : 1;
-  return a.node < b.node ? -1 : a.node > b.node ? 1 : 0;
+interface Universe {
+  readonly members: ReadonlySet<string> | undefined;
+  /** Known nodes and members, in name order. */
+  readonly names: readonly string[];
+  readonly key: string;
 }
 
-export function l2Candidates(input: L2ElectionInput): L2Candidates {
+/** The node universe of the last (nodes, members) pair: one reconcile asks 10k times. */
+const universes = new WeakMap<ReadonlyMap<string, NodeFacts>, Universe>();
+
+function universeOf(input: L2ElectionInput): Universe {
+  const cached = universes.get(input.nodes);
+  if (cached !== undefined && cached.members === input.members) return cached;
   const names = new Set<string>(input.nodes.keys());
   for (const member of input.members ?? []) names.add(member);
   const sorted = [...names].sort();
-  const excluded = new Map<string, L2Exclusion>();
-  const ranked: RankedCandidate[] = [];
-  for (const node of sorted) {
-    const exclusion = input.endpoints.any ? exclusionOf(node, input) : "noEndpoints";
-    if (exclusion !== undefined) {
-      excluded.set(node, exclusion);
-      continue;
-    }
-    ranked.push({ node, weight: preferenceWeight(node, input), hash: electionHash(node, input.firstIP) });
+  const universe = { members: input.members, names: sorted, key: sorted.join("\n") };
+  universes.set(input.nodes, universe);
+  return universe;
+}
+
+/**
+ * IP -> the universe's nodes in ascending hash order. Hashes never change, and the universe (Node
+ * objects and members) rarely does, so a reconcile after a failover re-hashes nothing: with 50
+ * nodes and 10k IPs that is 500k SHA-256 computations saved. Bounded; the oldest entry goes first.
+ * Invisible to callers (a memo of a pure function), hence still pure.
+ */
+const hashOrders = new Map<string, { readonly universe: string; readonly order: readonly string[] }>();
+const MAX_CACHED_IPS = 1 << 17;
+
+function hashOrder(firstIP: string, universe: Universe): readonly string[] {
+  const cached = hashOrders.get(firstIP);
+  if (cached !== undefined && cached.universe === universe.key) return cached.order;
+  const hashes = new Map(universe.names.map((node) => [node, electionHash(node, firstIP)]));
+  // Ties (never seen for SHA-256) fall back to the name: `names` is sorted and sort is stable.
+  const order = [...universe.names].sort((a, b) => {
+    const x = hashes.get(a)!;
+    const y = hashes.get(b)!;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  if (cached === undefined && hashOrders.size >= MAX_CACHED_IPS) {
+    const oldest = hashOrders.keys().next();
+    if (!oldest.done) hashOrders.delete(oldest.value);
   }
-  ranked.sort(compareRanked);
+  hashOrders.set(firstIP, { universe: universe.key, order });
+  return order;
+}
+
+export function l2Candidates(input: L2ElectionInput): L2Candidates {
+  const universe = universeOf(input);
+  const excluded = new Map<string, L2Exclusion>();
+  if (!input.endpoints.any) {
+    for (const node of universe.names) excluded.set(node, "noEndpoints");
+    return { ranked: [], excluded };
+  }
+  for (const node of universe.names) {
+    const exclusion = exclusionOf(node, input);
+    if (exclusion !== undefined) excluded.set(node, exclusion);
+  }
+  const ranked: RankedCandidate[] = [];
+  if (excluded.size === universe.names.length) return { ranked, excluded };
+  let weighted = false;
+  for (const node of hashOrder(input.firstIP, universe)) {
+    if (excluded.has(node)) continue;
+    const weight = preferenceWeight(node, input);
+    weighted ||= weight !== 0;
+    ranked.push({ node, weight });
+  }
+  // Higher summed weight first; stable, so equal weights keep the hash order.
+  if (weighted) ranked.sort((a, b) => b.weight - a.weight);
   return { ranked, excluded };
 }

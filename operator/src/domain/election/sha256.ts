@@ -22,45 +22,44 @@ const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b0568
 
 const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
 
-/** The SHA-256 digest (32 bytes) of a message. */
-export function sha256(message: Uint8Array): Uint8Array {
-  // Padding (§5.1.1): a 1 bit, zeros, then the message length in bits as a 64-bit big-endian number.
-  const blocks = Math.ceil((message.length + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
-  padded.set(message);
-  padded[message.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  const bits = message.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(padded.length - 4, bits >>> 0);
+// Scratch space reused across calls: the election hashes (nodes x IPs) short strings on every
+// reconcile, and allocation dominated the cost. Single-threaded and never exposed, so still pure.
+const W = new Uint32Array(64);
+const STATE = new Uint32Array(8);
+let scratch = new Uint8Array(128);
 
-  const h = Uint32Array.from(H0);
-  const w = new Uint32Array(64);
-  for (let offset = 0; offset < padded.length; offset += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getUint32(offset + t * 4);
+/** Runs the compression function (§6.2.2) over `blocks` 64-byte blocks of `data` into STATE. */
+function compress(data: Uint8Array, blocks: number): void {
+  STATE.set(H0);
+  for (let block = 0; block < blocks; block++) {
+    const offset = block * 64;
+    for (let t = 0; t < 16; t++) {
+      const i = offset + t * 4;
+      W[t] = (data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!;
+    }
     for (let t = 16; t < 64; t++) {
-      const x = w[t - 15]!;
-      const y = w[t - 2]!;
+      const x = W[t - 15]!;
+      const y = W[t - 2]!;
       const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
       const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
-      w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) | 0;
+      W[t] = (W[t - 16]! + s0 + W[t - 7]! + s1) | 0;
     }
-    let a = h[0]!;
-    let b = h[1]!;
-    let c = h[2]!;
-    let d = h[3]!;
-    let e = h[4]!;
-    let f = h[5]!;
-    let g = h[6]!;
-    let hh = h[7]!;
+    let a = STATE[0]!;
+    let b = STATE[1]!;
+    let c = STATE[2]!;
+    let d = STATE[3]!;
+    let e = STATE[4]!;
+    let f = STATE[5]!;
+    let g = STATE[6]!;
+    let h = STATE[7]!;
     for (let t = 0; t < 64; t++) {
       const S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
       const ch = (e & f) ^ (~e & g);
-      const t1 = (hh + S1 + ch + K[t]! + w[t]!) | 0;
+      const t1 = (h + S1 + ch + K[t]! + W[t]!) | 0;
       const S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
       const maj = (a & b) ^ (a & c) ^ (b & c);
       const t2 = (S0 + maj) | 0;
-      hh = g;
+      h = g;
       g = f;
       f = e;
       e = (d + t1) | 0;
@@ -69,40 +68,112 @@ export function sha256(message: Uint8Array): Uint8Array {
       b = a;
       a = (t1 + t2) | 0;
     }
-    h[0] = h[0]! + a;
-    h[1] = h[1]! + b;
-    h[2] = h[2]! + c;
-    h[3] = h[3]! + d;
-    h[4] = h[4]! + e;
-    h[5] = h[5]! + f;
-    h[6] = h[6]! + g;
-    h[7] = h[7]! + hh;
+    STATE[0] = STATE[0]! + a;
+    STATE[1] = STATE[1]! + b;
+    STATE[2] = STATE[2]! + c;
+    STATE[3] = STATE[3]! + d;
+    STATE[4] = STATE[4]! + e;
+    STATE[5] = STATE[5]! + f;
+    STATE[6] = STATE[6]! + g;
+    STATE[7] = STATE[7]! + h;
   }
+}
+
+/**
+ * Pads (§5.1.1: a 1 bit, zeros, the length in bits as a 64-bit big-endian number) the first
+ * `length` bytes of `scratch` in place and hashes them into STATE.
+ */
+function digestScratch(length: number): void {
+  const blocks = Math.ceil((length + 9) / 64);
+  const end = blocks * 64;
+  scratch.fill(0, length, end);
+  scratch[length] = 0x80;
+  const bits = length * 8;
+  const high = Math.floor(bits / 0x100000000);
+  const low = bits >>> 0;
+  scratch[end - 8] = high >>> 24;
+  scratch[end - 7] = (high >>> 16) & 255;
+  scratch[end - 6] = (high >>> 8) & 255;
+  scratch[end - 5] = high & 255;
+  scratch[end - 4] = low >>> 24;
+  scratch[end - 3] = (low >>> 16) & 255;
+  scratch[end - 2] = (low >>> 8) & 255;
+  scratch[end - 1] = low & 255;
+  compress(scratch, blocks);
+}
+
+function ensureScratch(length: number): void {
+  const needed = (Math.ceil((length + 9) / 64) + 1) * 64;
+  if (scratch.length < needed) scratch = new Uint8Array(needed);
+}
+
+/** The SHA-256 digest (32 bytes) of a message. */
+export function sha256(message: Uint8Array): Uint8Array {
+  ensureScratch(message.length);
+  scratch.set(message);
+  digestScratch(message.length);
   const digest = new Uint8Array(32);
-  const out = new DataView(digest.buffer);
-  for (let i = 0; i < 8; i++) out.setUint32(i * 4, h[i]!);
+  for (let i = 0; i < 8; i++) {
+    const word = STATE[i]!;
+    digest[i * 4] = word >>> 24;
+    digest[i * 4 + 1] = (word >>> 16) & 255;
+    digest[i * 4 + 2] = (word >>> 8) & 255;
+    digest[i * 4 + 3] = word & 255;
+  }
   return digest;
+}
+
+/** Writes the UTF-8 bytes of `text` into `scratch` (grown as needed); returns the byte count. */
+function encodeIntoScratch(text: string): number {
+  ensureScratch(text.length * 4);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      scratch[n++] = c;
+      continue;
+    }
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      }
+    }
+    if (c < 0x800) {
+      scratch[n++] = 0xc0 | (c >> 6);
+      scratch[n++] = 0x80 | (c & 63);
+    } else if (c < 0x10000) {
+      scratch[n++] = 0xe0 | (c >> 12);
+      scratch[n++] = 0x80 | ((c >> 6) & 63);
+      scratch[n++] = 0x80 | (c & 63);
+    } else {
+      scratch[n++] = 0xf0 | (c >> 18);
+      scratch[n++] = 0x80 | ((c >> 12) & 63);
+      scratch[n++] = 0x80 | ((c >> 6) & 63);
+      scratch[n++] = 0x80 | (c & 63);
+    }
+  }
+  return n;
 }
 
 /** UTF-8 bytes of a string (Go hashes a string's bytes, which are UTF-8). */
 export function utf8(text: string): Uint8Array {
-  const bytes: number[] = [];
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    if (c < 0x80) bytes.push(c);
-    else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else bytes.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return Uint8Array.from(bytes);
+  return scratch.slice(0, encodeIntoScratch(text));
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /**
  * Lower-case hex of the SHA-256 of a string's UTF-8 bytes. Comparing two of these strings
  * compares the digests byte by byte (bytes.Compare), since hex digits sort like their values.
  */
 export function sha256Hex(text: string): string {
+  digestScratch(encodeIntoScratch(text));
   let hex = "";
-  for (const byte of sha256(utf8(text))) hex += byte.toString(16).padStart(2, "0");
+  for (let i = 0; i < 8; i++) {
+    const word = STATE[i]!;
+    hex += HEX[word >>> 24]! + HEX[(word >>> 16) & 255]! + HEX[(word >>> 8) & 255]! + HEX[word & 255]!;
+  }
   return hex;
 }
