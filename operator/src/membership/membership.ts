@@ -1,0 +1,299 @@
+/**
+ * Membership: which speakers are alive, from authenticated heartbeats on the segment the VIPs live
+ * on (design: docs/membership.md). The speaker pipeline consumes members$ for the L2 election and
+ * re-sends its gratuitous ARP/NA whenever changes$ reports a join (a partition healed, a node came
+ * back).
+ *
+ * By default the engine runs in its own Worker thread, so a busy main thread (a big reconcile, a
+ * large list decoded at once, GC) can neither delay our heartbeats nor make us declare live peers
+ * dead; `thread: "inline"` runs it on the caller's event loop (unit tests, injected clock or
+ * transport).
+ */
+import { networkInterfaces } from "node:os";
+import { type Observable, ReplaySubject, Subject } from "rxjs";
+import { type Clock, realClock } from "./clock.ts";
+import { beatDestination, type Interfaces } from "./destination.ts";
+import {
+  type EngineConfig,
+  type EngineSink,
+  type LogLevel,
+  type MembershipCounters,
+  MembershipEngine,
+} from "./engine.ts";
+import { beatKeyFromSecret, RECOMMENDED_SECRET_BYTES } from "./key.ts";
+import type { MembershipObserver } from "./metrics.ts";
+import { isValidNodeName } from "./packet.ts";
+import type { MemberChange } from "./reasons.ts";
+import { type OpenTransport, udpTransport } from "./transport.ts";
+import type { FromWorker, ToWorker, WorkerConfig } from "./worker-protocol.ts";
+
+/** The subset of pino's Logger we use. */
+export interface MembershipLog {
+  debug(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+}
+
+export interface MembershipOptions {
+  readonly nodeName: string;
+  /** The `memberlist` Secret's secretkey bytes; undefined = unauthenticated (a warning is logged). */
+  readonly key: Uint8Array | undefined;
+  /** The node's IP on the segment (METALLB_ML_BIND_ADDR). */
+  readonly bindAddress: string;
+  /** UDP port (default 7946, METALLB_ML_BIND_PORT). */
+  readonly port?: number;
+  /**
+   * Default: derived from the interface holding bindAddress (IPv4: its subnet broadcast; IPv6:
+   * ff02::1 on that interface). Or an IPv4 broadcast / multicast group, or an ff02:: group.
+   */
+  readonly broadcastAddress?: string;
+  /** Beat interval (default 100 ms). */
+  readonly intervalMs?: number;
+  /** Silence after which a peer is dead (default 400 ms = 4 intervals). */
+  readonly deadAfterMs?: number;
+  /** First members$ emission after this much time (default deadAfterMs). */
+  readonly warmUpMs?: number;
+  /** Steady beating before a departed peer counts again (default deadAfterMs; doubles when it flaps). */
+  readonly holdDownMs?: number;
+  /** Leaving beats sent by leave() (default 3, 10 ms apart). */
+  readonly leavingCopies?: number;
+  readonly leavingSpacingMs?: number;
+  readonly log?: MembershipLog;
+  readonly metrics?: MembershipObserver;
+  /** Inline only: the clock (default the real one). */
+  readonly clock?: Clock;
+  /** Inline only: the transport (default UDP on the derived destination). */
+  readonly transport?: OpenTransport;
+  /** The machine's interfaces (default os.networkInterfaces()). */
+  readonly interfaces?: () => Interfaces;
+  /** Default "worker", or "inline" when a clock or transport is injected. */
+  readonly thread?: "worker" | "inline";
+}
+
+/** A membership change as the speaker sees it: the new set and what changed. */
+export interface MembershipUpdate {
+  readonly members: ReadonlySet<string>;
+  readonly changes: readonly MemberChange[];
+}
+
+export const DEFAULT_PORT = 7946;
+export const DEFAULT_INTERVAL_MS = 100;
+export const DEFAULT_DEAD_AFTER_MS = 400;
+
+const noLog: MembershipLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Runs the engine somewhere (inline or in a Worker) and relays what it reports. */
+interface EngineHost {
+  start(): Promise<void>;
+  leave(): Promise<void>;
+  stop(): Promise<void>;
+  counters(): Promise<MembershipCounters>;
+}
+
+export class Membership {
+  /** Live members including self: after a warm-up of warmUpMs, then on every change. Replays the latest. */
+  readonly members$: Observable<ReadonlySet<string>>;
+  /** Every change with the new set (the first emission, after the warm-up, has no changes). */
+  readonly changes$: Observable<MembershipUpdate>;
+  private readonly membersSubject = new ReplaySubject<ReadonlySet<string>>(1);
+  private readonly changesSubject = new Subject<MembershipUpdate>();
+  private readonly config: EngineConfig;
+  private readonly log: MembershipLog;
+  private host: EngineHost | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: MembershipOptions) {
+    if (!isValidNodeName(opts.nodeName)) throw new Error(`membership: invalid node name ${opts.nodeName}`);
+    const intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
+    const deadAfterMs = opts.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
+    if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 0xffff) {
+      throw new Error("membership: intervalMs must be an integer in 1..65535");
+    }
+    if (!(deadAfterMs > intervalMs))
+      throw new Error("membership: deadAfterMs must be greater than intervalMs");
+    this.log = opts.log ?? noLog;
+    if (opts.key && opts.key.length < RECOMMENDED_SECRET_BYTES) {
+      this.log.warn({ op: "membership", bytes: opts.key.length }, "membership secret key is short");
+    }
+    this.config = {
+      nodeName: opts.nodeName,
+      key: opts.key ? beatKeyFromSecret(opts.key) : undefined,
+      intervalMs,
+      deadAfterMs,
+      warmUpMs: opts.warmUpMs ?? deadAfterMs,
+      holdDownMs: opts.holdDownMs ?? deadAfterMs,
+      leavingCopies: opts.leavingCopies ?? 3,
+      leavingSpacingMs: opts.leavingSpacingMs ?? 10,
+    };
+    this.members$ = this.membersSubject.asObservable();
+    this.changes$ = this.changesSubject.asObservable();
+  }
+
+  /** Opens the sockets and starts beating; rejects when the sockets cannot be opened. */
+  async start(): Promise<void> {
+    if (this.host) throw new Error("membership: start() called twice");
+    const sink = this.sink();
+    const inline =
+      (this.opts.thread ?? (this.opts.clock || this.opts.transport ? "inline" : "worker")) === "inline";
+    if (inline) {
+      this.host = this.inlineHost(sink);
+    } else {
+      if (this.opts.clock || this.opts.transport) {
+        throw new Error('membership: an injected clock or transport needs thread: "inline"');
+      }
+      this.host = new WorkerHost(this.workerConfig(), sink);
+    }
+    try {
+      await this.host.start();
+    } catch (error) {
+      await this.host.stop();
+      throw error;
+    }
+  }
+
+  /** Tells the peers we are leaving (a few copies) and stops beating alive; members$ keeps running. */
+  leave(): Promise<void> {
+    return this.host?.leave() ?? Promise.resolve();
+  }
+
+  /** Closes the sockets, clears the timers (and ends the Worker); completes the observables. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.host?.stop();
+      this.membersSubject.complete();
+      this.changesSubject.complete();
+    })();
+    return this.stopping;
+  }
+
+  /** Counters so far (packets by kind, drops by reason, joins, departures, stalls, gaps). */
+  counters(): Promise<MembershipCounters> {
+    if (!this.host) return Promise.reject(new Error("membership: not started"));
+    return this.host.counters();
+  }
+
+  private destination() {
+    const interfaces = (this.opts.interfaces ?? networkInterfaces)() as Interfaces;
+    const result = beatDestination(this.opts.bindAddress, interfaces, this.opts.broadcastAddress);
+    if (!result.ok) throw new Error(`membership: ${result.error}`);
+    return result.destination;
+  }
+
+  private workerConfig(): WorkerConfig {
+    return { engine: this.config, destination: this.destination(), port: this.opts.port ?? DEFAULT_PORT };
+  }
+
+  private inlineHost(sink: EngineSink): EngineHost {
+    const open = this.opts.transport ?? udpTransport(this.destination(), this.opts.port ?? DEFAULT_PORT);
+    const engine = new MembershipEngine(this.config, this.opts.clock ?? realClock, open, sink);
+    return {
+      start: () => engine.start(),
+      leave: () => engine.leave(),
+      stop: async () => engine.stop(),
+      counters: async () => engine.counters(),
+    };
+  }
+
+  private sink(): EngineSink {
+    const metrics = this.opts.metrics;
+    return {
+      members: (members, changes) => {
+        metrics?.changed(members, changes);
+        this.membersSubject.next(members);
+        this.changesSubject.next({ members, changes });
+      },
+      log: (level: LogLevel, fields, msg) => this.log[level](fields, msg),
+      sent: (kind, ok) => metrics?.sent(kind, ok),
+      accepted: (kind, gapMs) => metrics?.accepted(kind, gapMs),
+      dropped: (reason) => metrics?.dropped(reason),
+      stalled: (lateMs) => metrics?.stalled(lateMs),
+    };
+  }
+}
+
+/** The engine in a Worker; messages per worker-protocol.ts. */
+class WorkerHost implements EngineHost {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, (message: FromWorker) => void>();
+  private nextId = 1;
+  private ended: Promise<void> | undefined;
+  private dead: Error | undefined;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly sink: EngineSink,
+  ) {
+    this.worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    this.worker.onmessage = (event: MessageEvent<FromWorker>) => this.onMessage(event.data);
+    this.worker.onerror = (event) => {
+      this.dead = new Error(`membership worker failed: ${event.message}`);
+      this.sink.log("error", { op: "membership", error: event.message }, "membership worker failed");
+      for (const resolve of this.waiting.values())
+        resolve({ type: "error", id: 0, error: this.dead.message });
+      this.waiting.clear();
+    };
+  }
+
+  private request(message: ToWorker & { id: number }): Promise<FromWorker> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve) => {
+      this.waiting.set(message.id, resolve);
+      this.worker.postMessage(message);
+    });
+  }
+
+  private onMessage(message: FromWorker): void {
+    switch (message.type) {
+      case "members":
+        this.sink.members(new Set(message.members), message.changes);
+        return;
+      case "log":
+        this.sink.log(message.level, message.fields, message.msg);
+        return;
+      case "observed": {
+        const b = message.batch;
+        for (let i = 0; i < b.sentAlive; i += 1) this.sink.sent("alive", true);
+        for (let i = 0; i < b.sentLeaving; i += 1) this.sink.sent("leaving", true);
+        for (let i = 0; i < b.sendFailures; i += 1) this.sink.sent("alive", false);
+        for (let i = 0; i < b.acceptedLeaving; i += 1) this.sink.accepted("leaving", undefined);
+        for (let i = 0; i < b.acceptedAliveWithoutGap; i += 1) this.sink.accepted("alive", undefined);
+        for (const gap of b.gapsMs) this.sink.accepted("alive", gap);
+        for (const [reason, n] of b.dropped) for (let i = 0; i < n; i += 1) this.sink.dropped(reason);
+        for (const late of b.stallsMs) this.sink.stalled(late);
+        return;
+      }
+      default: {
+        const resolve = this.waiting.get(message.id);
+        this.waiting.delete(message.id);
+        resolve?.(message);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    const reply = await this.request({ type: "start", id: this.nextId++, config: this.config });
+    if (reply.type === "error") throw new Error(reply.error);
+  }
+
+  async leave(): Promise<void> {
+    const reply = await this.request({ type: "leave", id: this.nextId++ });
+    if (reply.type === "error") throw new Error(reply.error);
+  }
+
+  async counters(): Promise<MembershipCounters> {
+    const reply = await this.request({ type: "counters", id: this.nextId++ });
+    if (reply.type === "counters") return reply.counters;
+    throw new Error(reply.type === "error" ? reply.error : `unexpected reply ${reply.type}`);
+  }
+
+  stop(): Promise<void> {
+    this.ended ??= (async () => {
+      if (!this.dead) {
+        await Promise.race([this.request({ type: "stop", id: this.nextId++ }), Bun.sleep(2000)]);
+      }
+      this.worker.terminate();
+    })();
+    return this.ended;
+  }
+}

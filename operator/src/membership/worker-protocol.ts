@@ -1,0 +1,41 @@
+/** Messages between Membership (main thread) and the membership Worker (worker.ts). */
+import type { BeatDestination } from "./destination.ts";
+import type { EngineConfig, LogLevel, MembershipCounters } from "./engine.ts";
+import type { DropReason, MemberChange } from "./reasons.ts";
+
+export interface WorkerConfig {
+  readonly engine: EngineConfig;
+  readonly destination: BeatDestination;
+  readonly port: number;
+}
+
+export type ToWorker =
+  | { readonly type: "start"; readonly id: number; readonly config: WorkerConfig }
+  | { readonly type: "leave"; readonly id: number }
+  | { readonly type: "counters"; readonly id: number }
+  | { readonly type: "stop"; readonly id: number };
+
+/** Per-packet observations, batched (metrics only; nothing decides on them). */
+export interface ObservedBatch {
+  sentAlive: number;
+  sentLeaving: number;
+  sendFailures: number;
+  acceptedLeaving: number;
+  acceptedAliveWithoutGap: number;
+  gapsMs: number[];
+  dropped: Array<[DropReason, number]>;
+  stallsMs: number[];
+}
+
+export type FromWorker =
+  | { readonly type: "members"; readonly members: string[]; readonly changes: readonly MemberChange[] }
+  | {
+      readonly type: "log";
+      readonly level: LogLevel;
+      readonly fields: Record<string, unknown>;
+      readonly msg: string;
+    }
+  | { readonly type: "observed"; readonly batch: ObservedBatch }
+  | { readonly type: "done"; readonly id: number }
+  | { readonly type: "counters"; readonly id: number; readonly counters: MembershipCounters }
+  | { readonly type: "error"; readonly id: number; readonly error: string };
