@@ -242,6 +242,22 @@ describe("FailureDetector: flap guard (hold-down)", () => {
     expect(run.changes.map((c) => c.at - t)).toEqual([400]);
   });
 
+  test("a restart clears the flap history: the next link flap gets the base hold-down again", () => {
+    const d = new FailureDetector(opts);
+    d.heard(beatOf("node-b", 1), 0);
+    let t = kill(d, "node-b", 0) + 300;
+    let run = beatSteadily(d, "node-b", t, t + 1000, 2); // revived after 400
+    t = kill(d, "node-b", t + 900) + 300;
+    run = beatSteadily(d, "node-b", t, t + 2000, run.nextSeq); // second death: 800
+    expect(run.changes.map((c) => c.at - t)).toEqual([800]);
+    t = kill(d, "node-b", t + 1900) + 300;
+    run = beatSteadily(d, "node-b", t, t + 1000, 1, 2000); // restarted: base hold-down
+    expect(run.changes).toEqual([{ node: "node-b", change: "joined", reason: "restarted", at: t + 400 }]);
+    t = kill(d, "node-b", t + 900) + 300;
+    run = beatSteadily(d, "node-b", t, t + 1000, run.nextSeq, 2000); // first flap of the new life
+    expect(run.changes).toEqual([{ node: "node-b", change: "joined", reason: "revived", at: t + 400 }]);
+  });
+
   test("a run broken by a gap of a full deadline starts over", () => {
     const d = new FailureDetector(opts);
     d.heard(beatOf("node-b", 1), 0);

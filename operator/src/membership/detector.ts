@@ -16,7 +16,7 @@
  *   been silent for incarnationResetAfterMs (a restart whose wall clock went backwards).
  * - Flap guard: a peer that was declared dead comes back only after beating steadily for a hold-down;
  *   within flapWindowMs every further death of the same incarnation doubles it (up to maxHoldDownMs).
- *   A new incarnation (a restarted speaker) gets the base hold-down.
+ *   A new incarnation (a restarted speaker) gets the base hold-down and a clean flap history.
  * - Stall guard: if our own loop was stalled (the tick came late by more than stallToleranceMs), the
  *   beats that arrived meanwhile still sit unread in the socket: nobody is declared dead until
  *   graceMs after the stall, so they are read first.
@@ -136,6 +136,8 @@ export class FailureDetector {
       return { accepted: false, reason: "replayed" };
     }
     const restarted = beat.incarnation !== known.incarnation;
+    // The flap history belongs to one incarnation: a restart is damped by Kubernetes' back-off.
+    if (restarted) known.deaths = [];
     const gap = Math.max(0, now - known.lastHeardAt);
     known.incarnation = beat.incarnation;
     known.seq = beat.seq;
