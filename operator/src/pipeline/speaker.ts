@@ -1,0 +1,322 @@
+/**
+ * The speaker's wiring, and only wiring:
+ *
+ *   list+watch per kind -> reflect() -> clusterSnapshot$ (all synced, coalesced) --+
+ *   membership: live speakers (members$) ------------------------------------------+-> combineLatest
+ *     -> reconcileSpeaker (pure, domain/) -> L2 announcer (whole desired set), ServiceL2Status,
+ *        nodeAssigned Events, ConfigurationState speaker-<node>, metrics, logs
+ *
+ * A membership change is reconciled at once (no coalescing): it is the failover path. When the
+ * apiserver is away the stores keep their last state and the watches retry on their own, so the
+ * speakers keep announcing and keep failing over among themselves on membership alone.
+ */
+import { combineLatest, map, type Observable, of, type Subscription, scan } from "rxjs";
+import { parse as parseYaml } from "yaml";
+import type { BFDProfile } from "../domain/api/bfd-profile.ts";
+import type { BGPAdvertisement } from "../domain/api/bgp-advertisement.ts";
+import type { BGPPeer } from "../domain/api/bgp-peer.ts";
+import type { Community } from "../domain/api/community.ts";
+import type { EndpointSlice, Namespace, Node, Service } from "../domain/api/core.ts";
+import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
+import type { L2Advertisement } from "../domain/api/l2-advertisement.ts";
+import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
+import type { L2Entry } from "../domain/speaker/desired.ts";
+import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
+import {
+  initialSpeakerState,
+  reconcileSpeaker,
+  type SpeakerOutcome,
+  type SpeakerState,
+} from "../domain/speaker/reconcile.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
+import { EventSink } from "../kube/event-sink.ts";
+import { KeyedWriter } from "../kube/keyed-writer.ts";
+import { resources } from "../kube/resource.ts";
+import { l2StatusJobs } from "../kube/speaker-writes.ts";
+import { reflect } from "../kube/store.ts";
+import type { KubeObject } from "../kube/types.ts";
+import { listWatch$, type WatchEvent } from "../kube/watch.ts";
+import type { Logger } from "../observability/log.ts";
+import type { ClientMetrics, SpeakerMetrics } from "../observability/metrics.ts";
+import { clusterSnapshot$, type SnapshotOf } from "./snapshot.ts";
+
+/** What the speaker needs of the L2 announcer (announcers/l2): the whole desired set, always. */
+export interface L2AnnouncerPort {
+  setDesired(entries: readonly L2Entry[]): void;
+  setExcludeInterfaces(patterns: readonly RegExp[]): void;
+}
+
+export interface SpeakerDeps {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly nodeName: string;
+  readonly loadBalancerClass: string;
+  readonly ignoreExcludeLB: boolean;
+  readonly nonRevertive: boolean;
+  readonly announcer: L2AnnouncerPort;
+  /** Live speakers (node names, self included); undefined: membership disabled, every Node counts. */
+  readonly members$: Observable<ReadonlySet<string>> | undefined;
+  readonly log: Logger;
+  readonly clientMetrics: ClientMetrics;
+  readonly speakerMetrics: SpeakerMetrics;
+  readonly coalesceMs?: number;
+  readonly now?: () => Date;
+}
+
+export interface RunningSpeaker {
+  notReadyBecause(): string;
+  stop(): Promise<void>;
+}
+
+const COMPONENT = "metallb-speaker";
+export const EXCLUDE_CONFIGMAP = "metallb-excludel2";
+/** MetalLB's default `announcedInterfacesToExclude`, used while the ConfigMap is absent. */
+export const DEFAULT_EXCLUDED_INTERFACES = [
+  "^docker.*",
+  "^cbr.*",
+  "^dummy.*",
+  "^virbr.*",
+  "^lxcbr.*",
+  "^veth.*",
+  "^lo$",
+  "^cali.*",
+  "^tunl.*",
+  "^flannel.*",
+  "^kube-ipvs.*",
+  "^cni.*",
+  "^nodelocaldns.*",
+  "^lxc.*",
+];
+
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+/** The exclude patterns of the metallb-excludel2 ConfigMap; invalid ones are reported and skipped. */
+export function excludePatterns(
+  cm: ConfigMap | undefined,
+  onInvalid: (pattern: string, why: string) => void,
+): RegExp[] {
+  let patterns = DEFAULT_EXCLUDED_INTERFACES;
+  const text = cm?.data?.["excludel2.yaml"];
+  if (text !== undefined) {
+    try {
+      const parsed = parseYaml(text) as { announcedInterfacesToExclude?: unknown } | null;
+      const list = parsed?.announcedInterfacesToExclude;
+      patterns = Array.isArray(list) ? list.filter((p): p is string => typeof p === "string") : [];
+    } catch (error) {
+      onInvalid("excludel2.yaml", (error as Error).message);
+    }
+  }
+  return patterns.flatMap((p) => {
+    try {
+      return [new RegExp(p)];
+    } catch (error) {
+      onInvalid(p, (error as Error).message);
+      return [];
+    }
+  });
+}
+
+function sources(deps: SpeakerDeps) {
+  const { client, namespace } = deps;
+  const store = <T extends KubeObject>(o: Observable<WatchEvent<T>>) => o.pipe(reflect<T>());
+  return {
+    services: store(listWatch$<Service & KubeObject>(client, resources.services)),
+    endpointSlices: store(listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices)),
+    nodes: store(listWatch$<Node & KubeObject>(client, resources.nodes)),
+    namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces)),
+    ipAddressPools: store(listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace })),
+    l2Advertisements: store(listWatch$<L2Advertisement>(client, resources.l2Advertisements, { namespace })),
+    bgpAdvertisements: store(
+      listWatch$<BGPAdvertisement>(client, resources.bgpAdvertisements, { namespace }),
+    ),
+    bgpPeers: store(listWatch$<BGPPeer>(client, resources.bgpPeers, { namespace })),
+    bfdProfiles: store(listWatch$<BFDProfile>(client, resources.bfdProfiles, { namespace })),
+    communities: store(listWatch$<Community>(client, resources.communities, { namespace })),
+    serviceL2Statuses: store(
+      listWatch$<ServiceL2Status & KubeObject>(client, resources.serviceL2Statuses, { namespace }),
+    ),
+    excludeConfigMap: store(
+      listWatch$<ConfigMap>(client, resources.configMaps, {
+        namespace,
+        fieldSelector: `metadata.name=${EXCLUDE_CONFIGMAP}`,
+      }),
+    ),
+  };
+}
+
+type Snapshot = SnapshotOf<ReturnType<typeof sources>>;
+
+interface Acc {
+  readonly state: SpeakerState;
+  readonly outcome?: SpeakerOutcome;
+  readonly snapshot?: Snapshot;
+}
+
+export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
+  const { client, log, namespace, nodeName } = deps;
+  const now = deps.now ?? (() => new Date());
+  const onError = (what: string) => (key: string, error: unknown, attempt: number, terminal: boolean) => {
+    deps.clientMetrics.updateErrors.inc();
+    log.warn({ op: what, key, attempt, terminal, error: (error as Error).message }, `${what} failed`);
+  };
+  const statusWriter = new KeyedWriter({
+    concurrency: 8,
+    isTerminal: isTerminalWriteError,
+    onError: onError("l2Status"),
+  });
+  const stateWriter = new KeyedWriter({
+    concurrency: 1,
+    confirmAfterMs: 300_000,
+    onError: onError("configurationState"),
+  });
+  const events = new EventSink(client, {
+    onError: (input, error) =>
+      log.warn(
+        { op: "event", reason: input.reason, error: (error as Error).message },
+        "could not post event",
+      ),
+  });
+
+  let readyReason = "waiting for the first list of Services, EndpointSlices, Nodes and metallb.io objects";
+  let lastExclude = "";
+  let lastConfigErrors: string | undefined;
+  /** When the live set last lost a member: the start of a takeover, for the takeover histogram. */
+  let memberLostAt: number | undefined;
+  let previousMembers: ReadonlySet<string> | undefined;
+  let announcedIPs = new Set<string>();
+
+  const members$: Observable<ReadonlySet<string> | undefined> = deps.members$ ?? of(undefined);
+  const snapshot$ = clusterSnapshot$(sources(deps), { coalesceMs: deps.coalesceMs ?? 5 });
+
+  const subscription: Subscription = combineLatest([snapshot$, members$])
+    .pipe(
+      map(([snapshot, members]) => {
+        if (members && previousMembers && [...previousMembers].some((m) => !members.has(m))) {
+          memberLostAt = performance.now();
+        }
+        previousMembers = members;
+        const inputs: SpeakerInputs = {
+          nodeName,
+          members: members === undefined ? undefined : [...members].sort(),
+          services: [...snapshot.services.values()],
+          endpointSlices: [...snapshot.endpointSlices.values()],
+          nodes: [...snapshot.nodes.values()],
+          namespaces: [...snapshot.namespaces.values()],
+          ipAddressPools: [...snapshot.ipAddressPools.values()],
+          l2Advertisements: [...snapshot.l2Advertisements.values()],
+          bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
+          bgpPeers: [...snapshot.bgpPeers.values()],
+          bfdProfiles: [...snapshot.bfdProfiles.values()],
+          communities: [...snapshot.communities.values()],
+          serviceL2Statuses: [...snapshot.serviceL2Statuses.values()],
+        };
+        return { snapshot, inputs };
+      }),
+      scan(
+        (acc: Acc, { snapshot, inputs }) => {
+          const outcome = reconcileSpeaker(inputs, acc.state, {
+            loadBalancerClass: deps.loadBalancerClass,
+            ignoreExcludeLB: deps.ignoreExcludeLB,
+            nonRevertive: deps.nonRevertive,
+            now: now()
+              .toISOString()
+              .replace(/\.\d+Z$/, "Z"),
+          });
+          return { state: outcome.state, outcome, snapshot };
+        },
+        { state: initialSpeakerState },
+      ),
+    )
+    .subscribe(({ outcome, snapshot }) => {
+      if (!outcome || !snapshot) return;
+      readyReason = "";
+
+      const patterns = excludePatterns([...snapshot.excludeConfigMap.values()][0], (pattern, why) =>
+        log.error({ op: "excludel2", pattern, error: why }, "invalid interface exclude pattern ignored"),
+      );
+      const print = patterns.map(String).join(" ");
+      if (print !== lastExclude) {
+        lastExclude = print;
+        deps.announcer.setExcludeInterfaces(patterns);
+      }
+      deps.announcer.setDesired(outcome.l2Entries);
+
+      const ips = new Set(outcome.l2Entries.map((e) => e.ip));
+      const gained = [...ips].filter((ip) => !announcedIPs.has(ip));
+      if (gained.length > 0 && memberLostAt !== undefined) {
+        deps.speakerMetrics.takeoverSeconds.observe((performance.now() - memberLostAt) / 1000);
+        log.info(
+          { op: "takeover", ips: gained, ms: Math.round(performance.now() - memberLostAt) },
+          "took over",
+        );
+        memberLostAt = undefined;
+      }
+      announcedIPs = ips;
+
+      statusWriter.setDesired(
+        l2StatusJobs(client, namespace, nodeName, outcome.l2Statuses, snapshot.serviceL2Statuses.values()),
+      );
+      stateWriter.setDesired(
+        new Map([
+          [
+            outcome.configurationState.name,
+            configurationStateJob(
+              client,
+              namespace,
+              outcome.configurationState.name,
+              { ...outcome.configurationState.labels },
+              outcome.configurationState.status,
+            ),
+          ],
+        ]),
+      );
+
+      for (const e of outcome.events) {
+        log.info(
+          { op: "setBalancer", service: `${e.namespace}/${e.name}`, event: e.event.reason },
+          e.event.message,
+        );
+      }
+      events.post(
+        outcome.events.map((e) => ({
+          about: {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: e.name, namespace: e.namespace, uid: e.uid },
+          },
+          type: e.event.type,
+          reason: e.event.reason,
+          message: e.event.message,
+          component: COMPONENT,
+          host: nodeName,
+        })),
+      );
+
+      const errorsPrint = outcome.configErrors.map((e) => e.message).join("\n");
+      if (errorsPrint !== lastConfigErrors) {
+        lastConfigErrors = errorsPrint;
+        if (errorsPrint === "") log.info({ op: "setConfig" }, "configuration valid");
+        else
+          log.error(
+            { op: "setConfig", errors: outcome.configErrors.map((e) => e.message) },
+            "failed to parse the configuration; keeping the last good one",
+          );
+      }
+
+      deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
+      deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
+      deps.speakerMetrics.announced.reset();
+      for (const row of outcome.announcedGauge) deps.speakerMetrics.announced.set({ ...row }, 1);
+    });
+
+  return {
+    notReadyBecause: () => readyReason,
+    async stop() {
+      subscription.unsubscribe();
+      await Promise.all([statusWriter.stop(), stateWriter.stop(), events.idle()]);
+    },
+  };
+}
