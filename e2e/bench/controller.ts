@@ -195,7 +195,8 @@ async function waitAllAssigned(
     let assigned = 0;
     for (const ip of ips.values()) if (ip.startsWith("10.20")) assigned++;
     if (assigned >= count) return;
-    await Bun.sleep(200);
+    // Listing 10k Services loads the same apiserver the controller writes to: look once a second.
+    await Bun.sleep(1000);
   }
   throw new Error(`not all ${count} Services got an IP in ${timeoutMs} ms`);
 }

@@ -86,8 +86,30 @@ describe("reflect()", () => {
       { type: "apply", object: obj("b", "2") },
       ...frame("r3", obj("b", "3")),
     ];
-    const snapshots = await lastValueFrom(from(events).pipe(reflect(), toArray()));
+    const snapshots = await lastValueFrom(from(events).pipe(reflect({ scheduler: null }), toArray()));
     expect(snapshots.map((s) => [...s.objects.keys()])).toEqual([["a"], ["a", "b"], ["b"]]);
     expect(snapshots.every((s) => s.synced)).toBe(true);
+  });
+
+  test("by default a burst of changes is published as one snapshot, and earlier snapshots stay as they were", async () => {
+    const events: WatchEvent<KubeObject>[] = [
+      ...frame("r1", obj("a", "1")),
+      { type: "apply", object: obj("b", "2") },
+      { type: "apply", object: obj("c", "3") },
+      { type: "delete", object: obj("a", "1") },
+    ];
+    const snapshots = await lastValueFrom(from(events).pipe(reflect(), toArray()));
+    expect(snapshots.map((s) => [...s.objects.keys()])).toEqual([["b", "c"]]);
+  });
+
+  test("a snapshot handed out is never mutated by later changes", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1"))) r.apply(e);
+    const first = r.snapshot;
+    r.apply({ type: "apply", object: obj("b", "2") });
+    r.apply({ type: "delete", object: obj("a", "1") });
+    const second = r.snapshot;
+    expect([...first.objects.keys()]).toEqual(["a"]);
+    expect([...second.objects.keys()]).toEqual(["b"]);
   });
 });

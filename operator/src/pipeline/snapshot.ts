@@ -7,12 +7,13 @@
  */
 import {
   asyncScheduler,
-  auditTime,
+  audit,
   combineLatest,
   filter,
   map,
   type Observable,
   type SchedulerLike,
+  timer,
 } from "rxjs";
 import type { StoreSnapshot } from "../kube/store.ts";
 
@@ -22,8 +23,12 @@ export type SnapshotOf<S extends Record<string, Observable<StoreSnapshot<unknown
 };
 
 export interface ClusterSnapshotOptions {
-  /** Coalescing window; 0 passes every change through (still only after all stores synced). */
-  readonly coalesceMs: number;
+  /**
+   * Coalescing window; 0 passes every change through (still only after all stores synced). A
+   * function is asked at the start of each window, so the window can follow the reconciler's cost
+   * (a 100 ms reconcile under a flood of changes should not run 200 times a second).
+   */
+  readonly coalesceMs: number | (() => number);
   readonly scheduler?: SchedulerLike;
 }
 
@@ -35,10 +40,13 @@ export function clusterSnapshot$<S extends Record<string, Observable<StoreSnapsh
   const all$ = combineLatest(names.map((n) => stores[n]!)).pipe(
     filter((snapshots) => snapshots.every((s) => s.synced)),
   );
+  const { coalesceMs } = options;
+  const windowMs = typeof coalesceMs === "function" ? coalesceMs : () => coalesceMs;
+  const scheduler = options.scheduler ?? asyncScheduler;
   const coalesced$ =
-    options.coalesceMs > 0
-      ? all$.pipe(auditTime(options.coalesceMs, options.scheduler ?? asyncScheduler))
-      : all$;
+    typeof coalesceMs === "number" && coalesceMs <= 0
+      ? all$
+      : all$.pipe(audit(() => timer(windowMs(), scheduler)));
   return coalesced$.pipe(
     map((snapshots) => {
       const out: Record<string, ReadonlyMap<string, unknown>> = {};
