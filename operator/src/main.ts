@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { L2Announcer } from "./announcers/l2/announcer.ts";
 /**
  * `metalbun controller | speaker`: parses the command line, connects to the apiserver, serves
  * health and metrics endpoints, runs the mode's pipeline until SIGTERM/SIGINT. Wiring only.
@@ -11,16 +12,19 @@ import {
 } from "./cli/options.ts";
 import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
-import { resources } from "./kube/resource.ts";
+import { getSecret } from "./kube/secrets.ts";
+import { Membership, membershipMetrics, readMembershipSecret } from "./membership/index.ts";
 import { startHealthServer } from "./observability/health.ts";
 import { createLogger, type Logger } from "./observability/log.ts";
 import {
   allocatorMetrics,
   clientMetrics,
   createRegistry,
+  speakerMetrics,
   startMetricsServer,
 } from "./observability/metrics.ts";
 import { startController } from "./pipeline/controller.ts";
+import { DEFAULT_EXCLUDED_INTERFACES, type RunningSpeaker, startSpeaker } from "./pipeline/speaker.ts";
 import { VERSION } from "./version.ts";
 
 /** Retry the first contact with the apiserver at this pace: it may start after us (a pod before its Service). */
@@ -97,25 +101,110 @@ async function runController(options: ControllerOptions, log: Logger, client: Ku
   return 0;
 }
 
+/** How long a stopping speaker keeps answering after its "leaving" beats, so successors announce first. */
+const HANDOVER_OVERLAP_MS = 500;
+
+/**
+ * The memberlist key as MetalLB's speaker gets it (the Secret mounted at --ml-secret-key-path), or,
+ * when nothing is mounted there, read from the API (the speaker's Role may read Secrets in its
+ * namespace). Waits for the controller to create it: a speaker without the shared key could not
+ * talk to the others.
+ */
+async function memberlistKey(
+  options: SpeakerOptions,
+  client: KubeClient,
+  namespace: string,
+): Promise<Uint8Array> {
+  const mounted = readMembershipSecret(options.mlSecretKeyPath);
+  if (mounted !== undefined) return mounted;
+  const secret = await getSecret(client, namespace, "memberlist");
+  const value = secret.data?.secretkey;
+  if (value === undefined) throw new Error(`Secret ${namespace}/memberlist has no secretkey`);
+  return new Uint8Array(Buffer.from(value, "base64"));
+}
+
 async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClient): Promise<number> {
   const stopped = signalled();
-  let notReadyBecause = "apiserver not contacted yet";
-  const health = startHealthServer(healthHost(options), options.healthProbePort, () => ({ notReadyBecause }));
-  const reached = await untilStopped(
-    () => client.list(resources.nodes, { limit: 1 }),
+  let notReady = (): string => "starting";
+  const health = startHealthServer(healthHost(options), options.healthProbePort, () => ({
+    notReadyBecause: notReady(),
+  }));
+  const registry = createRegistry();
+  const metricsServer = startMetricsServer(options.host ?? "0.0.0.0", options.port, registry);
+  const speaker = speakerMetrics(registry);
+  const namespace = options.namespace ?? client.namespace;
+
+  const announcer = new L2Announcer({
+    excludeInterfaces: DEFAULT_EXCLUDED_INTERFACES.map((p) => new RegExp(p)),
+    log,
+    metrics: {
+      requestReceived: (ip) => speaker.layer2RequestsReceived.inc({ ip }),
+      responseSent: (ip) => speaker.layer2ResponsesSent.inc({ ip }),
+      gratuitousSent: (ip) => speaker.layer2GratuitousSent.inc({ ip }),
+    },
+  });
+  let membership: Membership | undefined;
+  let running: RunningSpeaker | undefined;
+  const started = await untilStopped(
+    async () => {
+      if (options.mlBindAddr !== undefined) {
+        const key = await memberlistKey(options, client, namespace);
+        membership = new Membership({
+          nodeName: options.nodeName,
+          key,
+          bindAddress: options.mlBindAddr,
+          port: options.mlBindPort,
+          log,
+          metrics: membershipMetrics(registry),
+        });
+      } else {
+        log.warn(
+          { op: "membership" },
+          "no --ml-bindaddr: membership disabled, every Node counts as a live speaker",
+        );
+      }
+      await announcer.start();
+      await membership?.start();
+      return true;
+    },
     stopped,
     log,
-    "cannot reach the apiserver",
+    "cannot start the speaker",
     (message) => {
-      notReadyBecause = `apiserver unreachable: ${message}`;
+      notReady = () => `cannot start: ${message}`;
     },
   );
-  if (reached) {
-    notReadyBecause = "";
-    log.info({ op: "startup", event: "apiserverReached" }, "apiserver reached");
+  if (started) {
+    running = startSpeaker({
+      client,
+      namespace,
+      nodeName: options.nodeName,
+      loadBalancerClass: options.lbClass,
+      ignoreExcludeLB: options.ignoreExcludeLb,
+      nonRevertive: false,
+      announcer,
+      members$: membership?.members$,
+      log,
+      clientMetrics: clientMetrics(registry),
+      speakerMetrics: speaker,
+    });
+    // A peer (re)joining after a partition: whoever owns an IP now says so again, at once.
+    membership?.changes$.subscribe((u) => {
+      if (u.changes.some((c) => c.change === "joined")) announcer.announceNow();
+    });
+    notReady = () => running?.notReadyBecause() ?? "stopping";
   }
   log.info({ op: "shutdown", signal: await stopped }, "stopping");
-  await health.stop();
+  // Make-before-break: freeze what we announce, tell the others we leave (they take over and send
+  // their gratuitous ARP/NA), keep answering a moment, then go quiet.
+  await running?.stop();
+  if (membership) {
+    await membership.leave();
+    await Bun.sleep(HANDOVER_OVERLAP_MS);
+  }
+  await announcer.stop();
+  await membership?.stop();
+  await Promise.all([health.stop(), metricsServer.stop()]);
   return 0;
 }
 
