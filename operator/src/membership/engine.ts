@@ -49,6 +49,16 @@ export interface MembershipCounters {
   readonly maxStallMs: number;
   /** Longest gap between two beats of one live incarnation, per peer. */
   readonly maxGapMs: Record<string, number>;
+  /** Gaps between beats of live peers, counted by the first bound they do not exceed (ms; last: above). */
+  readonly gapCounts: Record<GapBucket, number>;
+}
+
+export const GAP_BUCKETS = ["150", "200", "250", "300", "350", "400", "more"] as const;
+export type GapBucket = (typeof GAP_BUCKETS)[number];
+
+function gapBucketOf(ms: number): GapBucket {
+  for (const b of GAP_BUCKETS) if (b === "more" || ms <= Number(b)) return b;
+  return "more";
 }
 
 /** Drops worth a (rate-limited) warning: someone on the segment is wrong or hostile. */
@@ -68,6 +78,7 @@ interface MutableCounters {
   stalls: number;
   maxStallMs: number;
   maxGapMs: Record<string, number>;
+  gapCounts: Record<GapBucket, number>;
 }
 
 export class MembershipEngine {
@@ -111,6 +122,7 @@ export class MembershipEngine {
       stalls: 0,
       maxStallMs: 0,
       maxGapMs: {},
+      gapCounts: Object.fromEntries(GAP_BUCKETS.map((b) => [b, 0])) as Record<GapBucket, number>,
     };
   }
 
@@ -228,8 +240,10 @@ export class MembershipEngine {
     }
     const { beat } = decoded;
     this.counts.received[beat.kind] += 1;
-    if (outcome.gapMs !== undefined && outcome.gapMs > (this.counts.maxGapMs[beat.node] ?? 0)) {
-      this.counts.maxGapMs[beat.node] = outcome.gapMs;
+    if (outcome.gapMs !== undefined) {
+      this.counts.gapCounts[gapBucketOf(outcome.gapMs)] += 1;
+      if (outcome.gapMs > (this.counts.maxGapMs[beat.node] ?? 0))
+        this.counts.maxGapMs[beat.node] = outcome.gapMs;
     }
     this.sink.accepted(beat.kind, outcome.gapMs);
     if (outcome.change) {
