@@ -92,3 +92,28 @@ export async function registerNodes(members: readonly Member[], opts: NodeOption
     ]);
   }
 }
+
+/** Sets a Node's Ready condition, as the node lifecycle controller does when a kubelet stops reporting. */
+export async function registerNodeReady(name: string, ready: boolean): Promise<void> {
+  const now = new Date().toISOString();
+  const condition = ready
+    ? { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" }
+    : {
+        type: "Ready",
+        status: "Unknown",
+        reason: "NodeStatusUnknown",
+        message: "Kubelet stopped posting node status.",
+      };
+  const r = await kubectl([
+    "patch",
+    "node",
+    name,
+    "--subresource=status",
+    "--type=strategic",
+    "-p",
+    JSON.stringify({
+      status: { conditions: [{ ...condition, lastHeartbeatTime: now, lastTransitionTime: now }] },
+    }),
+  ]);
+  if (r.exitCode !== 0) throw new Error(`kubectl patch node ${name}: ${r.stderr.trim()}`);
+}

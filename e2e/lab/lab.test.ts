@@ -41,6 +41,16 @@ test("bun run lab --ci runs the seed's steps and cleans up", async () => {
     expect.stringMatching(
       /^step 4 ok: .*svc1=172\.18\.255\.200, svc2=172\.18\.255\.201, svc3=172\.18\.255\.202$/,
     ),
+    // The seed note's owners: svc1 and svc2 from myk8s-worker, svc3 from myk8s-worker3.
+    expect.stringMatching(
+      /^step 5 ok: .*svc1 from myk8s-worker, svc2 from myk8s-worker, svc3 from myk8s-worker3$/,
+    ),
+    expect.stringMatching(/^step 6 ok: /),
+    expect.stringMatching(/^step 7 ok: /),
+    expect.stringMatching(
+      /^step 8 ok: svc1, svc2 moved off myk8s-worker; takeover seen at mypc after \d+ ms, \d+ ms$/,
+    ),
+    expect.stringMatching(/^step 9 ok: svc1 and svc2 are announced from myk8s-worker again$/),
   ]);
   expect(out).toContain("lab ok");
   expect(ourNamespaces()).toEqual([]);

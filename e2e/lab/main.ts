@@ -48,10 +48,6 @@ for (const step of labSteps) {
   if (!outcome.ok) break;
 }
 
-console.log(
-  ci ? "" : "\nSteps 5-9 (announcements, ARP from mypc, traffic, failover) arrive with the Layer 2 speaker.",
-);
-
 if (ci || failed > 0) {
   await cleanup();
   console.log(failed === 0 ? "lab ok" : `lab FAILED (${failed} step failed)`);

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { execIn } from "../net/exec.ts";
-import { NODES } from "../net/topology.ts";
+import { NODES, nodeNamed } from "../net/topology.ts";
 import { type PodHandle, runAsPod } from "../pod/as-pod.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "operator", "src", "main.ts");
@@ -45,26 +45,37 @@ export async function startOperator(logLevel = "info"): Promise<RunningOperator>
     },
   });
   const speakers = new Map<string, PodHandle>();
-  for (const node of NODES) {
-    speakers.set(
-      node.name,
-      await runAsPod({
-        node: node.name,
-        serviceAccount: "speaker",
-        namespace: "metallb-system",
-        name: `speaker-${node.name}`,
-        argv: ["bun", MAIN, "speaker", `--log-level=${logLevel}`],
-        env: {
-          METALLB_NODE_NAME: node.name,
-          METALLB_POD_NAME: `speaker-${node.name}`,
-          METALLB_HOST: node.ipv4,
-          METALLB_ML_BIND_ADDR: node.ipv4,
-          METALLB_ML_LABELS: "app=metallb,component=speaker",
-        },
-      }),
-    );
-  }
+  for (const node of NODES) speakers.set(node.name, await startSpeakerPod(node.name, logLevel));
   return { controller, speakers };
+}
+
+function startSpeakerPod(nodeName: string, logLevel: string): Promise<PodHandle> {
+  const node = nodeNamed(nodeName);
+  return runAsPod({
+    node: node.name,
+    serviceAccount: "speaker",
+    namespace: "metallb-system",
+    name: `speaker-${node.name}-${Date.now().toString(36)}`,
+    argv: ["bun", MAIN, "speaker", `--log-level=${logLevel}`],
+    env: {
+      METALLB_NODE_NAME: node.name,
+      METALLB_POD_NAME: `speaker-${node.name}`,
+      METALLB_HOST: node.ipv4,
+      METALLB_ML_BIND_ADDR: node.ipv4,
+      METALLB_ML_LABELS: "app=metallb,component=speaker",
+    },
+  });
+}
+
+/** Starts a new speaker pod on `node` (after its previous one died), as the DaemonSet would. */
+export async function restartSpeaker(
+  op: RunningOperator,
+  node: string,
+  logLevel = "info",
+): Promise<PodHandle> {
+  const pod = await startSpeakerPod(node, logLevel);
+  (op.speakers as Map<string, PodHandle>).set(node, pod);
+  return pod;
 }
 
 /** /readyz of a component, asked from inside its node namespace as the kubelet's probe would. */

@@ -7,10 +7,13 @@ import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import { netUp } from "../net/testbed.ts";
 import { NODES } from "../net/topology.ts";
+import { l2Steps } from "./l2-steps.ts";
 import { CONTROLLER_HEALTH_PORT, type RunningOperator, startOperator, waitReady } from "./operator.ts";
 
 export interface LabContext {
   operator: RunningOperator | undefined;
+  /** Takeover times measured at mypc in step 8. */
+  failoverMs?: number[];
 }
 
 export interface StepOutcome {
@@ -158,4 +161,5 @@ export const labSteps: readonly LabStep[] = [
   applySeed(2, "ippool.yaml", "ipaddresspools", "my-ippool"),
   applySeed(3, "l2advertisement.yaml", "l2advertisements", "my-l2-advertise"),
   createServices,
+  ...l2Steps,
 ];
