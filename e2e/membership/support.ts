@@ -33,7 +33,7 @@ export class MemberProc {
   constructor(
     readonly node: Member,
     readonly pid: number,
-    private readonly stdoutFile: string,
+    readonly stdoutFile: string,
     readonly exited: Promise<number>,
   ) {}
 
