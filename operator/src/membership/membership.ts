@@ -148,7 +148,15 @@ export class Membership {
       await this.host.start();
     } catch (error) {
       await this.host.stop();
-      throw error;
+      if (inline || !String((error as Error).message).startsWith(WORKER_FAILED)) throw error;
+      // The Worker's code could not be loaded (e.g. an executable built without it): beat from the
+      // main thread rather than not at all.
+      this.log.error(
+        { op: "membership", error: (error as Error).message },
+        "membership worker unavailable; running on the main thread (stalls of this thread can cause false deaths)",
+      );
+      this.host = this.inlineHost(sink);
+      await this.host.start();
     }
   }
 
@@ -212,6 +220,18 @@ export class Membership {
   }
 }
 
+/**
+ * Where the Worker's code is. From source: worker.ts beside this file. In a `bun build --compile`
+ * executable, entry points are stored relative to their common directory; the build must list
+ * operator/src/membership/worker.ts after operator/src/main.ts, which puts it at
+ * membership/worker.ts beside the bundled main (measured with Bun 1.4.5).
+ */
+const WORKER_URL = import.meta.url.startsWith("file:///$bunfs/")
+  ? new URL("./membership/worker.ts", import.meta.url).href
+  : new URL("./worker.ts", import.meta.url).href;
+
+const WORKER_FAILED = "membership worker failed";
+
 /** The engine in a Worker; messages per worker-protocol.ts. */
 class WorkerHost implements EngineHost {
   private readonly worker: Worker;
@@ -224,10 +244,10 @@ class WorkerHost implements EngineHost {
     private readonly config: WorkerConfig,
     private readonly sink: EngineSink,
   ) {
-    this.worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    this.worker = new Worker(WORKER_URL);
     this.worker.onmessage = (event: MessageEvent<FromWorker>) => this.onMessage(event.data);
     this.worker.onerror = (event) => {
-      this.dead = new Error(`membership worker failed: ${event.message}`);
+      this.dead = new Error(`${WORKER_FAILED}: ${event.message}`);
       this.sink.log("error", { op: "membership", error: event.message }, "membership worker failed");
       for (const resolve of this.waiting.values())
         resolve({ type: "error", id: 0, error: this.dead.message });
