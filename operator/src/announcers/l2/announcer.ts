@@ -1,0 +1,582 @@
+/**
+ * The Layer 2 announcer: answers ARP and NDP for the IPs this node owns and announces takeovers
+ * with gratuitous ARP / unsolicited NA (MetalLB §4.3, `internal/layer2/announcer.go`).
+ *
+ * The speaker calls `setDesired(entries)` with the whole set of IPs this node must answer for (the
+ * result of the L2 election), whenever it changes:
+ * - an IP that is new (or newly allowed on an interface) gets a gratuitous burst at once, then every
+ *   GARP_INTERVAL_MS until GARP_DURATION_MS after the last trigger (MetalLB's spamLoop);
+ * - an IP that is gone simply stops being answered; nothing is sent on withdrawal (like MetalLB: the
+ *   new owner's burst moves the clients).
+ * Shared IPs (several Services, one IP) are deduplicated here: entries with the same IP merge (their
+ * services and interfaces unite; `interfaces: []` on any of them means every interface), so the caller
+ * may pass one entry per Service or one per IP.
+ *
+ * Interfaces are rescanned every RESCAN_INTERVAL_MS (and by `rescanInterfaces()` or
+ * `setExcludeInterfaces()`): responders open on interfaces that became eligible and close on those
+ * that went away, were excluded, went down or got enslaved.
+ */
+import { asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
+import { addressKey, formatIP, type IPFamily, parseIP } from "../../domain/ip/index.ts";
+import { addressBytes } from "./addresses.ts";
+import { gratuitousArpFrames } from "./arp.ts";
+import { type DropReason, emptyDropCounts } from "./drop.ts";
+import { bytesEqualAt } from "./ethernet.ts";
+import { interfaceVerdict, type NetInterface, readInterfaces, type SkipReason } from "./interfaces.ts";
+import type { LinkProtocol, LinkSocket, LinkSocketFactory } from "./link-socket.ts";
+import { solicitedNodeMulticast, unsolicitedAdvertisementFrame } from "./ndp.ts";
+import { PacketLinkSocketFactory } from "./packet-socket.ts";
+import { type AnnouncedIp, allowsInterface, answerArp, answerNdp, type Verdict } from "./responder.ts";
+
+/** MetalLB's burst: see https://github.com/metallb/metallb/issues/172 for 1100. */
+export const GARP_INTERVAL_MS = 1100;
+export const GARP_DURATION_MS = 5000;
+/** MetalLB rescans interfaces every 10 s. */
+export const RESCAN_INTERVAL_MS = 10_000;
+
+export interface L2Entry {
+  readonly ip: string;
+  /** Interface names (L2Advertisement.interfaces); [] = every eligible interface. */
+  readonly interfaces: readonly string[];
+  /** Service keys ("ns/name") announcing this IP. */
+  readonly services: readonly string[];
+}
+
+export interface L2Metrics {
+  /** An ARP request / NS for an IP we announce, on an allowed interface (metallb_layer2_requests_received). */
+  requestReceived(ip: string): void;
+  /** metallb_layer2_responses_sent. */
+  responseSent(ip: string): void;
+  /** One gratuitous frame sent (metallb_layer2_gratuitous_sent): 2 per interface per ARP round, 1 per NA. */
+  gratuitousSent(ip: string): void;
+}
+
+type LogFn = (fields: Record<string, unknown>, msg: string) => void;
+/** The subset of pino's Logger used here. */
+export interface L2Log {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
+export interface L2AnnouncerOptions {
+  /** Interface name patterns never used (the `metallb-excludel2` ConfigMap, parsed by the caller). */
+  readonly excludeInterfaces: readonly RegExp[];
+  /**
+   * Opt-in: also send gratuitous ARP/NA for every announced IP every this many ms, forever (for
+   * switches whose FDB ages out faster than clients re-ARP). Off (undefined or 0) by default, as MetalLB.
+   */
+  readonly periodicGratuitousMs?: number;
+  readonly log?: L2Log;
+  readonly metrics?: L2Metrics;
+  /** Default: AF_PACKET sockets through bun:ffi (PacketLinkSocketFactory). */
+  readonly linkSocketFactory?: () => LinkSocketFactory;
+  /** Default: readInterfaces() (sysfs + /proc/net/if_inet6 of this network namespace). */
+  readonly listInterfaces?: () => readonly NetInterface[];
+  /** Timers and clock (tests pass a virtual one). Default: rxjs asyncScheduler. */
+  readonly scheduler?: SchedulerLike;
+  /** Default RESCAN_INTERVAL_MS. */
+  readonly rescanIntervalMs?: number;
+}
+
+export interface L2Stats {
+  readonly dropped: Record<DropReason, number>;
+  readonly requestsReceived: number;
+  readonly responsesSent: number;
+  readonly gratuitousSent: number;
+  /** Interfaces with a responder, and for which protocols. */
+  readonly interfaces: ReadonlyArray<{ readonly name: string; readonly arp: boolean; readonly ndp: boolean }>;
+  /** Interfaces without any responder, and why. */
+  readonly skippedInterfaces: Readonly<Record<string, SkipReason>>;
+  /** "iface/protocol" -> why its socket could not be opened (retried on every scan). */
+  readonly openErrors: Readonly<Record<string, string>>;
+  readonly announcedIps: number;
+  /** desired entries whose IP did not parse (ignored). */
+  readonly invalidIps: readonly string[];
+  /** IPs in a gratuitous burst right now. */
+  readonly activeBursts: number;
+  /** Timers pending (rescan, burst, periodic): 0 after stop(). */
+  readonly pendingTimers: number;
+  readonly receiveErrors: number;
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+
+/** An entry's IP, parsed once. */
+interface ParsedIp {
+  /** domain/ip addressKey: the key of `owned` and `bursts`. */
+  readonly key: number | string;
+  /** Canonical text. */
+  readonly text: string;
+  readonly family: IPFamily;
+  readonly bytes: Uint8Array;
+  /** IPv6: the solicited-node multicast group to be in, and its hex (a map key). */
+  readonly group: { readonly bytes: Uint8Array; readonly hex: string } | undefined;
+}
+
+function parseVip(text: string): ParsedIp | undefined {
+  const address = parseIP(text);
+  if (address === undefined) return undefined;
+  const bytes = addressBytes(address);
+  const group = address.family === "ipv6" ? solicitedNodeMulticast(bytes) : undefined;
+  return {
+    key: addressKey(address),
+    text: formatIP(address),
+    family: address.family,
+    bytes,
+    group: group && { bytes: group, hex: hex(group) },
+  };
+}
+
+interface Owned extends AnnouncedIp, ParsedIp {
+  readonly services: readonly string[];
+}
+
+/** An eligible interface and its responders. */
+interface Port {
+  iface: NetInterface & { readonly mac: Uint8Array };
+  arp: LinkSocket | undefined;
+  ndp: LinkSocket | undefined;
+  /** Solicited-node groups joined on `ndp`, by hex. */
+  groups: Map<string, Uint8Array>;
+}
+
+interface Burst {
+  nextAt: number;
+  until: number;
+}
+
+export class L2Announcer {
+  private readonly scheduler: SchedulerLike;
+  private readonly listInterfaces: () => readonly NetInterface[];
+  private readonly log: L2Log | undefined;
+  private exclude: readonly RegExp[];
+  private factory: LinkSocketFactory | undefined;
+  private state: "new" | "running" | "stopped" = "new";
+  private stopping: Promise<void> | undefined;
+
+  private owned = new Map<number | string, Owned>();
+  private parsed = new Map<string, ParsedIp>();
+  private invalidIps: readonly string[] = [];
+  private readonly ports = new Map<string, Port>();
+  private skipped: Record<string, SkipReason> = {};
+  private readonly openErrors = new Map<string, string>();
+  /** Where each IP was announced after the last reconcile: a new (IP, port) pair starts a burst. */
+  private announcedOn = new Map<number | string, Set<Port>>();
+  private readonly bursts = new Map<number | string, Burst>();
+
+  private burstTimer: Subscription | undefined;
+  private burstTimerAt = Number.POSITIVE_INFINITY;
+  private rescanTimer: Subscription | undefined;
+  private earlyRescan: Subscription | undefined;
+  private periodicTimer: Subscription | undefined;
+
+  private readonly dropped = emptyDropCounts();
+  private counts = { requestsReceived: 0, responsesSent: 0, gratuitousSent: 0, receiveErrors: 0 };
+
+  constructor(private readonly opts: L2AnnouncerOptions) {
+    this.scheduler = opts.scheduler ?? asyncScheduler;
+    this.listInterfaces = opts.listInterfaces ?? (() => readInterfaces());
+    this.log = opts.log;
+    this.exclude = opts.excludeInterfaces;
+  }
+
+  /** Opens responders on the eligible interfaces and starts the periodic work. */
+  async start(): Promise<void> {
+    if (this.state !== "new") return;
+    this.state = "running";
+    this.factory = this.opts.linkSocketFactory?.() ?? new PacketLinkSocketFactory();
+    this.factory.onReceiveError = (iface, protocol, error) => {
+      this.counts.receiveErrors++;
+      this.log?.warn({ op: "l2Receive", interface: iface, protocol, error }, "receive error");
+      // Typically ENETDOWN: the interface went down or away. Look now rather than at the next scan.
+      if (this.state === "running" && !this.earlyRescan) {
+        this.earlyRescan = this.scheduler.schedule(() => {
+          this.earlyRescan = undefined;
+          this.rescanInterfaces();
+        }, 0);
+      }
+    };
+    this.rescanInterfaces();
+    this.scheduleRescan();
+    this.schedulePeriodic();
+  }
+
+  /** The whole set of IPs to answer for. Safe before start() (applied when it opens responders). */
+  setDesired(entries: readonly L2Entry[]): void {
+    if (this.state === "stopped") return;
+    const owned = new Map<number | string, Owned>();
+    const invalid: string[] = [];
+    const parsed = new Map<string, ParsedIp | undefined>();
+    for (const entry of entries) {
+      let ip = parsed.get(entry.ip);
+      if (ip === undefined && !parsed.has(entry.ip)) {
+        ip = this.parsed.get(entry.ip) ?? parseVip(entry.ip);
+        parsed.set(entry.ip, ip);
+      }
+      if (ip === undefined) {
+        invalid.push(entry.ip);
+        continue;
+      }
+      const before = owned.get(ip.key);
+      if (before === undefined) {
+        owned.set(ip.key, {
+          ...ip,
+          interfaces: entry.interfaces.length === 0 ? undefined : new Set(entry.interfaces),
+          services: entry.services,
+        });
+        continue;
+      }
+      owned.set(ip.key, {
+        ...ip,
+        interfaces:
+          entry.interfaces.length === 0 || before.interfaces === undefined
+            ? undefined
+            : new Set([...before.interfaces, ...entry.interfaces]),
+        services: [...new Set([...before.services, ...entry.services])],
+      });
+    }
+    // Parsing is the bulk of a call with thousands of IPs: keep this call's results for the next one.
+    this.parsed = new Map([...parsed].filter((e): e is [string, ParsedIp] => e[1] !== undefined));
+    if (invalid.length > 0 && invalid.join() !== this.invalidIps.join()) {
+      this.log?.warn({ op: "setDesired", ips: invalid }, "ignoring entries whose IP does not parse");
+    }
+    this.invalidIps = invalid;
+    this.owned = owned;
+    this.reconcile();
+  }
+
+  setExcludeInterfaces(patterns: readonly RegExp[]): void {
+    this.exclude = patterns;
+    if (this.state === "running") this.rescanInterfaces();
+  }
+
+  /** Starts a gratuitous burst now for these announced IPs (default: all), e.g. after a partition heals. */
+  announceNow(ips?: readonly string[]): void {
+    if (this.state !== "running") return;
+    const wanted = ips?.map((ip) => parseIP(ip)).filter((a) => a !== undefined);
+    const keys = wanted ? wanted.map(addressKey) : [...this.owned.keys()];
+    for (const key of keys) {
+      const ip = this.owned.get(key);
+      if (ip) this.trigger(ip);
+    }
+    this.armBurstTimer();
+  }
+
+  /** Re-reads the interfaces now (also runs every RESCAN_INTERVAL_MS). */
+  rescanInterfaces(): void {
+    if (this.state !== "running") return;
+    const wanted = new Map<
+      string,
+      { iface: NetInterface & { mac: Uint8Array }; arp: boolean; ndp: boolean }
+    >();
+    const skipped: Record<string, SkipReason> = {};
+    for (const iface of this.listInterfaces()) {
+      const verdict = interfaceVerdict(iface, this.exclude);
+      if (verdict.skipped !== undefined || iface.mac === undefined)
+        skipped[iface.name] = verdict.skipped ?? "notEthernet";
+      else
+        wanted.set(iface.name, { iface: { ...iface, mac: iface.mac }, arp: verdict.arp, ndp: verdict.ndp });
+    }
+    this.skipped = skipped;
+    for (const [name, port] of this.ports) {
+      const w = wanted.get(name);
+      const same =
+        w !== undefined && w.iface.index === port.iface.index && bytesEqualAt(w.iface.mac, 0, port.iface.mac);
+      if (!same || !w.arp) this.closeSocket(port, "arp");
+      if (!same || !w.ndp) this.closeSocket(port, "ndp");
+      if (same) port.iface = w.iface;
+      if (!port.arp && !port.ndp) this.ports.delete(name);
+    }
+    for (const [name, w] of wanted) {
+      let port = this.ports.get(name);
+      if (!port) {
+        port = { iface: w.iface, arp: undefined, ndp: undefined, groups: new Map() };
+        this.ports.set(name, port);
+      }
+      if (w.arp && !port.arp) port.arp = this.openSocket(port, "arp");
+      if (w.ndp && !port.ndp) port.ndp = this.openSocket(port, "ndp");
+      if (!port.arp && !port.ndp) this.ports.delete(name);
+    }
+    this.reconcile();
+  }
+
+  stats(): L2Stats {
+    return {
+      dropped: { ...this.dropped },
+      ...this.counts,
+      interfaces: [...this.ports.values()]
+        .map((p) => ({ name: p.iface.name, arp: p.arp !== undefined, ndp: p.ndp !== undefined }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      skippedInterfaces: { ...this.skipped },
+      openErrors: Object.fromEntries(this.openErrors),
+      announcedIps: this.owned.size,
+      invalidIps: this.invalidIps,
+      activeBursts: this.bursts.size,
+      pendingTimers: this.timers().length,
+    };
+  }
+
+  /** Closes every socket, stops the receive Worker and every timer. Sends nothing. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasRunning = this.state === "running";
+    this.state = "stopped";
+    for (const t of this.timers()) t.unsubscribe();
+    this.burstTimer = this.rescanTimer = this.periodicTimer = this.earlyRescan = undefined;
+    this.bursts.clear();
+    for (const port of this.ports.values()) {
+      this.closeSocket(port, "arp");
+      this.closeSocket(port, "ndp");
+    }
+    this.ports.clear();
+    this.announcedOn.clear();
+    if (wasRunning) await this.factory?.close();
+  }
+
+  private timers(): Subscription[] {
+    return [this.burstTimer, this.rescanTimer, this.periodicTimer, this.earlyRescan].filter(
+      (t) => t !== undefined,
+    );
+  }
+
+  private now(): number {
+    return this.scheduler.now();
+  }
+
+  // ---- sockets -------------------------------------------------------------------------------------
+
+  private openSocket(port: Port, protocol: LinkProtocol): LinkSocket | undefined {
+    const key = `${port.iface.name}/${protocol}`;
+    try {
+      const socket = this.factory!.open(port.iface, protocol, (frame) => this.onFrame(port, protocol, frame));
+      if (this.openErrors.delete(key))
+        this.log?.info({ op: "l2Interface", interface: key }, "socket opened after earlier failure");
+      this.log?.info({ op: "l2Interface", interface: port.iface.name, protocol }, "responder started");
+      return socket;
+    } catch (err) {
+      const error = (err as Error).message;
+      if (this.openErrors.get(key) !== error) {
+        this.log?.error(
+          { op: "l2Interface", interface: port.iface.name, protocol, error },
+          "cannot open responder",
+        );
+      }
+      this.openErrors.set(key, error);
+      return undefined;
+    }
+  }
+
+  private closeSocket(port: Port, protocol: LinkProtocol): void {
+    const socket = port[protocol];
+    if (!socket) return;
+    socket.close();
+    port[protocol] = undefined;
+    if (protocol === "ndp") port.groups.clear();
+    if (this.state === "running") {
+      this.log?.info({ op: "l2Interface", interface: port.iface.name, protocol }, "responder stopped");
+    }
+  }
+
+  // ---- answering -----------------------------------------------------------------------------------
+
+  private readonly lookup = (key: number | string): AnnouncedIp | undefined => this.owned.get(key);
+
+  private onFrame(port: Port, protocol: LinkProtocol, frame: Uint8Array): void {
+    if (this.state !== "running") return;
+    const socket = port[protocol];
+    if (!socket) return;
+    const verdict: Verdict =
+      protocol === "arp"
+        ? answerArp(frame, port.iface, this.lookup)
+        : answerNdp(frame, port.iface, this.lookup);
+    if ("drop" in verdict) {
+      this.dropped[verdict.drop]++;
+      if (verdict.drop === "notMatchInterface" || verdict.drop === "sendFailed") {
+        this.log?.debug(
+          { op: `${protocol}RequestIgnore`, interface: port.iface.name, reason: verdict.drop },
+          "request ignored",
+        );
+      }
+      return;
+    }
+    this.counts.requestsReceived++;
+    this.opts.metrics?.requestReceived(verdict.ip);
+    const error = socket.send(verdict.reply);
+    if (error !== undefined) {
+      this.dropped.sendFailed++;
+      this.log?.warn(
+        { op: `${protocol}Reply`, interface: port.iface.name, ip: verdict.ip, error },
+        "failed to send reply",
+      );
+      return;
+    }
+    this.counts.responsesSent++;
+    this.opts.metrics?.responseSent(verdict.ip);
+  }
+
+  // ---- what is announced where ---------------------------------------------------------------------
+
+  /** Sockets that may announce `ip`. */
+  private *portsFor(ip: Owned): Generator<[Port, LinkSocket]> {
+    for (const port of this.ports.values()) {
+      const socket = ip.family === "ipv4" ? port.arp : port.ndp;
+      if (socket && allowsInterface(ip, port.iface.name)) yield [port, socket];
+    }
+  }
+
+  /** Brings multicast memberships and bursts in line with (owned IPs x ports). */
+  private reconcile(): void {
+    if (this.state !== "running") return;
+    const announcedOn = new Map<number | string, Set<Port>>();
+    const fresh: Owned[] = [];
+    const groups = new Map<Port, Map<string, Uint8Array>>();
+    for (const ip of this.owned.values()) {
+      const before = this.announcedOn.get(ip.key);
+      const ports = new Set<Port>();
+      let isFresh = false;
+      for (const [port] of this.portsFor(ip)) {
+        ports.add(port);
+        if (!before?.has(port)) isFresh = true;
+        if (ip.group) {
+          const wanted = groups.get(port) ?? new Map<string, Uint8Array>();
+          groups.set(port, wanted);
+          wanted.set(ip.group.hex, ip.group.bytes);
+        }
+      }
+      announcedOn.set(ip.key, ports);
+      if (isFresh) fresh.push(ip);
+    }
+    this.announcedOn = announcedOn;
+    for (const port of this.ports.values()) this.syncGroups(port, groups.get(port) ?? new Map());
+    for (const ip of this.bursts.keys()) if (!this.owned.has(ip)) this.bursts.delete(ip);
+    for (const ip of fresh) this.trigger(ip);
+    this.armBurstTimer();
+  }
+
+  private syncGroups(port: Port, wanted: Map<string, Uint8Array>): void {
+    const socket = port.ndp;
+    if (!socket) return;
+    for (const [key, group] of port.groups) {
+      if (wanted.has(key)) continue;
+      const error = socket.leaveGroup(group);
+      if (error)
+        this.log?.warn(
+          { op: "ndpLeave", interface: port.iface.name, group: key, error },
+          "leaving group failed",
+        );
+      port.groups.delete(key);
+    }
+    for (const [key, group] of wanted) {
+      if (port.groups.has(key)) continue;
+      const error = socket.joinGroup(group);
+      if (error) {
+        // Retried on the next reconcile (at the latest the next interface scan).
+        this.log?.warn(
+          { op: "ndpJoin", interface: port.iface.name, group: key, error },
+          "joining group failed",
+        );
+        continue;
+      }
+      port.groups.set(key, group);
+    }
+  }
+
+  // ---- gratuitous announcements --------------------------------------------------------------------
+
+  /** Starts or extends `ip`'s burst; the caller arms the timer once afterwards. */
+  private trigger(ip: Owned): void {
+    const now = this.now();
+    const burst = this.bursts.get(ip.key);
+    if (burst) {
+      burst.until = now + GARP_DURATION_MS;
+    } else {
+      this.sendGratuitous(ip);
+      this.bursts.set(ip.key, { nextAt: now + GARP_INTERVAL_MS, until: now + GARP_DURATION_MS });
+    }
+  }
+
+  private armBurstTimer(): void {
+    if (this.state !== "running") return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const b of this.bursts.values()) next = Math.min(next, b.nextAt);
+    if (next === this.burstTimerAt && this.burstTimer) return;
+    this.burstTimer?.unsubscribe();
+    this.burstTimer = undefined;
+    this.burstTimerAt = next;
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.burstTimer = this.scheduler.schedule(
+      () => {
+        this.burstTimer = undefined;
+        this.burstTimerAt = Number.POSITIVE_INFINITY;
+        this.onBurstTick();
+      },
+      Math.max(0, next - this.now()),
+    );
+  }
+
+  private onBurstTick(): void {
+    if (this.state !== "running") return;
+    const now = this.now();
+    for (const [key, burst] of this.bursts) {
+      if (burst.nextAt > now) continue;
+      const ip = this.owned.get(key);
+      if (!ip || now > burst.until) {
+        this.bursts.delete(key);
+        continue;
+      }
+      this.sendGratuitous(ip);
+      burst.nextAt = Math.max(burst.nextAt + GARP_INTERVAL_MS, now + 1);
+    }
+    this.armBurstTimer();
+  }
+
+  private sendGratuitous(ip: Owned): void {
+    for (const [port, socket] of this.portsFor(ip)) {
+      const frames =
+        ip.family === "ipv4"
+          ? gratuitousArpFrames(port.iface.mac, ip.bytes)
+          : [unsolicitedAdvertisementFrame(port.iface.mac, ip.bytes)];
+      for (const frame of frames) {
+        const error = socket.send(frame);
+        if (error !== undefined) {
+          this.log?.warn(
+            { op: "gratuitous", interface: port.iface.name, ip: ip.text, error },
+            "failed to send",
+          );
+          continue;
+        }
+        this.counts.gratuitousSent++;
+        this.opts.metrics?.gratuitousSent(ip.text);
+      }
+    }
+  }
+
+  // ---- periodic work -------------------------------------------------------------------------------
+
+  private scheduleRescan(): void {
+    if (this.state !== "running") return;
+    this.rescanTimer = this.scheduler.schedule(() => {
+      this.rescanTimer = undefined;
+      this.rescanInterfaces();
+      this.scheduleRescan();
+    }, this.opts.rescanIntervalMs ?? RESCAN_INTERVAL_MS);
+  }
+
+  private schedulePeriodic(): void {
+    const every = this.opts.periodicGratuitousMs ?? 0;
+    if (this.state !== "running" || !(every > 0)) return;
+    this.periodicTimer = this.scheduler.schedule(() => {
+      this.periodicTimer = undefined;
+      if (this.state !== "running") return;
+      // IPs in a burst are being announced anyway.
+      for (const ip of this.owned.values()) if (!this.bursts.has(ip.key)) this.sendGratuitous(ip);
+      this.schedulePeriodic();
+    }, every);
+  }
+}
