@@ -258,6 +258,66 @@ describe("FailureDetector: flap guard (hold-down)", () => {
     expect(run.changes).toEqual([{ node: "node-b", change: "joined", reason: "revived", at: t + 400 }]);
   });
 
+  test("our own link dying (every peer vanishes within one deadline) is not held against the peers", () => {
+    const d = new FailureDetector(opts);
+    let t = 0;
+    const seqs = { "node-b": 1, "node-c": 1 };
+    const beatBoth = (from: number, to: number) => {
+      const joined: string[] = [];
+      for (let at = from; at < to; at += 100) {
+        d.tick(at);
+        for (const node of ["node-b", "node-c"] as const) {
+          const out = d.heard(beatOf(node, seqs[node]++), at + (node === "node-c" ? 30 : 0));
+          if (out.accepted && out.change) joined.push(`${node}@${out.change.at - from}`);
+        }
+        d.expire(at);
+      }
+      return joined;
+    };
+    beatBoth(0, 1000);
+    for (let round = 0; round < 4; round += 1) {
+      t = 1000 + round * 3000;
+      for (let at = t; at <= t + 600; at += 100) {
+        d.tick(at);
+        d.expire(at);
+      }
+      expect([...d.members()]).toEqual(["node-a"]);
+      // back on the segment: both return after the base hold-down, every time
+      expect(beatBoth(t + 1000, t + 3000)).toEqual(["node-b@400", "node-c@430"]);
+    }
+  });
+
+  test("one peer flapping while another stays is still damped", () => {
+    const d = new FailureDetector(opts);
+    let seqB = 1;
+    let seqC = 1;
+    const holds: number[] = [];
+    let t = 1000;
+    for (let at = 0; at < t; at += 100) {
+      d.tick(at);
+      d.heard(beatOf("node-b", seqB++), at);
+      d.heard(beatOf("node-c", seqC++), at);
+    }
+    for (let round = 0; round < 3; round += 1) {
+      // node-b beats throughout; node-c is silent for 600 ms, then beats until it is back
+      for (let at = t; at < t + 600; at += 100) {
+        d.tick(at);
+        d.heard(beatOf("node-b", seqB++), at);
+        d.expire(at);
+      }
+      const back = t + 600;
+      for (let at = back; at < back + 3000; at += 100) {
+        d.tick(at);
+        d.heard(beatOf("node-b", seqB++), at);
+        const out = d.heard(beatOf("node-c", seqC++), at);
+        if (out.accepted && out.change?.change === "joined") holds.push(out.change.at - back);
+        d.expire(at);
+      }
+      t = back + 3000;
+    }
+    expect(holds).toEqual([400, 800, 1600]);
+  });
+
   test("a run broken by a gap of a full deadline starts over", () => {
     const d = new FailureDetector(opts);
     d.heard(beatOf("node-b", 1), 0);

@@ -16,7 +16,9 @@
  *   been silent for incarnationResetAfterMs (a restart whose wall clock went backwards).
  * - Flap guard: a peer that was declared dead comes back only after beating steadily for a hold-down;
  *   within flapWindowMs every further death of the same incarnation doubles it (up to maxHoldDownMs).
- *   A new incarnation (a restarted speaker) gets the base hold-down and a clean flap history.
+ *   A new incarnation (a restarted speaker) gets the base hold-down and a clean flap history. When
+ *   every peer vanishes within one deadline (our own link died), those deaths are not held against
+ *   them.
  * - Stall guard: if our own loop was stalled (the tick came late by more than stallToleranceMs), the
  *   beats that arrived meanwhile still sit unread in the socket: nobody is declared dead until
  *   graceMs after the stall, so they are read first.
@@ -250,7 +252,22 @@ export class FailureDetector {
         if (change) changes.push(change);
       }
     }
+    if (changes.length > 0) this.forgiveBlackout(now);
     return changes.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  }
+
+  /**
+   * When the last live peer just died and at least two died within one deadline, everyone
+   * vanished at once: far likelier our own link or switch port than that many peers flapping. Those
+   * deaths do not count against the peers' hold-downs (they come back with the base hold-down).
+   */
+  private forgiveBlackout(now: number): void {
+    for (const p of this.peers.values()) if (p.state === "alive") return;
+    const recent = (p: Peer) =>
+      p.deaths.length > 0 && now - p.deaths[p.deaths.length - 1]! < this.opts.deadAfterMs;
+    const vanished = [...this.peers.values()].filter(recent);
+    if (vanished.length < 2) return;
+    for (const p of vanished) p.deaths.pop();
   }
 
   /** When expire() next has something to decide (undefined: no live peer). */
