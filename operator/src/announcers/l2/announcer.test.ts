@@ -391,11 +391,16 @@ describe("L2Announcer", () => {
     ]);
     announcer.setExcludeInterfaces([/^eth1$/]);
     expect(link.openSockets()).toEqual(["eth0/arp", "eth0/ndp"]);
+    link.takeSent();
     state.interfaces = [{ ...eth0, mac: mac("02:00:00:00:00:01") }];
     announcer.rescanInterfaces();
     const reopened = link.socket("eth0", "arp")!;
     expect(formatMac(reopened.iface.mac)).toBe("02:00:00:00:00:01");
     expect(link.sockets.filter((s) => s.iface.name === "eth0" && s.protocol === "arp")).toHaveLength(2);
+    // A new MAC: the clients must learn it now.
+    const [garp] = link.takeSent();
+    const d = decodeArpFrame(garp!.frame);
+    expect(d.ok && formatMac(d.value.senderMac)).toBe("02:00:00:00:00:01");
     await announcer.stop();
   });
 

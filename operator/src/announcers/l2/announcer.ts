@@ -286,8 +286,9 @@ export class L2Announcer {
         w !== undefined && w.iface.index === port.iface.index && bytesEqualAt(w.iface.mac, 0, port.iface.mac);
       if (!same || !w.arp) this.closeSocket(port, "arp");
       if (!same || !w.ndp) this.closeSocket(port, "ndp");
+      // Another interface under the same name (or a new MAC) is a new port: its IPs get a burst.
       if (same) port.iface = w.iface;
-      if (!port.arp && !port.ndp) this.ports.delete(name);
+      if (!same || (!port.arp && !port.ndp)) this.ports.delete(name);
     }
     for (const [name, w] of wanted) {
       let port = this.ports.get(name);
@@ -489,16 +490,17 @@ export class L2Announcer {
 
   // ---- gratuitous announcements --------------------------------------------------------------------
 
-  /** Starts or extends `ip`'s burst; the caller arms the timer once afterwards. */
+  /**
+   * Sends `ip`'s gratuitous round now and starts or extends its burst; the caller arms the timer once
+   * afterwards. A trigger means something new (an IP, or an interface or MAC for it), so unlike
+   * MetalLB's spamLoop it sends at once even when a burst is already running.
+   */
   private trigger(ip: Owned): void {
     const now = this.now();
+    this.sendGratuitous(ip);
     const burst = this.bursts.get(ip.key);
-    if (burst) {
-      burst.until = now + GARP_DURATION_MS;
-    } else {
-      this.sendGratuitous(ip);
-      this.bursts.set(ip.key, { nextAt: now + GARP_INTERVAL_MS, until: now + GARP_DURATION_MS });
-    }
+    if (burst) burst.until = now + GARP_DURATION_MS;
+    else this.bursts.set(ip.key, { nextAt: now + GARP_INTERVAL_MS, until: now + GARP_DURATION_MS });
   }
 
   private armBurstTimer(): void {
