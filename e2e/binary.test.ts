@@ -57,7 +57,16 @@ describe("metalbun command line", () => {
     const dir = mkdtempSync(join(tmpdir(), "metalbun-build-"));
     try {
       const out = join(dir, "metalbun");
-      const build = await metalbun(["bun", "build", "--compile", MAIN, "--outfile", out]);
+      const build = await metalbun([
+        "bun",
+        "build",
+        "--compile",
+        MAIN,
+        join(import.meta.dir, "..", "operator", "src", "membership", "worker.ts"),
+        join(import.meta.dir, "..", "operator", "src", "announcers", "l2", "receive-worker.ts"),
+        "--outfile",
+        out,
+      ]);
       expect(build.code).toBe(0);
       const r = await metalbun([out, "--version"]);
       expect(r).toMatchObject({ code: 0, stdout: `metalbun ${pkg.version}\n` });
