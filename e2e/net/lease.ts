@@ -59,8 +59,12 @@ export async function acquireLease(waitMs: number): Promise<void> {
     try {
       writeFileSync(LEASE_FILE, `${JSON.stringify(self())}\n`, { flag: "wx" });
       return;
-    } catch {
-      // Someone else created it in between: look again.
+    } catch (error) {
+      // Another run's netDown may have removed the state directory meanwhile: make it again.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") mkdirSync(NET_STATE_DIR, { recursive: true });
+      // Someone else created it in between (or is still writing it): look again, without spinning.
+      if (Date.now() >= deadline) throw new Error(`could not take the network testbed lease: ${error}`);
+      await Bun.sleep(50);
     }
   }
 }
