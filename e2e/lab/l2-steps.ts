@@ -6,6 +6,7 @@
 import { kubectl } from "../cluster/cluster.ts";
 import { registerNodeReady } from "../cluster/nodes.ts";
 import { execIn } from "../net/exec.ts";
+import { run } from "../net/run.ts";
 import { setServiceDnat } from "../net/testbed.ts";
 import { CLIENT, memberByMac, NODES, nodeNamed } from "../net/topology.ts";
 import { restartSpeaker } from "./operator.ts";
@@ -43,11 +44,20 @@ async function announcer(svc: string): Promise<string | undefined> {
   return last.match(/announcing from node "([^"]+)" with protocol "layer2"/)?.[1];
 }
 
-/** The MAC mypc has for an IP after asking once (arping), or undefined. */
+/** The MAC that answers mypc's ARP request for `ip` (iputils arping prints it), or undefined. */
+async function arpReply(ip: string, waitSeconds = 1): Promise<string | undefined> {
+  const r = await execIn(CLIENT.name, ["arping", "-c", "1", "-w", String(waitSeconds), "-I", "eth0", ip]);
+  return r.stdout.match(/reply from \S+ \[([0-9A-Fa-f:]{17})\]/)?.[1]?.toLowerCase();
+}
+
+/**
+ * The MAC mypc has for an IP: arping asks (its reply alone does not enter the kernel's table,
+ * arp_accept=0), then one ping makes the kernel resolve it as traffic would, so `ip neigh` shows it.
+ */
 async function macAtClient(ip: string): Promise<string | undefined> {
-  await execIn(CLIENT.name, ["arping", "-c", "1", "-w", "1", "-I", "eth0", ip]);
-  const neigh = await execIn(CLIENT.name, ["ip", "neigh", "show", ip, "dev", "eth0"]);
-  return neigh.stdout.match(/lladdr ([0-9a-f:]{17})/)?.[1];
+  const mac = await arpReply(ip);
+  await execIn(CLIENT.name, ["ping", "-c", "1", "-W", "1", ip]);
+  return mac;
 }
 
 async function poll<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
@@ -134,19 +144,22 @@ const traffic: LabStep = {
   },
 };
 
-/** Waits until mypc's neighbour entry for `ip` leaves `oldMac`; returns ms since `since`, or undefined. */
-async function neighMovedMs(
+/**
+ * Watches mypc's neighbour entry for `ip` (every ~10 ms) until it names a MAC other than `oldMac`:
+ * the new owner's gratuitous ARP updates the entry a client already has, which is what moves its
+ * traffic. Returns ms since `since`, or undefined after `timeoutMs`.
+ */
+async function newMacAfterMs(
   ip: string,
   oldMac: string,
   since: number,
   timeoutMs: number,
 ): Promise<number | undefined> {
   while (performance.now() - since < timeoutMs) {
-    // A probe every 20 ms, as a client retrying would: the answer (or a gratuitous ARP) moves the entry.
-    await execIn(CLIENT.name, ["arping", "-c", "1", "-w", "0.02", "-I", "eth0", ip]);
-    const neigh = await execIn(CLIENT.name, ["ip", "neigh", "show", ip, "dev", "eth0"]);
+    const neigh = await run(["ip", "-n", CLIENT.name, "neigh", "show", ip, "dev", "eth0"]);
     const mac = neigh.stdout.match(/lladdr ([0-9a-f:]{17})/)?.[1];
     if (mac !== undefined && mac !== oldMac) return performance.now() - since;
+    await Bun.sleep(10);
   }
   return undefined;
 }
@@ -165,7 +178,7 @@ const failover: LabStep = {
     await ctx.operator?.speakers.get(VICTIM)?.stop("SIGKILL", 0);
     await execIn(VICTIM, ["ip", "link", "set", "eth0", "down"]);
     await registerNodeReady(VICTIM, false);
-    const takeover = await Promise.all(moving.map((s) => neighMovedMs(ips[s]!, victimMac, started, 10_000)));
+    const takeover = await Promise.all(moving.map((s) => newMacAfterMs(ips[s]!, victimMac, started, 10_000)));
     const after = await poll(
       owners,
       (o) => moving.every((s) => o[s] !== VICTIM && o[s] !== undefined),
@@ -174,7 +187,7 @@ const failover: LabStep = {
     const nodes = await out(["get", "nodes"]);
     const rows = moving.map(
       (s, i) =>
-        `${s}: ${before[s]} -> ${after[s]} (mypc saw the new MAC after ${takeover[i]?.toFixed(0) ?? "never"} ms)`,
+        `${s}: ${before[s]} -> ${after[s]} (a new MAC answered mypc after ${takeover[i]?.toFixed(0) ?? "never"} ms)`,
     );
     const ok =
       moving.length > 0 && takeover.every((t) => t !== undefined) && moving.every((s) => after[s] !== VICTIM);

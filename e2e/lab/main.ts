@@ -41,6 +41,7 @@ for (const step of labSteps) {
   if (!outcome.ok) failed++;
   if (ci) {
     console.log(`step ${step.n} ${outcome.ok ? "ok" : "FAILED"}: ${step.title}: ${outcome.summary}`);
+    if (!outcome.ok && outcome.detail) console.error(outcome.detail);
   } else {
     if (outcome.detail) console.log(outcome.detail.trimEnd());
     console.log(`${outcome.ok ? "✔" : "✘"} ${outcome.summary}`);

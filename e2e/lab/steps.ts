@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
+import { registerEndpoints } from "../cluster/endpoints.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import { netUp } from "../net/testbed.ts";
 import { NODES } from "../net/topology.ts";
@@ -136,6 +137,10 @@ const createServices: LabStep = {
   title: "create svc1, svc2, svc3 (type: LoadBalancer, port 80, selector app: webpod)",
   async run() {
     const applied = await kubectlOut(["apply", ...SERVICES.flatMap((s) => ["-f", join(SEED, `${s}.yaml`)])]);
+    // The seed's webpod Deployment has pods on the workers; with no kubelet here, the testbed
+    // writes the EndpointSlices the endpoint controller would (MetalLB only announces a Service
+    // that has a serving endpoint).
+    for (const s of SERVICES) await registerEndpoints("default", s, NODES.slice(1, 3));
     const deadline = Date.now() + 15_000;
     let ips = await externalIPs(SERVICES);
     while (Object.values(ips).some((ip) => ip === "") && Date.now() < deadline) {
