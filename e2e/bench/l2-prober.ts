@@ -1,0 +1,38 @@
+/**
+ * Runs inside `mypc`: every 10 ms, a fresh HTTP request (new connection, `Connection: close`) to each
+ * given IP, 200 ms to answer. Prints `{"sent","lost","lostAt":[ms...]}` at the end. A lost request
+ * is one a client would have seen fail.
+ *   ip netns exec mypc bun e2e/bench/l2-prober.ts <durationMs> <ip>...
+ */
+const [durationArg, ...ips] = process.argv.slice(2);
+const durationMs = Number(durationArg);
+const started = performance.now();
+let sent = 0;
+let lost = 0;
+const lostAt: number[] = [];
+const inFlight: Promise<void>[] = [];
+
+async function once(ip: string): Promise<void> {
+  const at = performance.now() - started;
+  sent++;
+  try {
+    const res = await fetch(`http://${ip}/`, {
+      headers: { connection: "close" },
+      keepalive: false,
+      signal: AbortSignal.timeout(200),
+    });
+    await res.text();
+    if (!res.ok) throw new Error(String(res.status));
+  } catch {
+    lost++;
+    lostAt.push(Math.round(at));
+  }
+}
+
+while (performance.now() - started < durationMs) {
+  for (const ip of ips) inFlight.push(once(ip));
+  await Bun.sleep(10);
+}
+await Promise.all(inFlight);
+console.log(JSON.stringify({ sent, lost, lostAt }));
+export {};

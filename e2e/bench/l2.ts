@@ -1,0 +1,323 @@
+/**
+ * `bun run bench l2`: Layer 2 failover and handover on the real testbed (the lab's cluster, network
+ * and metalbun "as pods"), one JSON object per line. Measured, never asserted.
+ *
+ * - failover_ms_*: the owner of a Service is killed hard (speaker SIGKILLed, link cut); time until
+ *   mypc's neighbour entry for the IP names another node (its gratuitous ARP) and a curl through it
+ *   answers. Then the node comes back and the IP fails back, and the next trial starts.
+ * - handover_lost_probes: the owner's speaker gets SIGTERM while mypc sends a fresh HTTP request to
+ *   the IP every 10 ms; requests that fail or time out (200 ms) are lost.
+ * - rolling_restart_lost_probes: every speaker restarted in turn under the same probing.
+ * - create_to_arp_ms_*: a Service (with its EndpointSlice) is created; time until mypc holds a
+ *   neighbour entry for its new IP (the first gratuitous ARP, with arp_accept=1 in mypc only).
+ * - speaker_rss_mb_1k / speaker_idle_cpu_pct_1k: a speaker announcing with 1k Services present.
+ */
+import { join } from "node:path";
+import type { Service } from "../../operator/src/domain/api/core.ts";
+import { KubeClient } from "../../operator/src/kube/client.ts";
+import { resolveConnection } from "../../operator/src/kube/config.ts";
+import { resources } from "../../operator/src/kube/resource.ts";
+import type { KubeObject } from "../../operator/src/kube/types.ts";
+import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
+import { registerEndpoints } from "../cluster/endpoints.ts";
+import { registerNodes } from "../cluster/nodes.ts";
+import {
+  type RunningOperator,
+  restartSpeaker,
+  startOperator,
+  stopOperator,
+  waitReady,
+} from "../lab/operator.ts";
+import { execIn, inNamespace } from "../net/exec.ts";
+import { run } from "../net/run.ts";
+import { netDown, netUp, setServiceDnat } from "../net/testbed.ts";
+import { CLIENT, memberByMac, NODES } from "../net/topology.ts";
+import { emit, percentile } from "./report.ts";
+
+const BENCH = "l2";
+const ROOT = join(import.meta.dir, "..", "..");
+const PROBER = join(import.meta.dir, "l2-prober.ts");
+const WORKERS = NODES.slice(1);
+
+async function ok(args: string[], stdin?: string): Promise<string> {
+  const r = await kubectl(args, stdin === undefined ? {} : { stdin });
+  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+async function neighMac(ip: string): Promise<string | undefined> {
+  const r = await run(["ip", "-n", CLIENT.name, "neigh", "show", ip, "dev", "eth0"]);
+  return r.stdout.match(/lladdr ([0-9a-f:]{17})/)?.[1];
+}
+
+async function until<T>(
+  read: () => Promise<T>,
+  good: (v: T) => boolean,
+  timeoutMs: number,
+  stepMs = 10,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let v = await read();
+  while (!good(v) && performance.now() < deadline) {
+    await Bun.sleep(stepMs);
+    v = await read();
+  }
+  return v;
+}
+
+function stats(name: string, samples: number[], unit = "ms"): void {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  emit(BENCH, `${name}_p50`, round(percentile(sorted, 50)), unit, sorted.length);
+  emit(BENCH, `${name}_p99`, round(percentile(sorted, 99)), unit, sorted.length);
+  emit(BENCH, `${name}_max`, round(sorted.at(-1) ?? Number.NaN), unit, sorted.length);
+}
+
+async function service(client: KubeClient, name: string): Promise<string> {
+  await registerEndpoints("default", name, WORKERS);
+  await client.create(resources.services, {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: "default" },
+    spec: {
+      type: "LoadBalancer",
+      allocateLoadBalancerNodePorts: false,
+      selector: { app: "webpod" },
+      ports: [{ port: 80 }],
+    },
+  } as Service & KubeObject);
+  const ip = await until(
+    async () =>
+      (await client.get<Service & KubeObject>(resources.services, name, "default")).status?.loadBalancer
+        ?.ingress?.[0]?.ip ?? "",
+    (v) => v !== "",
+    30_000,
+  );
+  if (ip === "") throw new Error(`${name} got no IP`);
+  return ip;
+}
+
+async function owner(ip: string): Promise<string | undefined> {
+  await execIn(CLIENT.name, ["ping", "-c", "1", "-W", "1", ip]);
+  const mac = await neighMac(ip);
+  return mac ? memberByMac(mac)?.name : undefined;
+}
+
+async function failoverTrials(
+  op: RunningOperator,
+  ips: readonly string[],
+  trials: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const ip = ips[t % ips.length]!;
+    const victim = await owner(ip);
+    if (victim === undefined) throw new Error(`no owner for ${ip}`);
+    const victimMac = NODES.find((n) => n.name === victim)!.mac;
+    const started = performance.now();
+    await op.speakers.get(victim)?.stop("SIGKILL", 0);
+    await execIn(victim, ["ip", "link", "set", "eth0", "down"]);
+    const moved = await until(
+      () => neighMac(ip),
+      (m) => m !== undefined && m !== victimMac,
+      10_000,
+    );
+    const ms = performance.now() - started;
+    const reply = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${ip}/`]);
+    if (moved === victimMac || reply.stdout.trim() === "" || reply.stdout.trim() === victim) {
+      throw new Error(
+        `trial ${t}: ${ip} did not move off ${victim} (neigh ${moved}, curl "${reply.stdout.trim()}")`,
+      );
+    }
+    samples.push(ms);
+    // Back to normal: link up, a new speaker; the IP fails back (revertive), wait for it.
+    await execIn(victim, ["ip", "link", "set", "eth0", "up"]);
+    await restartSpeaker(op, victim, "warn");
+    await waitReady(victim);
+    await until(
+      () => owner(ip),
+      (o) => o === victim,
+      15_000,
+      100,
+    );
+  }
+  return samples;
+}
+
+/** Runs the prober in mypc for `durationMs` against `ips`; resolves with its {sent, lost}. */
+function probe(ips: readonly string[], durationMs: number): Promise<{ sent: number; lost: number }> {
+  const proc = Bun.spawn(inNamespace(CLIENT.name, ["bun", PROBER, String(durationMs), ...ips]), {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  return new Response(proc.stdout).text().then((t) => JSON.parse(t.trim().split("\n").at(-1) ?? "{}"));
+}
+
+async function handover(op: RunningOperator, ip: string): Promise<number> {
+  const victim = await owner(ip);
+  if (victim === undefined) throw new Error(`no owner for ${ip}`);
+  const probing = probe([ip], 4000);
+  await Bun.sleep(1000);
+  await op.speakers.get(victim)?.stop("SIGTERM");
+  await Bun.sleep(500);
+  await restartSpeaker(op, victim, "warn");
+  const { lost } = await probing;
+  await waitReady(victim);
+  await until(
+    () => owner(ip),
+    (o) => o === victim,
+    15_000,
+    100,
+  );
+  return lost;
+}
+
+async function rollingRestart(
+  op: RunningOperator,
+  ips: readonly string[],
+): Promise<{ sent: number; lost: number }> {
+  const probing = probe(ips, 4000 + NODES.length * 2500);
+  await Bun.sleep(1000);
+  for (const node of NODES) {
+    // A DaemonSet rolling update: stop the old pod, start the new one, wait until it is ready.
+    await op.speakers.get(node.name)?.stop("SIGTERM");
+    await restartSpeaker(op, node.name, "warn");
+    await waitReady(node.name);
+    await Bun.sleep(1500);
+  }
+  return probing;
+}
+
+async function createToArp(client: KubeClient, n: number): Promise<number[]> {
+  // Let GARP create entries in mypc (only there): what a client with an empty cache would see first.
+  await execIn(CLIENT.name, ["sysctl", "-qw", "net.ipv4.conf.eth0.arp_accept=1"]);
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `arp-${i}`;
+    await registerEndpoints("default", name, WORKERS);
+    const started = performance.now();
+    await client.create(resources.services, {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace: "default" },
+      spec: {
+        type: "LoadBalancer",
+        allocateLoadBalancerNodePorts: false,
+        selector: { app: "webpod" },
+        ports: [{ port: 80 }],
+      },
+    } as Service & KubeObject);
+    const ip = await until(
+      async () =>
+        (await client.get<Service & KubeObject>(resources.services, name, "default")).status?.loadBalancer
+          ?.ingress?.[0]?.ip ?? "",
+      (v) => v !== "",
+      30_000,
+      2,
+    );
+    const mac = await until(
+      () => neighMac(ip),
+      (m) => m !== undefined,
+      10_000,
+      2,
+    );
+    if (mac === undefined) throw new Error(`${name} (${ip}) never showed up at mypc`);
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+function procStats(pid: number): { rssMb: number; cpuTicks: number } {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return {
+    rssMb: Math.round(Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 102.4) / 10,
+    cpuTicks: Number(stat[11]) + Number(stat[12]),
+  };
+}
+
+/** The bun process of a speaker pod: the pod's pid is the unshare/sh wrapper; find its bun descendant. */
+async function speakerPid(podPid: number): Promise<number> {
+  const r = await run(["pgrep", "-P", String(podPid)]);
+  const children = r.stdout.trim().split("\n").filter(Boolean).map(Number);
+  for (const child of children) {
+    const cmd = await run(["cat", `/proc/${child}/cmdline`]);
+    if (cmd.stdout.includes("main.ts")) return child;
+    const deeper = await speakerPid(child).catch(() => undefined);
+    if (deeper !== undefined) return deeper;
+  }
+  throw new Error(`no speaker process under ${podPid}`);
+}
+
+async function footprint(client: KubeClient, op: RunningOperator, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 32) {
+    await Promise.all(
+      Array.from({ length: Math.min(32, n - i) }, (_, j) =>
+        client.create(resources.services, {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: `bulk-${i + j}`, namespace: "default" },
+          spec: {
+            type: "LoadBalancer",
+            allocateLoadBalancerNodePorts: false,
+            selector: { app: "webpod" },
+            ports: [{ port: 80 }],
+          },
+        } as Service & KubeObject),
+      ),
+    );
+  }
+  for (let i = 0; i < n; i++) await registerEndpoints("default", `bulk-${i}`, WORKERS);
+  await Bun.sleep(15_000);
+  const pod = op.speakers.get("myk8s-worker")!;
+  const pid = await speakerPid(pod.pid);
+  const before = procStats(pid);
+  await Bun.sleep(10_000);
+  const after = procStats(pid);
+  const ticksPerSecond = 100;
+  emit(BENCH, `speaker_rss_mb_${n}`, after.rssMb, "MB", n);
+  emit(
+    BENCH,
+    `speaker_idle_cpu_pct_${n}`,
+    Math.round(((after.cpuTicks - before.cpuTicks) / ticksPerSecond / 10) * 1000) / 10,
+    "%",
+    n,
+  );
+}
+
+export async function l2Bench(): Promise<void> {
+  await stopCluster();
+  const cluster = await ensureCluster();
+  await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
+  let op: RunningOperator | undefined;
+  try {
+    await registerNodes(NODES);
+    await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
+    await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
+    op = await startOperator("warn");
+    for (const n of NODES) await waitReady(n.name);
+    await ok([
+      "apply",
+      "-f",
+      join(ROOT, "e2e", "lab", "seed", "ippool.yaml"),
+      "-f",
+      join(ROOT, "e2e", "lab", "seed", "l2advertisement.yaml"),
+    ]);
+    const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
+    const ips = [await service(client, "svc1"), await service(client, "svc2"), await service(client, "svc3")];
+    for (const node of NODES) await setServiceDnat(node.name, ips);
+    await Bun.sleep(1000);
+
+    stats("failover_ms", await failoverTrials(op, ips, 21));
+    emit(BENCH, "handover_lost_probes", await handover(op, ips[0]!), "probes", 1);
+    const rolling = await rollingRestart(op, ips);
+    emit(BENCH, "rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
+    stats("create_to_arp_ms", await createToArp(client, 50));
+    await footprint(client, op, 1000);
+  } finally {
+    if (op) await stopOperator(op).catch(() => undefined);
+    await netDown();
+    await stopCluster();
+  }
+}
