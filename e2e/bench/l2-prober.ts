@@ -35,4 +35,5 @@ while (performance.now() - started < durationMs) {
 }
 await Promise.all(inFlight);
 console.log(JSON.stringify({ sent, lost, lostAt }));
+
 export {};
