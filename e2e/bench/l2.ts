@@ -161,7 +161,7 @@ async function handover(op: RunningOperator, ip: string): Promise<{ sent: number
   await op.speakers.get(victim)?.stop("SIGTERM");
   await Bun.sleep(500);
   await restartSpeaker(op, victim, "warn");
-  const { lost } = await probing;
+  const result = await probing;
   await waitReady(victim);
   await until(
     () => owner(ip),
@@ -169,7 +169,7 @@ async function handover(op: RunningOperator, ip: string): Promise<{ sent: number
     15_000,
     100,
   );
-  return lost;
+  return result;
 }
 
 async function rollingRestart(
