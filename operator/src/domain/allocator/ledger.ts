@@ -12,6 +12,13 @@ export interface Claimant {
   readonly backendKey: string;
 }
 
+interface Cursors {
+  readonly families: string[];
+  readonly first: bigint[];
+  readonly next: bigint[];
+  readonly last: bigint[];
+}
+
 interface AddressUse {
   readonly address: IPAddress;
   readonly pool: string;
@@ -32,14 +39,22 @@ interface AddressUse {
  * so the lowest unused address of a prefix can only move up: each prefix keeps a cursor, and
  * "lowest free address" costs O(1) amortized instead of MetalLB's walk from the start of the
  * prefix (O(pool size) per Service). A /64 pool works because nothing is ever enumerated.
+ *
+ * The ledger outlives one plan when the controller re-plans only the Services that changed:
+ * `release` takes a Service's addresses back and moves the cursor down to the freed address, so
+ * "nothing below the cursor is free" still holds. What the ledger answers depends only on the set
+ * of reservations, not on their order (all holders of an address agree on its keys), which is
+ * why releasing and re-reserving yields what a fresh plan would.
  */
 export class Ledger {
   private readonly uses = new Map<number | string, AddressUse>();
   /** sharing key + backend key -> addresses held under it (candidates for co-location). */
   private readonly shareable = new Map<string, Set<number | string>>();
-  /** Per pool, per prefix: the next address to look at, and the last address of the prefix. */
-  private readonly cursors = new Map<string, { next: bigint[]; last: bigint[] }>();
+  /** Per pool, per prefix: the next address to look at, and the first and last address of the prefix. */
+  private readonly cursors = new Map<string, Cursors>();
   private readonly perPool = new Map<string, { ipv4: number; ipv6: number }>();
+  /** Service key -> the addresses it reserved, for `release`. */
+  private readonly held = new Map<string, (number | string)[]>();
 
   /** MetalLB checkSharing: why `claimant` may not use `address`, or undefined if it may. */
   sharingProblem(claimant: Claimant, address: IPAddress): string | undefined {
@@ -80,7 +95,12 @@ export class Ledger {
           this.shareable.set(id, set);
         }
       }
-      if (!use.services.includes(claimant.key)) use.services.push(claimant.key);
+      if (!use.services.includes(claimant.key)) {
+        use.services.push(claimant.key);
+        const mine = this.held.get(claimant.key);
+        if (mine === undefined) this.held.set(claimant.key, [k]);
+        else mine.push(k);
+      }
       for (const port of claimant.ports) {
         const at = use.ports.indexOf(port);
         if (at >= 0) use.portOwners[at] = claimant.key;
@@ -89,6 +109,33 @@ export class Ledger {
           use.portOwners.push(claimant.key);
         }
       }
+    }
+  }
+
+  /** Whether any Service holds the address. */
+  isUsed(address: IPAddress): boolean {
+    return this.uses.has(addressKey(address));
+  }
+
+  /** Takes back every address `key` holds, as if it had never reserved them. */
+  release(key: string): void {
+    const mine = this.held.get(key);
+    if (mine === undefined) return;
+    this.held.delete(key);
+    for (const k of mine) {
+      const use = this.uses.get(k);
+      if (use === undefined) continue;
+      use.services.splice(use.services.indexOf(key), 1);
+      for (let i = use.ports.length - 1; i >= 0; i--) {
+        if (use.portOwners[i] !== key) continue;
+        use.ports.splice(i, 1);
+        use.portOwners.splice(i, 1);
+      }
+      if (use.services.length > 0) continue;
+      this.uses.delete(k);
+      this.perPool.get(use.pool)![use.address.family]--;
+      if (use.sharingKey !== "") this.shareable.get(shareId(use))?.delete(k);
+      this.lowerCursor(use.pool, use.address);
     }
   }
 
@@ -122,16 +169,29 @@ export class Ledger {
     return best;
   }
 
-  private cursorsOf(pool: Pool): { next: bigint[]; last: bigint[] } {
+  private cursorsOf(pool: Pool): Cursors {
     let cursors = this.cursors.get(pool.name);
     if (cursors === undefined) {
       cursors = {
+        families: pool.cidrs.map((c) => c.family),
+        first: pool.cidrs.map((c) => c.network),
         next: pool.cidrs.map((c) => c.network),
         last: pool.cidrs.map((c) => c.network + cidrSize(c) - 1n),
       };
       this.cursors.set(pool.name, cursors);
     }
     return cursors;
+  }
+
+  /** A freed address is free again: the prefix holding it must look from there on. */
+  private lowerCursor(pool: string, address: IPAddress): void {
+    const cursors = this.cursors.get(pool);
+    if (cursors === undefined) return; // never searched: starts at the prefix's first address anyway
+    cursors.families.forEach((family, i) => {
+      const next = cursors.next[i]!;
+      if (family === address.family && address.value >= cursors.first[i]! && address.value < next)
+        cursors.next[i] = address.value;
+    });
   }
 
   private lowestUnused(
@@ -173,6 +233,6 @@ function conflictOn(use: AddressUse, claimant: Claimant): string | undefined {
   return undefined;
 }
 
-function shareId(claimant: Claimant): string {
+function shareId(claimant: { readonly sharingKey: string; readonly backendKey: string }): string {
   return `${claimant.sharingKey}\u0000${claimant.backendKey}`;
 }

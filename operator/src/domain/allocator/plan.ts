@@ -41,7 +41,31 @@ export function allocationPlan(
   services: readonly AllocationRequest[],
   options: PlanOptions = {},
 ): AllocationPlan {
-  const run = new PlanRun(config);
+  const ledger = new Ledger();
+  const decisions = planOnto(config, ledger, services, options);
+  return { decisions, pools: poolCountersOf(config, ledger) };
+}
+
+/** Counters for every configured pool, from what the ledger holds. */
+export function poolCountersOf(config: Config, ledger: Ledger): Map<string, PoolCounters> {
+  const pools = new Map<string, PoolCounters>();
+  for (const pool of config.pools.byName.values())
+    pools.set(pool.name, poolCounters(pool, ledger.inUse(pool.name)));
+  return pools;
+}
+
+/**
+ * The plan's steps over `services`, reserving in `ledger`, which may already hold the addresses
+ * of Services planned before (the controller's incremental re-plan; see allocationPlan for the
+ * steps). Returns one decision per distinct key, sorted by key.
+ */
+export function planOnto(
+  config: Config,
+  ledger: Ledger,
+  services: readonly AllocationRequest[],
+  options: PlanOptions = {},
+): ServiceDecision[] {
+  const run = new PlanRun(config, ledger);
   const lbClass = options.loadBalancerClass ?? "";
   const decisions = new Map<string, ServiceDecision>();
   const unique: AllocationRequest[] = [];
@@ -72,11 +96,7 @@ export function allocationPlan(
   }
   for (const k of kept) decisions.set(k.service.key, run.keepWithAdditionalFamily(k));
   for (const p of pending) decisions.set(p.service.key, run.allocate(p.service, p.events));
-
-  const pools = new Map<string, PoolCounters>();
-  for (const pool of config.pools.byName.values())
-    pools.set(pool.name, poolCounters(pool, run.ledger.inUse(pool.name)));
-  return { decisions: unique.map((s) => decisions.get(s.key)!), pools };
+  return unique.map((s) => decisions.get(s.key)!);
 }
 
 function byKey(a: { key: string }, b: { key: string }): number {
@@ -188,11 +208,13 @@ type Free = Partial<Record<IPFamily, IPAddress>>;
 
 /** The state of one plan: the config, where each address lives, and what is taken so far. */
 class PlanRun {
-  readonly ledger = new Ledger();
   private readonly locator: PoolLocator;
   private readonly general: Pool[];
 
-  constructor(private readonly config: Config) {
+  constructor(
+    private readonly config: Config,
+    readonly ledger: Ledger,
+  ) {
     this.locator = new PoolLocator(config);
     this.general = generalPools(config);
   }

@@ -5,17 +5,18 @@
  * writes that bring each Service to its decision, the Events, the pool counters and the
  * ConfigurationState. Level-triggered: it never sees what changed, only what is.
  */
-import type { PoolCounters, ServiceDecision, ServiceWrite } from "../allocator/decision.ts";
-import type { ServiceEvent } from "../allocator/events.ts";
-import { allocationPlan } from "../allocator/plan.ts";
-import { type AllocationRequest, allocationRequestOf } from "../allocator/request.ts";
+import type { PoolCounters, ServiceDecision } from "../allocator/decision.ts";
 import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
 import type { ConfigError } from "../config/errors.ts";
-import { parseConfig } from "../config/parse-config.ts";
 import type { Config } from "../config/types.ts";
+import { type ConfigMemo, parseConfigMemo } from "./config-memo.ts";
 import { configurationStateStatus } from "./configuration-state.ts";
-import { type ExpectedAssignment, effectiveAssignment, observedMatches } from "./expected.ts";
+import type { ExpectedAssignment } from "./expected.ts";
 import type { ControllerInputs } from "./inputs.ts";
+import type { EventIntent, PendingWrite } from "./intents.ts";
+import { allocationStep, type BookRef } from "./service-book.ts";
+
+export type { EventIntent, PendingWrite, ServiceRef } from "./intents.ts";
 
 export interface ControllerState {
   /** The last configuration that parsed; undefined until one did. */
@@ -24,6 +25,16 @@ export interface ControllerState {
   /** Fingerprint of the events last emitted per Service, so a lasting failure is reported once. */
   readonly lastEvents: ReadonlyMap<string, string>;
   readonly configurationState: ConfigurationStateStatus | undefined;
+  /**
+   * What makes the next reconcile cheap (the parsed config, the allocation book). Never changes
+   * an outcome: a state without it reconciles to the same result, only slower.
+   */
+  readonly memo?: ReconcileMemo;
+}
+
+export interface ReconcileMemo {
+  readonly config: ConfigMemo;
+  readonly book: BookRef | undefined;
 }
 
 export const initialControllerState: ControllerState = {
@@ -32,20 +43,6 @@ export const initialControllerState: ControllerState = {
   lastEvents: new Map(),
   configurationState: undefined,
 };
-
-export interface ServiceRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-}
-
-export interface PendingWrite extends ServiceRef {
-  readonly write: ServiceWrite;
-}
-
-export interface EventIntent extends ServiceRef {
-  readonly event: ServiceEvent;
-}
 
 export interface ControllerOutcome {
   readonly state: ControllerState;
@@ -70,39 +67,13 @@ export interface ReconcileOptions {
   readonly now: string;
 }
 
-/** Decisions that leave the Service as it is (another controller's, or unreadable cluster IPs). */
-const UNTOUCHED: ReadonlySet<ServiceDecision["reason"]> = new Set([
-  "loadBalancerClassMismatch",
-  "invalidClusterIPs",
-]);
-
-function desiredWrite(decision: ServiceDecision): ServiceWrite | undefined {
-  if (UNTOUCHED.has(decision.reason)) return undefined;
-  return {
-    ingressIPs: decision.ips,
-    allocatedFromPool: decision.ips.length === 0 ? undefined : decision.pool,
-  };
-}
-
-/** Same object (uid) and same events: already reported. */
-function fingerprint(uid: string, events: readonly ServiceEvent[]): string {
-  return [uid, ...events.map((e) => `${e.type}/${e.reason}/${e.message}`)].join("\n");
-}
-
 export function reconcileController(
   inputs: ControllerInputs,
   state: ControllerState,
   options: ReconcileOptions,
 ): ControllerOutcome {
-  const parsed = parseConfig({
-    ipAddressPools: inputs.ipAddressPools,
-    l2Advertisements: inputs.l2Advertisements,
-    bgpAdvertisements: inputs.bgpAdvertisements,
-    bgpPeers: inputs.bgpPeers,
-    bfdProfiles: inputs.bfdProfiles,
-    communities: inputs.communities,
-    namespaces: inputs.namespaces,
-  });
+  const configMemo = parseConfigMemo(inputs, state.memo?.config);
+  const parsed = configMemo.result;
   const configErrors = parsed.ok ? [] : parsed.errors;
   const config = parsed.ok ? parsed.config : state.lastGoodConfig;
   const configurationState = configurationStateStatus(configErrors, options.now, state.configurationState);
@@ -111,7 +82,7 @@ export function reconcileController(
   // a broken first config would strip every IP on a controller restart.
   if (config === undefined) {
     return {
-      state: { ...state, configurationState },
+      state: { ...state, configurationState, memo: { config: configMemo, book: undefined } },
       writes: new Map(),
       events: [],
       decisions: [],
@@ -123,46 +94,23 @@ export function reconcileController(
     };
   }
 
-  const refs = new Map<string, ServiceRef>();
-  const observed = new Map<string, AllocationRequest>();
-  const requests = inputs.services.map((svc) => {
-    const request = allocationRequestOf(svc);
-    const uid = svc.metadata.uid ?? "";
-    refs.set(request.key, { namespace: request.namespace, name: request.name, uid });
-    observed.set(request.key, request);
-    return {
-      ...request,
-      current: effectiveAssignment(request.current, state.expected.get(request.key), uid),
-    };
+  const step = allocationStep(inputs.services, config, options.loadBalancerClass, {
+    expected: state.expected,
+    lastEvents: state.lastEvents,
+    book: state.memo?.book,
   });
-  const plan = allocationPlan(config, requests, { loadBalancerClass: options.loadBalancerClass });
-
-  const writes = new Map<string, PendingWrite>();
-  const expected = new Map<string, ExpectedAssignment>();
-  const lastEvents = new Map<string, string>();
-  const events: EventIntent[] = [];
-  for (const decision of plan.decisions) {
-    const ref = refs.get(decision.key)!;
-    const want = desiredWrite(decision);
-    if (want !== undefined && !observedMatches(observed.get(decision.key)!.current, want)) {
-      writes.set(decision.key, { ...ref, write: want });
-      expected.set(decision.key, { uid: ref.uid, write: want });
-    }
-    if (decision.events.length > 0) {
-      const print = fingerprint(ref.uid, decision.events);
-      lastEvents.set(decision.key, print);
-      if (state.lastEvents.get(decision.key) !== print) {
-        for (const event of decision.events) events.push({ ...ref, event });
-      }
-    }
-  }
-
   return {
-    state: { lastGoodConfig: config, expected, lastEvents, configurationState },
-    writes,
-    events,
-    decisions: plan.decisions,
-    pools: plan.pools,
+    state: {
+      lastGoodConfig: config,
+      expected: step.expected,
+      lastEvents: step.lastEvents,
+      configurationState,
+      memo: { config: configMemo, book: step.book },
+    },
+    writes: step.writes,
+    events: step.events,
+    decisions: step.decisions,
+    pools: step.pools,
     configErrors,
     configStale: !parsed.ok,
     configLoaded: true,

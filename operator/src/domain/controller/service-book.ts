@@ -1,0 +1,263 @@
+/**
+ * The allocation step of the controller's reconcile, incremental when it can be.
+ *
+ * A full plan over 10k Services costs tens of milliseconds, yet between two snapshots usually one
+ * Service changed. The book keeps, between reconciles, every Service's object, request and
+ * decision, and the ledger of the addresses they hold. With the same Config and --lb-class, only
+ * the "dirty" Services are planned again, onto the ledger holding everyone else's addresses:
+ * - Services whose object changed (the store keeps unchanged objects' identity), new or gone;
+ * - Services whose last decision was not at rest: it asked for a write or had events (just
+ *   allocated, in flight, failing, waiting for an IP, ...). A Service at rest is one that holds
+ *   its IPs with nothing to say; planned again, it decides the same, and it takes part in no
+ *   step after "settle the holders" (see allocationPlan), whose outcome depends only on the
+ *   addresses it holds.
+ * The ledger answers from the set of reservations, whatever their order, so the dirty Services,
+ * planned in the plan's own order, decide what a full plan would, as long as none of them holds
+ * an address a Service at rest also holds (who keeps a shared address depends on the order):
+ * then, and on duplicate keys, the full plan runs. The property test in
+ * incremental.test.ts compares both after every step of random histories.
+ *
+ * The book is mutable and belongs to the newest state only: each state carries the version it
+ * saw, and an older state (reconciled again, as tests do) finds another version and plans fully.
+ */
+import type { PoolCounters, ServiceDecision } from "../allocator/decision.ts";
+import { Ledger } from "../allocator/ledger.ts";
+import { planOnto, poolCountersOf } from "../allocator/plan.ts";
+import { type AllocationRequest, allocationRequestOf } from "../allocator/request.ts";
+import { type Service, serviceKey } from "../api/core.ts";
+import type { Config } from "../config/types.ts";
+import { parseIP } from "../ip/address.ts";
+import { type ExpectedAssignment, effectiveAssignment } from "./expected.ts";
+import { type Intents, type PendingWrite, recordDecision, type ServiceRef } from "./intents.ts";
+
+interface Entry {
+  readonly service: Service;
+  /** What the Service carries (the observed assignment, not the expected one). */
+  readonly request: AllocationRequest;
+  readonly ref: ServiceRef;
+  readonly decision: ServiceDecision;
+  /** The reconcile that last saw this key (finds duplicates and vanished Services in one pass). */
+  seen: number;
+}
+
+class ServiceBook {
+  version = 0;
+  run = 0;
+  constructor(
+    readonly config: Config,
+    readonly lbClass: string,
+    readonly ledger: Ledger,
+    readonly entries: Map<string, Entry>,
+    /** Keys in decision order (sorted), and the decisions in that order (the last outcome's). */
+    public keys: string[],
+    public decisions: readonly ServiceDecision[],
+    /** Keys whose decision is not at rest: planned again on every reconcile. */
+    readonly unsettled: Set<string>,
+    public writes: ReadonlyMap<string, PendingWrite>,
+  ) {}
+}
+
+/** The book and the version of it a state saw. */
+export interface BookRef {
+  readonly book: ServiceBook;
+  readonly version: number;
+}
+
+export interface AllocationStep extends Intents {
+  readonly decisions: readonly ServiceDecision[];
+  readonly pools: ReadonlyMap<string, PoolCounters>;
+  readonly book: BookRef | undefined;
+}
+
+/** What the previous reconcile left (the state's maps). */
+export interface Previous {
+  readonly expected: ReadonlyMap<string, ExpectedAssignment>;
+  readonly lastEvents: ReadonlyMap<string, string>;
+  readonly book: BookRef | undefined;
+}
+
+function keyOf(service: Service): string {
+  return serviceKey(service.metadata?.namespace ?? "", service.metadata?.name ?? "");
+}
+
+/** A decision at rest: planned again with the same object it would be the same. */
+function atRest(decision: ServiceDecision): boolean {
+  return decision.write === undefined && decision.events.length === 0;
+}
+
+/** The request the allocator starts from: ours while our write is in flight, else the observed one. */
+function planned(request: AllocationRequest, uid: string, previous: Previous): AllocationRequest {
+  const current = effectiveAssignment(request.current, previous.expected.get(request.key), uid);
+  return current === request.current ? request : { ...request, current };
+}
+
+function refOf(request: AllocationRequest, service: Service): ServiceRef {
+  return { namespace: request.namespace, name: request.name, uid: service.metadata?.uid ?? "" };
+}
+
+export function allocationStep(
+  services: readonly Service[],
+  config: Config,
+  lbClass: string,
+  previous: Previous,
+): AllocationStep {
+  const ref = previous.book;
+  if (ref !== undefined && ref.book.version === ref.version) {
+    const { book } = ref;
+    book.version++; // from here on the book is this reconcile's, whatever happens
+    if (book.config === config && book.lbClass === lbClass) {
+      const step = incremental(book, services, previous);
+      if (step !== undefined) return step;
+    }
+  }
+  return full(services, config, lbClass, previous);
+}
+
+/** Every Service planned from scratch; requests of unchanged objects are reused from the book. */
+function full(
+  services: readonly Service[],
+  config: Config,
+  lbClass: string,
+  previous: Previous,
+): AllocationStep {
+  const known = previous.book?.book.entries;
+  const observed = new Map<string, { service: Service; request: AllocationRequest; ref: ServiceRef }>();
+  const requests: AllocationRequest[] = [];
+  for (const service of services) {
+    const old = known?.get(keyOf(service));
+    const request = old?.service === service ? old.request : allocationRequestOf(service);
+    const ref = refOf(request, service);
+    observed.set(request.key, { service, request, ref }); // the last copy of a key names it
+    requests.push(planned(request, ref.uid, previous));
+  }
+  const ledger = new Ledger();
+  const decisions = planOnto(config, ledger, requests, { loadBalancerClass: lbClass });
+  const into: Intents = { writes: new Map(), expected: new Map(), lastEvents: new Map(), events: [] };
+  const entries = new Map<string, Entry>();
+  const unsettled = new Set<string>();
+  for (const decision of decisions) {
+    const o = observed.get(decision.key)!;
+    recordDecision(into, decision, o.ref, o.request.current, previous.lastEvents);
+    entries.set(decision.key, { ...o, decision, seen: 0 });
+    if (!atRest(decision)) unsettled.add(decision.key);
+  }
+  const pools = poolCountersOf(config, ledger);
+  // Two objects with one key: which one the plan used depends on input order; keep no book.
+  if (decisions.length !== services.length) return { ...into, decisions, pools, book: undefined };
+  const keys = decisions.map((d) => d.key);
+  const book = new ServiceBook(config, lbClass, ledger, entries, keys, decisions, unsettled, into.writes);
+  return { ...into, decisions, pools, book: { book, version: book.version } };
+}
+
+/** Only the dirty Services planned again; undefined when the full plan must decide. */
+function incremental(
+  book: ServiceBook,
+  services: readonly Service[],
+  previous: Previous,
+): AllocationStep | undefined {
+  const run = ++book.run;
+  const dirty = new Map<string, Service>();
+  const added: string[] = [];
+  let seen = 0;
+  for (const service of services) {
+    const key = keyOf(service);
+    const entry = book.entries.get(key);
+    if (entry === undefined) {
+      if (dirty.has(key)) return undefined; // duplicate key
+      dirty.set(key, service);
+      added.push(key);
+      continue;
+    }
+    if (entry.seen === run) return undefined; // duplicate key
+    entry.seen = run;
+    seen++;
+    if (entry.service !== service || book.unsettled.has(key)) dirty.set(key, service);
+  }
+  const removed: string[] = [];
+  if (seen !== book.entries.size) {
+    for (const [key, entry] of book.entries) if (entry.seen !== run) removed.push(key);
+  }
+
+  for (const key of removed) book.ledger.release(key);
+  for (const key of dirty.keys()) book.ledger.release(key);
+  const observed = new Map<string, { service: Service; request: AllocationRequest; ref: ServiceRef }>();
+  const requests: AllocationRequest[] = [];
+  for (const [key, service] of dirty) {
+    const old = book.entries.get(key);
+    const request = old?.service === service ? old.request : allocationRequestOf(service);
+    const ref = refOf(request, service);
+    const start = planned(request, ref.uid, previous);
+    // An address also held by a Service at rest: who keeps it depends on the plan's order.
+    for (const ip of start.current.ingressIPs) {
+      const address = parseIP(ip);
+      if (address !== undefined && book.ledger.isUsed(address)) return undefined;
+    }
+    observed.set(key, { service, request, ref });
+    requests.push(start);
+  }
+  const decided = planOnto(book.config, book.ledger, requests, { loadBalancerClass: book.lbClass });
+
+  const into: Intents = {
+    writes: new Map(book.writes),
+    expected: new Map(previous.expected),
+    lastEvents: new Map(previous.lastEvents),
+    events: [],
+  };
+  for (const key of [...removed, ...dirty.keys()]) {
+    into.writes.delete(key);
+    into.expected.delete(key);
+    into.lastEvents.delete(key);
+  }
+  for (const key of removed) {
+    book.entries.delete(key);
+    book.unsettled.delete(key);
+  }
+  for (const decision of decided) {
+    const o = observed.get(decision.key)!;
+    recordDecision(into, decision, o.ref, o.request.current, previous.lastEvents);
+    book.entries.set(decision.key, { ...o, decision, seen: run });
+    if (atRest(decision)) book.unsettled.delete(decision.key);
+    else book.unsettled.add(decision.key);
+  }
+  if (added.length > 0 || removed.length > 0) book.keys = keysInOrder(book, added, removed.length > 0);
+  book.decisions = decisionsInOrder(book, decided, added.length > 0 || removed.length > 0);
+  book.writes = into.writes;
+  const pools = poolCountersOf(book.config, book.ledger);
+  return { ...into, decisions: book.decisions, pools, book: { book, version: book.version } };
+}
+
+/** The decisions of every Service, sorted by key: the last ones with the new ones patched in. */
+function decisionsInOrder(
+  book: ServiceBook,
+  decided: readonly ServiceDecision[],
+  keysChanged: boolean,
+): ServiceDecision[] {
+  if (keysChanged) return book.keys.map((k) => book.entries.get(k)!.decision);
+  const decisions = book.decisions.slice();
+  for (const decision of decided) decisions[lowerBound(book.keys, decision.key)] = decision;
+  return decisions;
+}
+
+/** The sorted keys after Services came and went; a few new keys are inserted, many sorted in. */
+function keysInOrder(book: ServiceBook, added: string[], someRemoved: boolean): string[] {
+  if (added.length > 64) return [...book.entries.keys()].sort(compareKeys);
+  const keys = someRemoved ? book.keys.filter((k) => book.entries.has(k)) : book.keys.slice();
+  for (const key of added) keys.splice(lowerBound(keys, key), 0, key);
+  return keys;
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The first index whose key is not below `key` (its place, if absent). */
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
