@@ -23,7 +23,7 @@
 import type { PoolCounters, ServiceDecision } from "../allocator/decision.ts";
 import { Ledger } from "../allocator/ledger.ts";
 import { planOnto, poolCountersOf } from "../allocator/plan.ts";
-import { type AllocationRequest, allocationRequestOf } from "../allocator/request.ts";
+import { type AllocationRequest, allocationRequestOf, type CurrentAssignment } from "../allocator/request.ts";
 import { type Service, serviceKey } from "../api/core.ts";
 import type { Config } from "../config/types.ts";
 import { parseIP } from "../ip/address.ts";
@@ -80,9 +80,35 @@ function keyOf(service: Service): string {
   return serviceKey(service.metadata?.namespace ?? "", service.metadata?.name ?? "");
 }
 
-/** A decision at rest: planned again with the same object it would be the same. */
-function atRest(decision: ServiceDecision): boolean {
-  return decision.write === undefined && decision.events.length === 0;
+interface Observed {
+  readonly service: Service;
+  readonly request: AllocationRequest;
+  readonly ref: ServiceRef;
+  /** The request as planned (its current assignment possibly the expected one). */
+  readonly start: AllocationRequest;
+}
+
+/**
+ * A decision at rest: planned again with the same object, it would be the same. It asks for no
+ * write and has no events, and the next reconcile starts from the same assignment (a Service
+ * left untouched while our write was in flight starts from its observed status next time).
+ */
+function atRest(decision: ServiceDecision, o: Observed, expected: ReadonlyMap<string, ExpectedAssignment>) {
+  if (decision.write !== undefined || decision.events.length > 0) return false;
+  const next = effectiveAssignment(o.request.current, expected.get(decision.key), o.ref.uid);
+  return sameAssignment(next, o.start.current);
+}
+
+function sameAssignment(a: CurrentAssignment, b: CurrentAssignment): boolean {
+  return (
+    a === b ||
+    (a.ingressCount === b.ingressCount &&
+      a.ingressPlain === b.ingressPlain &&
+      a.allocatedFromPool === b.allocatedFromPool &&
+      a.legacyAllocatedFromPool === b.legacyAllocatedFromPool &&
+      a.ingressIPs.length === b.ingressIPs.length &&
+      a.ingressIPs.every((ip, i) => ip === b.ingressIPs[i]))
+  );
 }
 
 /** The request the allocator starts from: ours while our write is in flight, else the observed one. */
@@ -121,14 +147,15 @@ function full(
   previous: Previous,
 ): AllocationStep {
   const known = previous.book?.book.entries;
-  const observed = new Map<string, { service: Service; request: AllocationRequest; ref: ServiceRef }>();
+  const observed = new Map<string, Observed>();
   const requests: AllocationRequest[] = [];
   for (const service of services) {
     const old = known?.get(keyOf(service));
     const request = old?.service === service ? old.request : allocationRequestOf(service);
     const ref = refOf(request, service);
-    observed.set(request.key, { service, request, ref }); // the last copy of a key names it
-    requests.push(planned(request, ref.uid, previous));
+    const start = planned(request, ref.uid, previous);
+    observed.set(request.key, { service, request, ref, start }); // the last copy of a key names it
+    requests.push(start);
   }
   const ledger = new Ledger();
   const decisions = planOnto(config, ledger, requests, { loadBalancerClass: lbClass });
@@ -138,8 +165,8 @@ function full(
   for (const decision of decisions) {
     const o = observed.get(decision.key)!;
     recordDecision(into, decision, o.ref, o.request.current, previous.lastEvents);
-    entries.set(decision.key, { ...o, decision, seen: 0 });
-    if (!atRest(decision)) unsettled.add(decision.key);
+    entries.set(decision.key, { service: o.service, request: o.request, ref: o.ref, decision, seen: 0 });
+    if (!atRest(decision, o, into.expected)) unsettled.add(decision.key);
   }
   const pools = poolCountersOf(config, ledger);
   // Two objects with one key: which one the plan used depends on input order; keep no book.
@@ -180,7 +207,7 @@ function incremental(
 
   for (const key of removed) book.ledger.release(key);
   for (const key of dirty.keys()) book.ledger.release(key);
-  const observed = new Map<string, { service: Service; request: AllocationRequest; ref: ServiceRef }>();
+  const observed = new Map<string, Observed>();
   const requests: AllocationRequest[] = [];
   for (const [key, service] of dirty) {
     const old = book.entries.get(key);
@@ -192,7 +219,7 @@ function incremental(
       const address = parseIP(ip);
       if (address !== undefined && book.ledger.isUsed(address)) return undefined;
     }
-    observed.set(key, { service, request, ref });
+    observed.set(key, { service, request, ref, start });
     requests.push(start);
   }
   const decided = planOnto(book.config, book.ledger, requests, { loadBalancerClass: book.lbClass });
@@ -215,8 +242,14 @@ function incremental(
   for (const decision of decided) {
     const o = observed.get(decision.key)!;
     recordDecision(into, decision, o.ref, o.request.current, previous.lastEvents);
-    book.entries.set(decision.key, { ...o, decision, seen: run });
-    if (atRest(decision)) book.unsettled.delete(decision.key);
+    book.entries.set(decision.key, {
+      service: o.service,
+      request: o.request,
+      ref: o.ref,
+      decision,
+      seen: run,
+    });
+    if (atRest(decision, o, into.expected)) book.unsettled.delete(decision.key);
     else book.unsettled.add(decision.key);
   }
   if (added.length > 0 || removed.length > 0) book.keys = keysInOrder(book, added, removed.length > 0);
