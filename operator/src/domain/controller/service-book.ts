@@ -224,14 +224,15 @@ function incremental(
   }
   const decided = planOnto(book.config, book.ledger, requests, { loadBalancerClass: book.lbClass });
 
+  // The dirty Services' writes are recorded apart, then merged with the others' in key order,
+  // the order a full reconcile lists them in (the writer queues new keys in that order).
   const into: Intents = {
-    writes: new Map(book.writes),
+    writes: new Map(),
     expected: new Map(previous.expected),
     lastEvents: new Map(previous.lastEvents),
     events: [],
   };
   for (const key of [...removed, ...dirty.keys()]) {
-    into.writes.delete(key);
     into.expected.delete(key);
     into.lastEvents.delete(key);
   }
@@ -254,9 +255,10 @@ function incremental(
   }
   if (added.length > 0 || removed.length > 0) book.keys = keysInOrder(book, added, removed.length > 0);
   book.decisions = decisionsInOrder(book, decided, added.length > 0 || removed.length > 0);
-  book.writes = into.writes;
+  const writes = mergedInOrder(book.writes, (key) => dirty.has(key) || !book.entries.has(key), into.writes);
+  book.writes = writes;
   const pools = poolCountersOf(book.config, book.ledger);
-  return { ...into, decisions: book.decisions, pools, book: { book, version: book.version } };
+  return { ...into, writes, decisions: book.decisions, pools, book: { book, version: book.version } };
 }
 
 /** The decisions of every Service, sorted by key: the last ones with the new ones patched in. */
@@ -269,6 +271,24 @@ function decisionsInOrder(
   const decisions = book.decisions.slice();
   for (const decision of decided) decisions[lowerBound(book.keys, decision.key)] = decision;
   return decisions;
+}
+
+/** `kept` (sorted by key) without the dropped keys, and `fresh` (sorted by key), merged in key order. */
+function mergedInOrder<V>(
+  kept: ReadonlyMap<string, V>,
+  dropped: (key: string) => boolean,
+  fresh: ReadonlyMap<string, V>,
+): Map<string, V> {
+  const out = new Map<string, V>();
+  const incoming = [...fresh];
+  let i = 0;
+  for (const [key, value] of kept) {
+    if (dropped(key)) continue;
+    for (; i < incoming.length && incoming[i]![0] < key; i++) out.set(incoming[i]![0], incoming[i]![1]);
+    out.set(key, value);
+  }
+  for (; i < incoming.length; i++) out.set(incoming[i]![0], incoming[i]![1]);
+  return out;
 }
 
 /** The sorted keys after Services came and went; a few new keys are inserted, many sorted in. */
