@@ -239,6 +239,7 @@ function procStats(pid: number): { rssMb: number; cpuTicks: number } {
 
 /** The bun process of a speaker pod: the pod's pid is the unshare/sh wrapper; find its bun descendant. */
 async function speakerPid(podPid: number): Promise<number> {
+  if ((await run(["cat", `/proc/${podPid}/cmdline`])).stdout.includes("main.ts")) return podPid;
   const r = await run(["pgrep", "-P", String(podPid)]);
   const children = r.stdout.trim().split("\n").filter(Boolean).map(Number);
   for (const child of children) {
@@ -334,14 +335,21 @@ export async function l2Bench(): Promise<void> {
     for (const node of NODES) await setServiceDnat(node.name, ips);
     await Bun.sleep(1000);
 
-    stats("failover_ms", await failoverTrials(op, ips, 21));
-    const handed = await handover(op, ips[0]!);
-    emit(BENCH, "handover_lost_probes", handed.lost, "probes", handed.sent);
-    const rolling = await rollingRestart(op, ips);
-    emit(BENCH, "rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
+    // `bun run bench l2 [part...]` runs only the named parts (failover handover rolling arp footprint).
+    const parts = process.argv.slice(3);
+    const wanted = (part: string) => parts.length === 0 || parts.includes(part);
+    if (wanted("failover")) stats("failover_ms", await failoverTrials(op, ips, 21));
+    if (wanted("handover")) {
+      const handed = await handover(op, ips[0]!);
+      emit(BENCH, "handover_lost_probes", handed.lost, "probes", handed.sent);
+    }
+    if (wanted("rolling")) {
+      const rolling = await rollingRestart(op, ips);
+      emit(BENCH, "rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
+    }
     // The seed pool has 51 addresses; 3 are taken by svc1-svc3.
-    stats("create_to_arp_ms", await createToArp(client, 40));
-    await footprint(client, op, 1000);
+    if (wanted("arp")) stats("create_to_arp_ms", await createToArp(client, 40));
+    if (wanted("footprint")) await footprint(client, op, 1000);
   } finally {
     if (op) await stopOperator(op).catch(() => undefined);
     await netDown();
