@@ -9,15 +9,9 @@
  * through `scan`, so every snapshot is decided against the previous decision.
  */
 import { randomBytes } from "node:crypto";
-import { map, type Observable, type SchedulerLike, type Subscription, scan } from "rxjs";
+import { map, type SchedulerLike, type Subscription, scan } from "rxjs";
 import type { PoolCounters } from "../domain/allocator/decision.ts";
-import type { BFDProfile } from "../domain/api/bfd-profile.ts";
-import type { BGPAdvertisement } from "../domain/api/bgp-advertisement.ts";
-import type { BGPPeer } from "../domain/api/bgp-peer.ts";
-import type { Community } from "../domain/api/community.ts";
-import type { Namespace, Service } from "../domain/api/core.ts";
 import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
-import type { L2Advertisement } from "../domain/api/l2-advertisement.ts";
 import type { ConfigError } from "../domain/config/errors.ts";
 import type { ControllerInputs } from "../domain/controller/inputs.ts";
 import {
@@ -38,14 +32,12 @@ import { isNotFound } from "../kube/errors.ts";
 import { EventSink } from "../kube/event-sink.ts";
 import type { EventInput } from "../kube/events.ts";
 import { type KeyedJob, KeyedWriter } from "../kube/keyed-writer.ts";
-import { resources } from "../kube/resource.ts";
 import { getOrCreateSecret } from "../kube/secrets.ts";
-import { reflect } from "../kube/store.ts";
 import type { KubeObject } from "../kube/types.ts";
-import { listWatch$, type WatchEvent } from "../kube/watch.ts";
 import type { Logger } from "../observability/log.ts";
 import type { AllocatorMetrics, ClientMetrics } from "../observability/metrics.ts";
 import { clusterSnapshot$ } from "./snapshot.ts";
+import { sharedSources } from "./sources.ts";
 
 export interface ControllerDeps {
   readonly client: KubeClient;
@@ -72,20 +64,7 @@ export interface RunningController {
 const COMPONENT = "metallb-controller";
 
 function sources(deps: ControllerDeps) {
-  const { client, namespace } = deps;
-  const store = <T extends KubeObject>(o: Observable<WatchEvent<T>>) => o.pipe(reflect<T>());
-  return {
-    services: store(listWatch$<Service & KubeObject>(client, resources.services)),
-    namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces)),
-    ipAddressPools: store(listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace })),
-    l2Advertisements: store(listWatch$<L2Advertisement>(client, resources.l2Advertisements, { namespace })),
-    bgpAdvertisements: store(
-      listWatch$<BGPAdvertisement>(client, resources.bgpAdvertisements, { namespace }),
-    ),
-    bgpPeers: store(listWatch$<BGPPeer>(client, resources.bgpPeers, { namespace })),
-    bfdProfiles: store(listWatch$<BFDProfile>(client, resources.bfdProfiles, { namespace })),
-    communities: store(listWatch$<Community>(client, resources.communities, { namespace })),
-  };
+  return sharedSources(deps.client, deps.namespace);
 }
 
 /** MetalLB's controller creates the memberlist key when it is missing, owned by its Deployment. */

@@ -12,13 +12,8 @@
  */
 import { combineLatest, map, type Observable, of, type Subscription, scan } from "rxjs";
 import { parse as parseYaml } from "yaml";
-import type { BFDProfile } from "../domain/api/bfd-profile.ts";
-import type { BGPAdvertisement } from "../domain/api/bgp-advertisement.ts";
-import type { BGPPeer } from "../domain/api/bgp-peer.ts";
-import type { Community } from "../domain/api/community.ts";
-import type { EndpointSlice, Namespace, Node, Service } from "../domain/api/core.ts";
-import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
-import type { L2Advertisement } from "../domain/api/l2-advertisement.ts";
+import { DEFAULT_EXCLUDE_PATTERNS } from "../announcers/l2/interfaces.ts";
+import type { EndpointSlice, Node } from "../domain/api/core.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import type { L2Entry } from "../domain/speaker/desired.ts";
 import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
@@ -34,12 +29,12 @@ import { EventSink } from "../kube/event-sink.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
 import { resources } from "../kube/resource.ts";
 import { l2StatusJobs } from "../kube/speaker-writes.ts";
-import { reflect } from "../kube/store.ts";
 import type { KubeObject } from "../kube/types.ts";
-import { listWatch$, type WatchEvent } from "../kube/watch.ts";
+import { listWatch$ } from "../kube/watch.ts";
 import type { Logger } from "../observability/log.ts";
 import type { ClientMetrics, SpeakerMetrics } from "../observability/metrics.ts";
 import { clusterSnapshot$, type SnapshotOf } from "./snapshot.ts";
+import { sharedSources, store } from "./sources.ts";
 
 /** What the speaker needs of the L2 announcer (announcers/l2): the whole desired set, always. */
 export interface L2AnnouncerPort {
@@ -72,22 +67,7 @@ export interface RunningSpeaker {
 const COMPONENT = "metallb-speaker";
 export const EXCLUDE_CONFIGMAP = "metallb-excludel2";
 /** MetalLB's default `announcedInterfacesToExclude`, used while the ConfigMap is absent. */
-export const DEFAULT_EXCLUDED_INTERFACES = [
-  "^docker.*",
-  "^cbr.*",
-  "^dummy.*",
-  "^virbr.*",
-  "^lxcbr.*",
-  "^veth.*",
-  "^lo$",
-  "^cali.*",
-  "^tunl.*",
-  "^flannel.*",
-  "^kube-ipvs.*",
-  "^cni.*",
-  "^nodelocaldns.*",
-  "^lxc.*",
-];
+export const DEFAULT_EXCLUDED_INTERFACES = DEFAULT_EXCLUDE_PATTERNS;
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -121,20 +101,10 @@ export function excludePatterns(
 
 function sources(deps: SpeakerDeps) {
   const { client, namespace } = deps;
-  const store = <T extends KubeObject>(o: Observable<WatchEvent<T>>) => o.pipe(reflect<T>());
   return {
-    services: store(listWatch$<Service & KubeObject>(client, resources.services)),
+    ...sharedSources(client, namespace),
     endpointSlices: store(listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices)),
     nodes: store(listWatch$<Node & KubeObject>(client, resources.nodes)),
-    namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces)),
-    ipAddressPools: store(listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace })),
-    l2Advertisements: store(listWatch$<L2Advertisement>(client, resources.l2Advertisements, { namespace })),
-    bgpAdvertisements: store(
-      listWatch$<BGPAdvertisement>(client, resources.bgpAdvertisements, { namespace }),
-    ),
-    bgpPeers: store(listWatch$<BGPPeer>(client, resources.bgpPeers, { namespace })),
-    bfdProfiles: store(listWatch$<BFDProfile>(client, resources.bfdProfiles, { namespace })),
-    communities: store(listWatch$<Community>(client, resources.communities, { namespace })),
     serviceL2Statuses: store(
       listWatch$<ServiceL2Status & KubeObject>(client, resources.serviceL2Statuses, { namespace }),
     ),

@@ -1,0 +1,34 @@
+/**
+ * The list+watch sources both components share, each folded into a store: the cluster-wide
+ * Services and Namespaces, and the six metallb.io kinds in the operator's namespace.
+ */
+import type { Observable } from "rxjs";
+import type { BFDProfile } from "../domain/api/bfd-profile.ts";
+import type { BGPAdvertisement } from "../domain/api/bgp-advertisement.ts";
+import type { BGPPeer } from "../domain/api/bgp-peer.ts";
+import type { Community } from "../domain/api/community.ts";
+import type { Namespace, Service } from "../domain/api/core.ts";
+import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
+import type { L2Advertisement } from "../domain/api/l2-advertisement.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { resources } from "../kube/resource.ts";
+import { reflect } from "../kube/store.ts";
+import type { KubeObject } from "../kube/types.ts";
+import { listWatch$, type WatchEvent } from "../kube/watch.ts";
+
+export const store = <T extends KubeObject>(events$: Observable<WatchEvent<T>>) => events$.pipe(reflect<T>());
+
+export function sharedSources(client: KubeClient, namespace: string) {
+  return {
+    services: store(listWatch$<Service & KubeObject>(client, resources.services)),
+    namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces)),
+    ipAddressPools: store(listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace })),
+    l2Advertisements: store(listWatch$<L2Advertisement>(client, resources.l2Advertisements, { namespace })),
+    bgpAdvertisements: store(
+      listWatch$<BGPAdvertisement>(client, resources.bgpAdvertisements, { namespace }),
+    ),
+    bgpPeers: store(listWatch$<BGPPeer>(client, resources.bgpPeers, { namespace })),
+    bfdProfiles: store(listWatch$<BFDProfile>(client, resources.bfdProfiles, { namespace })),
+    communities: store(listWatch$<Community>(client, resources.communities, { namespace })),
+  };
+}
