@@ -229,6 +229,11 @@ async function ensureClusterLocked(): Promise<ClusterHandle> {
   return handle(bin);
 }
 
+/** Stops only the apiserver (etcd keeps its data): an outage; ensureCluster() brings it back. */
+export function stopApiserver(): Promise<void> {
+  return withLock(LOCK, () => stopDaemon(clusterFiles.pids, "kube-apiserver", 5_000));
+}
+
 /** Stops the apiserver and starts it again on the same etcd: a real restart, as a control-plane upgrade does. */
 export function restartApiserver(): Promise<void> {
   return withLock(LOCK, async () => {

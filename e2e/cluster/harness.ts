@@ -15,4 +15,4 @@ export interface ClusterHandle {
   readonly apiserverUnixSocket: string;
 }
 
-export { ensureCluster, kubectl, restartApiserver, stopCluster } from "./cluster.ts";
+export { ensureCluster, kubectl, restartApiserver, stopApiserver, stopCluster } from "./cluster.ts";
