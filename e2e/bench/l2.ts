@@ -97,6 +97,8 @@ async function service(client: KubeClient, name: string): Promise<string> {
   return ip;
 }
 
+const urlOf = (ip: string) => (ip.includes(":") ? `http://[${ip}]/` : `http://${ip}/`);
+
 async function owner(ip: string): Promise<string | undefined> {
   await execIn(CLIENT.name, ["ping", "-c", "1", "-W", "1", ip]);
   const mac = await neighMac(ip);
@@ -123,7 +125,7 @@ async function failoverTrials(
       10_000,
     );
     const ms = performance.now() - started;
-    const reply = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${ip}/`]);
+    const reply = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", urlOf(ip)]);
     if (moved === victimMac || reply.stdout.trim() === "" || reply.stdout.trim() === victim) {
       throw new Error(
         `trial ${t}: ${ip} did not move off ${victim} (neigh ${moved}, curl "${reply.stdout.trim()}")`,
@@ -251,6 +253,55 @@ async function speakerPid(podPid: number): Promise<number> {
   throw new Error(`no speaker process under ${podPid}`);
 }
 
+/** An IPv6-only Service from a pool on the segment's /64, announced over NDP. */
+async function ipv6Service(client: KubeClient): Promise<string> {
+  await ok(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "List",
+      items: [
+        {
+          apiVersion: "metallb.io/v1beta1",
+          kind: "IPAddressPool",
+          metadata: { name: "v6", namespace: "metallb-system" },
+          spec: { addresses: ["fc00:f853:ccd:e793::c8/125"], autoAssign: false },
+        },
+        {
+          apiVersion: "metallb.io/v1beta1",
+          kind: "L2Advertisement",
+          metadata: { name: "v6", namespace: "metallb-system" },
+          spec: { ipAddressPools: ["v6"] },
+        },
+      ],
+    }),
+  );
+  await registerEndpoints("default", "svc6", WORKERS);
+  await client.create(resources.services, {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "svc6", namespace: "default", annotations: { "metallb.io/address-pool": "v6" } },
+    spec: {
+      type: "LoadBalancer",
+      allocateLoadBalancerNodePorts: false,
+      ipFamilyPolicy: "SingleStack",
+      ipFamilies: ["IPv6"],
+      selector: { app: "webpod" },
+      ports: [{ port: 80 }],
+    },
+  } as Service & KubeObject);
+  const ip = await until(
+    async () =>
+      (await client.get<Service & KubeObject>(resources.services, "svc6", "default")).status?.loadBalancer
+        ?.ingress?.[0]?.ip ?? "",
+    (v) => v !== "",
+    30_000,
+  );
+  if (ip === "") throw new Error("svc6 got no IPv6 address");
+  for (const node of NODES) await setServiceDnat(node.name, [ip]);
+  return ip;
+}
+
 async function footprint(client: KubeClient, op: RunningOperator, n: number): Promise<void> {
   await ok(
     ["apply", "-f", "-"],
@@ -349,6 +400,7 @@ export async function l2Bench(): Promise<void> {
     }
     // The seed pool has 51 addresses; 3 are taken by svc1-svc3.
     if (wanted("arp")) stats("create_to_arp_ms", await createToArp(client, 40));
+    if (wanted("ndp")) stats("failover_ndp_ms", await failoverTrials(op, [await ipv6Service(client)], 10));
     if (wanted("footprint")) await footprint(client, op, 1000);
   } finally {
     if (op) await stopOperator(op).catch(() => undefined);
