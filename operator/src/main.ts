@@ -181,7 +181,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       nodeName: options.nodeName,
       loadBalancerClass: options.lbClass,
       ignoreExcludeLB: options.ignoreExcludeLb,
-      nonRevertive: false,
+      nonRevertive: options.l2NonRevertive,
       announcer,
       members$: membership?.members$,
       log,

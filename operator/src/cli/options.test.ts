@@ -38,6 +38,20 @@ describe("parseCommandLine", () => {
     expect(r.options.mlSecretKeyPath).toBe("/etc/ml_secret_key");
     expect(r.options.namespace).toBe("lb");
     expect(r.options.ignoreExcludeLb).toBe(false);
+    expect(r.options.l2NonRevertive).toBe(false);
+  });
+
+  test("non-revertive Layer 2 is opt-in, by flag or environment", () => {
+    const byFlag = parseCommandLine(["speaker", "--node-name=a", "--l2-non-revertive"], {});
+    const byEnv = parseCommandLine(["speaker", "--node-name=a"], { METALBUN_L2_NON_REVERTIVE: "true" });
+    for (const r of [byFlag, byEnv]) {
+      if (r.kind !== "run" || r.options.mode !== "speaker") throw new Error("want speaker options");
+      expect(r.options.l2NonRevertive).toBe(true);
+    }
+    expect(parseCommandLine(["controller", "--l2-non-revertive"], {})).toEqual({
+      kind: "error",
+      message: "--l2-non-revertive is not a controller flag",
+    });
   });
 
   test("a flag wins over its environment variable", () => {

@@ -38,6 +38,12 @@ export interface SpeakerOptions extends CommonOptions {
   readonly mlLabels: string | undefined;
   readonly mlSecretKeyPath: string | undefined;
   readonly ignoreExcludeLb: boolean;
+  /**
+   * Not in MetalLB: a Layer 2 owner keeps its IPs while it stays a candidate, so a node that comes
+   * back does not take them back (one move per failure instead of two). MetalLB's default is
+   * revertive.
+   */
+  readonly l2NonRevertive: boolean;
 }
 
 export type Options = ControllerOptions | SpeakerOptions;
@@ -78,6 +84,7 @@ speaker flags:
   --ml-labels SELECTOR       label selector of speaker pods [METALLB_ML_LABELS]
   --ml-secret-key-path PATH  membership key file [METALLB_ML_SECRET_KEY_PATH]
   --ignore-exclude-lb        announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers
+  --l2-non-revertive         keep Layer 2 IPs where they are when a failed node returns [METALBUN_L2_NON_REVERTIVE=true]
 
 The apiserver is found in-cluster (ServiceAccount token and CA, KUBERNETES_SERVICE_HOST/PORT)
 unless KUBECONFIG is set.
@@ -100,6 +107,7 @@ const FLAGS = {
   "ml-labels": { type: "string" },
   "ml-secret-key-path": { type: "string" },
   "ignore-exclude-lb": { type: "boolean" },
+  "l2-non-revertive": { type: "boolean" },
 } as const;
 
 const CONTROLLER_ONLY = ["ml-secret-name", "deployment"] as const;
@@ -111,6 +119,7 @@ const SPEAKER_ONLY = [
   "ml-labels",
   "ml-secret-key-path",
   "ignore-exclude-lb",
+  "l2-non-revertive",
 ] as const;
 
 class OptionError extends Error {}
@@ -187,6 +196,7 @@ export function parseCommandLine(argv: readonly string[], env: Env): ParseResult
         mlLabels: nonEmpty(values["ml-labels"] ?? env.METALLB_ML_LABELS),
         mlSecretKeyPath: nonEmpty(values["ml-secret-key-path"] ?? env.METALLB_ML_SECRET_KEY_PATH),
         ignoreExcludeLb: values["ignore-exclude-lb"] ?? false,
+        l2NonRevertive: values["l2-non-revertive"] ?? env.METALBUN_L2_NON_REVERTIVE === "true",
       },
     };
   } catch (e) {
