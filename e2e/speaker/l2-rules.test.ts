@@ -1,0 +1,210 @@
+/**
+ * The speaker's election rules on the real testbed (MetalLB §4.2-4.3): a node whose network is
+ * unavailable, or that carries the exclude-from-external-load-balancers label, does not announce;
+ * with externalTrafficPolicy Local only a node with a serving endpoint does. The owner is read
+ * where a client sees it: mypc's neighbour entry for the IP.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { registerEndpoints } from "../cluster/endpoints.ts";
+import { ensureCluster, kubectl, stopCluster } from "../cluster/harness.ts";
+import { registerNodes } from "../cluster/nodes.ts";
+import { type RunningOperator, startOperator, stopOperator, waitReady } from "../lab/operator.ts";
+import { execIn } from "../net/exec.ts";
+import { run } from "../net/run.ts";
+import { netDown, netDownOnSignals, netUp } from "../net/testbed.ts";
+import { CLIENT, memberByMac, NODES, nodeNamed } from "../net/topology.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const SEED = join(ROOT, "e2e", "lab", "seed");
+let op: RunningOperator | undefined;
+
+async function ok(args: string[], stdin?: string): Promise<string> {
+  const r = await kubectl(args, stdin === undefined ? {} : { stdin });
+  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+async function until<T>(read: () => Promise<T>, good: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await read();
+  while (!good(v) && Date.now() < deadline) {
+    await Bun.sleep(50);
+    v = await read();
+  }
+  return v;
+}
+
+/** Who answers for `ip` at mypc: ask by ARP (the reply names the MAC), like arping in the seed. */
+async function answerer(ip: string): Promise<string | undefined> {
+  const r = await execIn(CLIENT.name, ["arping", "-c", "1", "-w", "1", "-I", "eth0", ip]);
+  const mac = r.stdout.match(/reply from \S+ \[([0-9A-Fa-f:]{17})\]/)?.[1]?.toLowerCase();
+  return mac ? memberByMac(mac)?.name : undefined;
+}
+
+async function createService(name: string, etp: "Cluster" | "Local", endpointsOn: string[]): Promise<string> {
+  await registerEndpoints("default", name, endpointsOn.map(nodeNamed));
+  await ok(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace: "default" },
+      spec: {
+        type: "LoadBalancer",
+        externalTrafficPolicy: etp,
+        selector: { app: "webpod" },
+        ports: [{ port: 80, targetPort: 80 }],
+      },
+    }),
+  );
+  return until(
+    async () =>
+      (await ok(["get", "svc", name, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim(),
+    (v) => v !== "",
+    20_000,
+  );
+}
+
+async function setNetworkUnavailable(node: string, unavailable: boolean): Promise<void> {
+  const now = new Date().toISOString();
+  await ok([
+    "patch",
+    "node",
+    node,
+    "--subresource=status",
+    "--type=strategic",
+    "-p",
+    JSON.stringify({
+      status: {
+        conditions: [
+          {
+            type: "NetworkUnavailable",
+            status: unavailable ? "True" : "False",
+            reason: unavailable ? "NoRouteCreated" : "RouteCreated",
+            message: "set by the test",
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        ],
+      },
+    }),
+  ]);
+}
+
+beforeAll(async () => {
+  netDownOnSignals();
+  await stopCluster();
+  const cluster = await ensureCluster();
+  await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
+  await registerNodes(NODES);
+  await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
+  await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
+  op = await startOperator("info");
+  for (const n of NODES) expect(await waitReady(n.name)).toBe(true);
+  await ok(["apply", "-f", join(SEED, "ippool.yaml"), "-f", join(SEED, "l2advertisement.yaml")]);
+}, 120_000);
+
+afterAll(async () => {
+  if (op) await stopOperator(op).catch(() => undefined);
+  await netDown();
+  await stopCluster();
+});
+
+test("the control plane (exclude label) never announces; NetworkUnavailable moves the IP away and back", async () => {
+  // svc1 gets 172.18.255.200; by the hash its order is worker, worker2, worker3 (control plane excluded).
+  const ip = await createService("svc1", "Cluster", ["myk8s-worker", "myk8s-worker2"]);
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o !== undefined,
+      10_000,
+    ),
+  ).toBe("myk8s-worker");
+  await setNetworkUnavailable("myk8s-worker", true);
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o === "myk8s-worker2",
+      10_000,
+    ),
+  ).toBe("myk8s-worker2");
+  await setNetworkUnavailable("myk8s-worker", false);
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o === "myk8s-worker",
+      10_000,
+    ),
+  ).toBe("myk8s-worker");
+}, 60_000);
+
+test("a node labelled exclude-from-external-load-balancers stops announcing; removing the label restores it", async () => {
+  const ip = await createService("svc2", "Cluster", ["myk8s-worker", "myk8s-worker2"]);
+  const first = await until(
+    () => answerer(ip),
+    (o) => o !== undefined,
+    10_000,
+  );
+  expect(first).toBeDefined();
+  await ok(["label", "node", first!, "node.kubernetes.io/exclude-from-external-load-balancers="]);
+  const moved = await until(
+    () => answerer(ip),
+    (o) => o !== undefined && o !== first,
+    10_000,
+  );
+  expect(moved).not.toBe(first);
+  expect(moved).not.toBe("myk8s-control-plane");
+  await ok(["label", "node", first!, "node.kubernetes.io/exclude-from-external-load-balancers-"]);
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o === first,
+      10_000,
+    ),
+  ).toBe(first);
+}, 60_000);
+
+test("externalTrafficPolicy Local: only the node with a serving endpoint announces; none when no endpoint serves", async () => {
+  const ip = await createService("local", "Local", ["myk8s-worker3"]);
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o === "myk8s-worker3",
+      10_000,
+    ),
+  ).toBe("myk8s-worker3");
+  await registerEndpoints("default", "local", [nodeNamed("myk8s-worker3")], { ready: false });
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o === undefined,
+      10_000,
+    ),
+  ).toBeUndefined();
+  await registerEndpoints("default", "local", [nodeNamed("myk8s-worker2")]);
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o === "myk8s-worker2",
+      10_000,
+    ),
+  ).toBe("myk8s-worker2");
+  // The ServiceL2Status follows the announcing node.
+  const statuses = await until(
+    () =>
+      ok([
+        "get",
+        "servicel2statuses",
+        "-n",
+        "metallb-system",
+        "-l",
+        "metallb.io/service-name=local",
+        "-o",
+        "jsonpath={.items[*].status.node}",
+      ]),
+    (v) => v.trim() === "myk8s-worker2",
+    15_000,
+  );
+  expect(statuses.trim()).toBe("myk8s-worker2");
+}, 60_000);
