@@ -11,7 +11,6 @@ import { ensureCluster, kubectl, stopCluster } from "../cluster/harness.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import { type RunningOperator, startOperator, stopOperator, waitReady } from "../lab/operator.ts";
 import { execIn } from "../net/exec.ts";
-import { run } from "../net/run.ts";
 import { netDown, netDownOnSignals, netUp } from "../net/testbed.ts";
 import { CLIENT, memberByMac, NODES, nodeNamed } from "../net/topology.ts";
 
