@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { registerEndpoints } from "../cluster/endpoints.ts";
-import { ensureCluster, kubectl, stopApiserver, stopCluster } from "../cluster/harness.ts";
-import { registerNodes } from "../cluster/nodes.ts";
-import { type RunningOperator, startOperator, stopOperator, waitReady } from "../lab/operator.ts";
+import { ensureCluster, kubectl, stopApiserver } from "../cluster/harness.ts";
+import type { RunningOperator } from "../lab/operator.ts";
+import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
 import { execIn } from "../net/exec.ts";
 import { run } from "../net/run.ts";
-import { netDown, netDownOnSignals, netUp, setServiceDnat } from "../net/testbed.ts";
+import { setServiceDnat } from "../net/testbed.ts";
 import { CLIENT, memberByMac, NODES } from "../net/topology.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -49,23 +49,10 @@ async function ipOf(svc: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  netDownOnSignals();
-  await stopCluster();
-  const cluster = await ensureCluster();
-  await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
-  await registerNodes(NODES);
-  await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
-  await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-  op = await startOperator("info");
-  for (const n of NODES) expect(await waitReady(n.name)).toBe(true);
-  await ok(["apply", "-f", join(SEED, "ippool.yaml"), "-f", join(SEED, "l2advertisement.yaml")]);
+  op = await seededTestbedUp();
 }, 120_000);
 
-afterAll(async () => {
-  if (op) await stopOperator(op).catch(() => undefined);
-  await netDown();
-  await stopCluster();
-});
+afterAll(() => seededTestbedDown(op));
 
 test("with the apiserver down, the owner's death still moves its IP, and work resumes when it returns", async () => {
   await registerEndpoints("default", "svc1", NODES.slice(1, 3));

@@ -5,17 +5,13 @@
  * where a client sees it: mypc's neighbour entry for the IP.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { registerEndpoints } from "../cluster/endpoints.ts";
-import { ensureCluster, kubectl, stopCluster } from "../cluster/harness.ts";
-import { registerNodes } from "../cluster/nodes.ts";
-import { type RunningOperator, startOperator, stopOperator, waitReady } from "../lab/operator.ts";
+import { kubectl } from "../cluster/harness.ts";
+import type { RunningOperator } from "../lab/operator.ts";
+import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
 import { execIn } from "../net/exec.ts";
-import { netDown, netDownOnSignals, netUp } from "../net/testbed.ts";
-import { CLIENT, memberByMac, NODES, nodeNamed } from "../net/topology.ts";
+import { CLIENT, memberByMac, nodeNamed } from "../net/topology.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
-const SEED = join(ROOT, "e2e", "lab", "seed");
 let op: RunningOperator | undefined;
 
 async function ok(args: string[], stdin?: string): Promise<string> {
@@ -92,23 +88,10 @@ async function setNetworkUnavailable(node: string, unavailable: boolean): Promis
 }
 
 beforeAll(async () => {
-  netDownOnSignals();
-  await stopCluster();
-  const cluster = await ensureCluster();
-  await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
-  await registerNodes(NODES);
-  await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
-  await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-  op = await startOperator("info");
-  for (const n of NODES) expect(await waitReady(n.name)).toBe(true);
-  await ok(["apply", "-f", join(SEED, "ippool.yaml"), "-f", join(SEED, "l2advertisement.yaml")]);
+  op = await seededTestbedUp();
 }, 120_000);
 
-afterAll(async () => {
-  if (op) await stopOperator(op).catch(() => undefined);
-  await netDown();
-  await stopCluster();
-});
+afterAll(() => seededTestbedDown(op));
 
 test("the control plane (exclude label) never announces; NetworkUnavailable moves the IP away and back", async () => {
   // svc1 gets 172.18.255.200; by the hash its order is worker, worker2, worker3 (control plane excluded).
