@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { keyOf, objectKey } from "./keys.ts";
-import { Reflector, reflect } from "./store.ts";
+import { changedKeysBetween, Reflector, reflect } from "./store.ts";
 import type { KubeObject } from "./types.ts";
 import type { WatchEvent } from "./watch.ts";
 
@@ -76,6 +76,50 @@ describe("Reflector", () => {
     r.apply({ type: "initApply", object: obj("stale", "1") });
     for (const e of frame("r2", obj("fresh", "2"))) r.apply(e);
     expect(names(r)).toEqual(["fresh"]);
+  });
+});
+
+describe("changedKeysBetween", () => {
+  test("names exactly the keys applied or deleted between two snapshots, across bursts", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1", "ns"), obj("b", "1", "ns"))) r.apply(e);
+    const first = r.snapshot.objects;
+    r.apply({ type: "apply", object: obj("a", "2", "ns") });
+    const second = r.snapshot.objects;
+    r.apply({ type: "apply", object: obj("c", "1", "ns") });
+    r.apply({ type: "delete", object: obj("b", "3", "ns") });
+    r.apply({ type: "delete", object: obj("ghost", "3", "ns") }); // no change: not recorded
+    const third = r.snapshot.objects;
+    expect([...(changedKeysBetween(first, second) ?? [])]).toEqual(["ns/a"]);
+    expect([...(changedKeysBetween(second, third) ?? [])].sort()).toEqual(["ns/b", "ns/c"]);
+    expect([...(changedKeysBetween(first, third) ?? [])].sort()).toEqual(["ns/a", "ns/b", "ns/c"]);
+    expect(changedKeysBetween(third, third)?.size).toBe(0);
+  });
+
+  test("unknown across a relist, across stores, and backwards", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1", "ns"))) r.apply(e);
+    const before = r.snapshot.objects;
+    r.apply({ type: "apply", object: obj("a", "2", "ns") });
+    const later = r.snapshot.objects;
+    for (const e of frame("r2", obj("a", "3", "ns"))) r.apply(e);
+    expect(changedKeysBetween(before, r.snapshot.objects)).toBeUndefined();
+    expect(changedKeysBetween(later, before)).toBeUndefined();
+    const other = new Reflector<KubeObject>();
+    for (const e of frame("r1")) other.apply(e);
+    expect(changedKeysBetween(before, other.snapshot.objects)).toBeUndefined();
+    expect(changedKeysBetween(new Map(), later)).toBeUndefined();
+  });
+
+  test("a snapshot from long ago (the log trimmed past it) is unknown, recent ones still known", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1", "ns"))) r.apply(e);
+    const old = r.snapshot.objects;
+    for (let i = 0; i < 10_000; i++) r.apply({ type: "apply", object: obj("a", String(i + 2), "ns") });
+    const recent = r.snapshot.objects;
+    r.apply({ type: "apply", object: obj("z", "1", "ns") });
+    expect(changedKeysBetween(old, r.snapshot.objects)).toBeUndefined();
+    expect([...(changedKeysBetween(recent, r.snapshot.objects) ?? [])]).toEqual(["ns/z"]);
   });
 });
 

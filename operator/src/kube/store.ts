@@ -9,6 +9,53 @@ import { keyOf } from "./keys.ts";
 import type { KubeObject } from "./types.ts";
 import type { WatchEvent } from "./watch.ts";
 
+/**
+ * The keys a store changed, in order, so a consumer holding two of its snapshots can ask what
+ * differs between them without comparing every object. Positions are absolute; old entries are
+ * dropped once the log is much longer than the store, and a relist starts a new log (after one,
+ * nothing is known about what changed).
+ */
+class ChangeLog {
+  private keys: string[] = [];
+  private dropped = 0;
+
+  get position(): number {
+    return this.dropped + this.keys.length;
+  }
+
+  record(key: string, storeSize: number): void {
+    this.keys.push(key);
+    const keep = Math.max(4096, 2 * storeSize);
+    if (this.keys.length > 2 * keep) {
+      const drop = this.keys.length - keep;
+      this.keys = this.keys.slice(drop);
+      this.dropped += drop;
+    }
+  }
+
+  between(from: number, to: number): ReadonlySet<string> | undefined {
+    if (from < this.dropped || to < from) return undefined;
+    return new Set(this.keys.slice(from - this.dropped, to - this.dropped));
+  }
+}
+
+const logPositions = new WeakMap<ReadonlyMap<string, unknown>, { log: ChangeLog; position: number }>();
+
+/**
+ * The keys whose objects may differ between two `objects` maps of one store's snapshots (older
+ * first); undefined when that is not known (different stores, a relist in between, or too long
+ * ago): then compare everything.
+ */
+export function changedKeysBetween(
+  older: ReadonlyMap<string, unknown>,
+  newer: ReadonlyMap<string, unknown>,
+): ReadonlySet<string> | undefined {
+  const a = logPositions.get(older);
+  const b = logPositions.get(newer);
+  if (a === undefined || b === undefined || a.log !== b.log) return undefined;
+  return a.log.between(a.position, b.position);
+}
+
 /** One immutable view of a reflector store. */
 export interface StoreSnapshot<T> {
   /** Objects by {@link keyOf}. Never mutated after it is handed out. */
@@ -34,10 +81,12 @@ export class Reflector<T extends KubeObject> {
   /** Changes not yet published; undefined while nothing changed since the last read. */
   private working: Map<string, T> | undefined;
   private buffer: Map<string, T> | undefined;
+  private log = new ChangeLog();
 
   get snapshot(): StoreSnapshot<T> {
     if (this.working !== undefined) {
       this.published = { ...this.published, objects: this.working };
+      logPositions.set(this.working, { log: this.log, position: this.log.position });
       this.working = undefined;
     }
     return this.published;
@@ -63,15 +112,15 @@ export class Reflector<T extends KubeObject> {
         this.buffer ??= new Map();
         this.buffer.set(keyOf(event.object), event.object);
         return false;
-      case "initDone":
+      case "initDone": {
         this.working = undefined;
-        this.published = {
-          objects: this.buffer ?? new Map(),
-          synced: true,
-          listResourceVersion: event.resourceVersion,
-        };
+        const objects = this.buffer ?? new Map<string, T>();
+        this.log = new ChangeLog();
+        logPositions.set(objects, { log: this.log, position: 0 });
+        this.published = { objects, synced: true, listResourceVersion: event.resourceVersion };
         this.buffer = undefined;
         return true;
+      }
       case "apply":
       case "delete": {
         // A change that arrives while a relist frame is open (impossible from one listWatch$, which
@@ -85,6 +134,7 @@ export class Reflector<T extends KubeObject> {
         } else {
           this.current().set(key, event.object);
         }
+        this.log.record(key, this.current().size);
         return true;
       }
     }

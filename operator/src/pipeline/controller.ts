@@ -11,13 +11,15 @@
 import { randomBytes } from "node:crypto";
 import { map, type SchedulerLike, type Subscription, scan } from "rxjs";
 import type { PoolCounters } from "../domain/allocator/decision.ts";
+import type { Service } from "../domain/api/core.ts";
 import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
 import type { ConfigError } from "../domain/config/errors.ts";
-import type { ControllerInputs } from "../domain/controller/inputs.ts";
+import type { ControllerInputs, ServiceIndex } from "../domain/controller/inputs.ts";
 import {
   type ControllerOutcome,
   type ControllerState,
   initialControllerState,
+  type PendingWrite,
   reconcileController,
 } from "../domain/controller/reconcile.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -33,6 +35,7 @@ import { EventSink } from "../kube/event-sink.ts";
 import type { EventInput } from "../kube/events.ts";
 import { type KeyedJob, KeyedWriter } from "../kube/keyed-writer.ts";
 import { getOrCreateSecret } from "../kube/secrets.ts";
+import { changedKeysBetween } from "../kube/store.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../observability/log.ts";
 import type { AllocatorMetrics, ClientMetrics } from "../observability/metrics.ts";
@@ -183,14 +186,31 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   // a flood of changes (10k status updates after a cold start) keeps arriving.
   const baseWindowMs = deps.coalesceMs ?? 5;
   let lastReconcileMs = 0;
+  // The Services map of the last snapshot reconciled, and its array: the store tells which keys
+  // changed between two of its maps, so a reconcile after one change costs one change.
+  let lastServiceMap: ReadonlyMap<string, Service> | undefined;
+  let lastServiceArray: readonly Service[] = [];
+  // One job per decided write: a write the reconciler carries over unchanged keeps its identity,
+  // so its patch is not serialized again on every reconcile.
+  const serviceJobs = new WeakMap<PendingWrite, KeyedJob>();
   const subscription: Subscription = clusterSnapshot$(stores, {
     coalesceMs: () => Math.max(baseWindowMs, 2 * lastReconcileMs),
     scheduler: deps.scheduler,
   })
     .pipe(
       map((snapshot) => {
+        const byKey: ReadonlyMap<string, Service> = snapshot.services;
+        const keys = lastServiceMap && changedKeysBetween(lastServiceMap, byKey);
+        const services = byKey === lastServiceMap ? lastServiceArray : [...byKey.values()];
+        const serviceIndex: ServiceIndex = {
+          byKey,
+          ...(lastServiceMap && keys && { changed: { since: lastServiceMap, keys } }),
+        };
+        lastServiceMap = byKey;
+        lastServiceArray = services;
         const inputs: ControllerInputs = {
-          services: [...snapshot.services.values()],
+          services,
+          serviceIndex,
           namespaces: [...snapshot.namespaces.values()],
           ipAddressPools: [...snapshot.ipAddressPools.values()],
           l2Advertisements: [...snapshot.l2Advertisements.values()],
@@ -228,9 +248,16 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       if (!outcome || !inputs || !pools) return;
       readyReason = "";
 
-      const serviceJobs = new Map<string, KeyedJob>();
-      for (const [key, pending] of outcome.writes) serviceJobs.set(key, serviceWriteJob(client, pending));
-      serviceWriter.setDesired(serviceJobs);
+      const desired = new Map<string, KeyedJob>();
+      for (const [key, pending] of outcome.writes) {
+        let job = serviceJobs.get(pending);
+        if (job === undefined) {
+          job = serviceWriteJob(client, pending);
+          serviceJobs.set(pending, job);
+        }
+        desired.set(key, job);
+      }
+      serviceWriter.setDesired(desired);
 
       poolWriter.setDesired(
         new Map(

@@ -13,10 +13,13 @@ import type { L2Advertisement } from "../domain/api/l2-advertisement.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { resources } from "../kube/resource.ts";
 import { reflect } from "../kube/store.ts";
+import { trimEvents } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$, type WatchEvent } from "../kube/watch.ts";
 
-export const store = <T extends KubeObject>(events$: Observable<WatchEvent<T>>) => events$.pipe(reflect<T>());
+/** A store of what a watch delivers, without the bookkeeping fields nothing reads (kube/trim.ts). */
+export const store = <T extends KubeObject>(events$: Observable<WatchEvent<T>>) =>
+  events$.pipe(trimEvents<T>(), reflect<T>());
 
 export function sharedSources(client: KubeClient, namespace: string) {
   return {

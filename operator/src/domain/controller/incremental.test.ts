@@ -238,7 +238,15 @@ function observable(o: ControllerOutcome) {
   };
 }
 
-function history(seed: number, steps: number, lbClass: string): { incremental: number } {
+/** What a keyed store would tell: the keys whose object is not the same one as before. */
+function changedKeys(since: ReadonlyMap<string, Service>, now: ReadonlyMap<string, Service>): Set<string> {
+  const keys = new Set<string>();
+  for (const [k, s] of now) if (since.get(k) !== s) keys.add(k);
+  for (const k of since.keys()) if (!now.has(k)) keys.add(k);
+  return keys;
+}
+
+function history(seed: number, steps: number, lbClass: string): { incremental: number; indexed: number } {
   const random = prng(seed);
   const world: World = {
     services: new Map(),
@@ -253,6 +261,11 @@ function history(seed: number, steps: number, lbClass: string): { incremental: n
   let state: ControllerState = initialControllerState;
   let outcome: ControllerOutcome | undefined;
   let incremental = 0;
+  // A third run of the same history, given a store's index of what changed (ServiceIndex), as the
+  // pipeline gives it; now and then without `changed`, as after a relist.
+  let indexedState: ControllerState = initialControllerState;
+  let lastByKey: ReadonlyMap<string, Service> | undefined;
+  let indexed = 0;
   for (let step = 0; step < steps; step++) {
     const changes = 1 + Math.floor(random() * 3);
     for (let c = 0; c < changes; c++) change(world, outcome, random);
@@ -263,8 +276,34 @@ function history(seed: number, steps: number, lbClass: string): { incremental: n
     if (before !== undefined && outcome.state.memo?.book?.book === before) incremental++;
     expect({ seed, step, ...observable(outcome) }).toEqual({ seed, step, ...observable(scratch) });
     state = outcome.state;
+
+    const byKey = new Map(world.services);
+    const changed =
+      lastByKey !== undefined && random() < 0.9
+        ? { since: lastByKey, keys: changedKeys(lastByKey, byKey) }
+        : undefined;
+    const indexedBefore = indexedState.memo?.book?.book;
+    const viaIndex = reconcileController(
+      { ...inputs, serviceIndex: { byKey, ...(changed && { changed }) } },
+      indexedState,
+      opts,
+    );
+    if (
+      changed !== undefined &&
+      indexedBefore !== undefined &&
+      viaIndex.state.memo?.book?.book === indexedBefore
+    )
+      indexed++;
+    expect({ seed, step, indexed: true, ...observable(viaIndex) }).toEqual({
+      seed,
+      step,
+      indexed: true,
+      ...observable(scratch),
+    });
+    indexedState = viaIndex.state;
+    lastByKey = byKey;
   }
-  return { incremental };
+  return { incremental, indexed };
 }
 
 describe("incremental reconcile = reconcile from scratch", () => {
@@ -272,9 +311,10 @@ describe("incremental reconcile = reconcile from scratch", () => {
   const seeds = Array.from({ length: Number(process.env.SEEDS ?? 6) }, (_, i) => i + 1);
   for (const seed of seeds) {
     test(`random history, seed ${seed}, 150 steps`, () => {
-      const { incremental } = history(seed, 150, seed % 6 === 0 ? "other" : "");
+      const { incremental, indexed } = history(seed, 150, seed % 6 === 0 ? "other" : "");
       // Most steps must take the incremental path, or this test proves little.
       expect(incremental).toBeGreaterThan(40);
+      expect(indexed).toBeGreaterThan(30);
     });
   }
 

@@ -16,4 +16,21 @@ export interface ControllerInputs {
   readonly bgpPeers: readonly BGPPeer[];
   readonly bfdProfiles: readonly BFDProfile[];
   readonly communities: readonly Community[];
+  /** Optional: what a caller with a keyed store knows about which Services changed. */
+  readonly serviceIndex?: ServiceIndex;
+}
+
+/**
+ * A hint from a caller that keeps its Services in a keyed store. `byKey` holds exactly
+ * `services`, by `namespace/name`; when `changed` is given, only the Services under
+ * `changed.keys` may differ from those of `changed.since` (the `byKey` of an earlier input).
+ * The outcome is the same with or without it; with it, a reconcile after a small change costs the
+ * change, not the size of the cluster.
+ */
+export interface ServiceIndex {
+  readonly byKey: ReadonlyMap<string, Service>;
+  readonly changed?: {
+    readonly since: ReadonlyMap<string, Service>;
+    readonly keys: ReadonlySet<string>;
+  };
 }

@@ -94,7 +94,7 @@ export function reconcileController(
     };
   }
 
-  const step = allocationStep(inputs.services, config, options.loadBalancerClass, {
+  const step = allocationStep(inputs.services, inputs.serviceIndex, config, options.loadBalancerClass, {
     expected: state.expected,
     lastEvents: state.lastEvents,
     book: state.memo?.book,

@@ -28,6 +28,7 @@ import { type Service, serviceKey } from "../api/core.ts";
 import type { Config } from "../config/types.ts";
 import { parseIP } from "../ip/address.ts";
 import { type ExpectedAssignment, effectiveAssignment } from "./expected.ts";
+import type { ServiceIndex } from "./inputs.ts";
 import { type Intents, type PendingWrite, recordDecision, type ServiceRef } from "./intents.ts";
 
 interface Entry {
@@ -54,6 +55,8 @@ class ServiceBook {
     /** Keys whose decision is not at rest: planned again on every reconcile. */
     readonly unsettled: Set<string>,
     public writes: ReadonlyMap<string, PendingWrite>,
+    /** The `serviceIndex.byKey` of the input last planned, if it came with one. */
+    public byKey: ReadonlyMap<string, Service> | undefined,
   ) {}
 }
 
@@ -89,12 +92,15 @@ interface Observed {
 }
 
 /**
- * A decision at rest: planned again with the same object, it would be the same. It asks for no
- * write and has no events, and the next reconcile starts from the same assignment (a Service
- * left untouched while our write was in flight starts from its observed status next time).
+ * A decision at rest: planned again with the same object, it would be the same. It has no events
+ * (failures repeat until they pass, and may pass when others change), and the next reconcile
+ * starts from the same assignment: a Service whose write is in flight starts from the expected
+ * assignment again, and keeps asking for the same write until the object changes (the write
+ * landed, or someone else changed it), which makes it dirty. Not replanning those is what keeps
+ * a cold start's reconciles small while thousands of writes are in flight.
  */
 function atRest(decision: ServiceDecision, o: Observed, expected: ReadonlyMap<string, ExpectedAssignment>) {
-  if (decision.write !== undefined || decision.events.length > 0) return false;
+  if (decision.events.length > 0) return false;
   const next = effectiveAssignment(o.request.current, expected.get(decision.key), o.ref.uid);
   return sameAssignment(next, o.start.current);
 }
@@ -123,6 +129,7 @@ function refOf(request: AllocationRequest, service: Service): ServiceRef {
 
 export function allocationStep(
   services: readonly Service[],
+  index: ServiceIndex | undefined,
   config: Config,
   lbClass: string,
   previous: Previous,
@@ -132,16 +139,17 @@ export function allocationStep(
     const { book } = ref;
     book.version++; // from here on the book is this reconcile's, whatever happens
     if (book.config === config && book.lbClass === lbClass) {
-      const step = incremental(book, services, previous);
+      const step = incremental(book, services, index, previous);
       if (step !== undefined) return step;
     }
   }
-  return full(services, config, lbClass, previous);
+  return full(services, index, config, lbClass, previous);
 }
 
 /** Every Service planned from scratch; requests of unchanged objects are reused from the book. */
 function full(
   services: readonly Service[],
+  index: ServiceIndex | undefined,
   config: Config,
   lbClass: string,
   previous: Previous,
@@ -172,17 +180,55 @@ function full(
   // Two objects with one key: which one the plan used depends on input order; keep no book.
   if (decisions.length !== services.length) return { ...into, decisions, pools, book: undefined };
   const keys = decisions.map((d) => d.key);
-  const book = new ServiceBook(config, lbClass, ledger, entries, keys, decisions, unsettled, into.writes);
+  const book = new ServiceBook(
+    config,
+    lbClass,
+    ledger,
+    entries,
+    keys,
+    decisions,
+    unsettled,
+    into.writes,
+    index?.byKey,
+  );
   return { ...into, decisions, pools, book: { book, version: book.version } };
 }
 
-/** Only the dirty Services planned again; undefined when the full plan must decide. */
-function incremental(
-  book: ServiceBook,
-  services: readonly Service[],
-  previous: Previous,
-): AllocationStep | undefined {
-  const run = ++book.run;
+interface Dirty {
+  /** The changed, new and unsettled Services, by key. */
+  readonly dirty: Map<string, Service>;
+  readonly added: string[];
+  readonly removed: string[];
+}
+
+/**
+ * Which Services to plan again, from the caller's index when it says what changed since the
+ * input this book last planned: only those keys and the unsettled ones are looked at.
+ */
+function dirtyFromIndex(book: ServiceBook, index: ServiceIndex): Dirty | undefined {
+  const { byKey, changed } = index;
+  if (changed === undefined || book.byKey === undefined || changed.since !== book.byKey) return undefined;
+  const dirty = new Map<string, Service>();
+  const added: string[] = [];
+  const removed: string[] = [];
+  const visit = (key: string) => {
+    if (dirty.has(key)) return;
+    const service = byKey.get(key);
+    const entry = book.entries.get(key);
+    if (service === undefined) {
+      if (entry !== undefined && !removed.includes(key)) removed.push(key);
+      return;
+    }
+    if (entry === undefined) added.push(key);
+    if (entry?.service !== service || book.unsettled.has(key)) dirty.set(key, service);
+  };
+  for (const key of changed.keys) visit(key);
+  for (const key of book.unsettled) visit(key);
+  return { dirty, added, removed };
+}
+
+/** Which Services to plan again, by comparing every one with the book; undefined on a duplicate key. */
+function dirtyByScan(book: ServiceBook, services: readonly Service[], run: number): Dirty | undefined {
   const dirty = new Map<string, Service>();
   const added: string[] = [];
   let seen = 0;
@@ -204,6 +250,21 @@ function incremental(
   if (seen !== book.entries.size) {
     for (const [key, entry] of book.entries) if (entry.seen !== run) removed.push(key);
   }
+  return { dirty, added, removed };
+}
+
+/** Only the dirty Services planned again; undefined when the full plan must decide. */
+function incremental(
+  book: ServiceBook,
+  services: readonly Service[],
+  index: ServiceIndex | undefined,
+  previous: Previous,
+): AllocationStep | undefined {
+  const run = ++book.run;
+  const found = (index && dirtyFromIndex(book, index)) ?? dirtyByScan(book, services, run);
+  if (found === undefined) return undefined;
+  const { dirty, added, removed } = found;
+  book.byKey = index?.byKey;
 
   for (const key of removed) book.ledger.release(key);
   for (const key of dirty.keys()) book.ledger.release(key);
@@ -253,24 +314,46 @@ function incremental(
     if (atRest(decision, o, into.expected)) book.unsettled.delete(decision.key);
     else book.unsettled.add(decision.key);
   }
-  if (added.length > 0 || removed.length > 0) book.keys = keysInOrder(book, added, removed.length > 0);
-  book.decisions = decisionsInOrder(book, decided, added.length > 0 || removed.length > 0);
+  inOrder(book, decided, added, removed);
   const writes = mergedInOrder(book.writes, (key) => dirty.has(key) || !book.entries.has(key), into.writes);
   book.writes = writes;
   const pools = poolCountersOf(book.config, book.ledger);
   return { ...into, writes, decisions: book.decisions, pools, book: { book, version: book.version } };
 }
 
-/** The decisions of every Service, sorted by key: the last ones with the new ones patched in. */
-function decisionsInOrder(
+/**
+ * The book's keys and decisions, both sorted by key, after Services came and went and some were
+ * planned again: a few keys are spliced in and out, many sorted anew. The decisions array is
+ * always a new one (the last outcome handed the old one out).
+ */
+function inOrder(
   book: ServiceBook,
   decided: readonly ServiceDecision[],
-  keysChanged: boolean,
-): ServiceDecision[] {
-  if (keysChanged) return book.keys.map((k) => book.entries.get(k)!.decision);
+  added: readonly string[],
+  removed: readonly string[],
+): void {
+  if (added.length + removed.length > 64) {
+    book.keys = [...book.entries.keys()].sort(compareKeys);
+    book.decisions = book.keys.map((k) => book.entries.get(k)!.decision);
+    return;
+  }
+  const keys = added.length + removed.length > 0 ? book.keys.slice() : book.keys;
   const decisions = book.decisions.slice();
-  for (const decision of decided) decisions[lowerBound(book.keys, decision.key)] = decision;
-  return decisions;
+  for (const key of removed) {
+    const i = lowerBound(keys, key);
+    if (keys[i] === key) {
+      keys.splice(i, 1);
+      decisions.splice(i, 1);
+    }
+  }
+  for (const key of added) {
+    const i = lowerBound(keys, key);
+    keys.splice(i, 0, key);
+    decisions.splice(i, 0, book.entries.get(key)!.decision);
+  }
+  for (const decision of decided) decisions[lowerBound(keys, decision.key)] = decision;
+  book.keys = keys;
+  book.decisions = decisions;
 }
 
 /** `kept` (sorted by key) without the dropped keys, and `fresh` (sorted by key), merged in key order. */
@@ -289,14 +372,6 @@ function mergedInOrder<V>(
   }
   for (; i < incoming.length; i++) out.set(incoming[i]![0], incoming[i]![1]);
   return out;
-}
-
-/** The sorted keys after Services came and went; a few new keys are inserted, many sorted in. */
-function keysInOrder(book: ServiceBook, added: string[], someRemoved: boolean): string[] {
-  if (added.length > 64) return [...book.entries.keys()].sort(compareKeys);
-  const keys = someRemoved ? book.keys.filter((k) => book.entries.has(k)) : book.keys.slice();
-  for (const key of added) keys.splice(lowerBound(keys, key), 0, key);
-  return keys;
 }
 
 function compareKeys(a: string, b: string): number {
