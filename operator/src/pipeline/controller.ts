@@ -65,6 +65,10 @@ export interface RunningController {
 }
 
 const COMPONENT = "metallb-controller";
+/** Service writes in flight at once; the apiserver's PATCH rate levels off around here. */
+const SERVICE_WRITE_CONCURRENCY = 32;
+/** On stop, how long Events still queued may take to post before they are given up. */
+const EVENT_DRAIN_MS = 5_000;
 
 function sources(deps: ControllerDeps) {
   return sharedSources(deps.client, deps.namespace);
@@ -154,7 +158,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     log.warn({ op: what, key, attempt, terminal, error: (error as Error).message }, `${what} failed`);
   };
   const serviceWriter = new KeyedWriter({
-    concurrency: 32,
+    concurrency: SERVICE_WRITE_CONCURRENCY,
     isTerminal: isTerminalWriteError,
     onError: onError("setBalancer"),
     onSuccess: () => deps.clientMetrics.updates.inc(),
@@ -258,6 +262,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         desired.set(key, job);
       }
       serviceWriter.setDesired(desired);
+      // More Service writes than can be in flight: assignments first, Events after (event-sink.ts).
+      events.defer(serviceWriter.pending > SERVICE_WRITE_CONCURRENCY);
 
       poolWriter.setDesired(
         new Map(
@@ -336,7 +342,13 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     notReadyBecause: () => readyReason,
     async stop() {
       subscription.unsubscribe();
-      await Promise.all([serviceWriter.stop(), poolWriter.stop(), stateWriter.stop(), events.idle()]);
+      events.defer(false);
+      await Promise.all([
+        serviceWriter.stop(),
+        poolWriter.stop(),
+        stateWriter.stop(),
+        events.idle(EVENT_DRAIN_MS),
+      ]);
     },
   };
 }
