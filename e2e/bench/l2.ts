@@ -19,7 +19,7 @@ import { resolveConnection } from "../../operator/src/kube/config.ts";
 import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
-import { registerEndpoints } from "../cluster/endpoints.ts";
+import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import {
   type RunningOperator,
@@ -302,7 +302,8 @@ async function ipv6Service(client: KubeClient): Promise<string> {
   return ip;
 }
 
-async function footprint(client: KubeClient, op: RunningOperator, n: number): Promise<void> {
+/** The bulk pool: a /18 beside the seed's, enough for 10k Services (autoAssign off: bench only). */
+async function bulkPool(): Promise<void> {
   await ok(
     ["apply", "-f", "-"],
     JSON.stringify({
@@ -313,7 +314,7 @@ async function footprint(client: KubeClient, op: RunningOperator, n: number): Pr
           apiVersion: "metallb.io/v1beta1",
           kind: "IPAddressPool",
           metadata: { name: "bulk", namespace: "metallb-system" },
-          spec: { addresses: ["172.18.192.0/21"], autoAssign: false },
+          spec: { addresses: ["172.18.128.0/18"], autoAssign: false },
         },
         {
           apiVersion: "metallb.io/v1beta1",
@@ -324,17 +325,22 @@ async function footprint(client: KubeClient, op: RunningOperator, n: number): Pr
       ],
     }),
   );
-  for (let i = 0; i < n; i += 32) {
+}
+
+/**
+ * Grows the bulk Services to `n` (each with serving endpoints on every worker, so every one is
+ * announced by some speaker), waits until they are all assigned and the speakers settled, then
+ * measures one speaker's resident memory and its CPU over 10 s of idling.
+ */
+async function footprint(client: KubeClient, op: RunningOperator, from: number, n: number): Promise<void> {
+  const names = Array.from({ length: n - from }, (_, i) => `bulk-${from + i}`);
+  for (let i = 0; i < names.length; i += 32) {
     await Promise.all(
-      Array.from({ length: Math.min(32, n - i) }, (_, j) =>
+      names.slice(i, i + 32).map((name) =>
         client.create(resources.services, {
           apiVersion: "v1",
           kind: "Service",
-          metadata: {
-            name: `bulk-${i + j}`,
-            namespace: "default",
-            annotations: { "metallb.io/address-pool": "bulk" },
-          },
+          metadata: { name, namespace: "default", annotations: { "metallb.io/address-pool": "bulk" } },
           spec: {
             type: "LoadBalancer",
             allocateLoadBalancerNodePorts: false,
@@ -345,7 +351,28 @@ async function footprint(client: KubeClient, op: RunningOperator, n: number): Pr
       ),
     );
   }
-  for (let i = 0; i < n; i++) await registerEndpoints("default", `bulk-${i}`, WORKERS);
+  await registerEndpointsBulk("default", names, WORKERS);
+  const assigned = await until(
+    async () => {
+      let count = 0;
+      let cont: string | undefined;
+      do {
+        const page = await client.list<Service & KubeObject>(resources.services, {
+          namespace: "default",
+          limit: 1000,
+          continue: cont,
+        });
+        for (const s of page.items)
+          if (s.metadata.name?.startsWith("bulk-") && s.status?.loadBalancer?.ingress?.length) count++;
+        cont = page.metadata.continue || undefined;
+      } while (cont);
+      return count;
+    },
+    (count) => count >= n,
+    600_000,
+    5_000,
+  );
+  if (assigned < n) throw new Error(`footprint: only ${assigned}/${n} bulk Services assigned`);
   await Bun.sleep(15_000);
   const pod = op.speakers.get("myk8s-worker")!;
   const pid = await speakerPid(pod.pid);
@@ -353,10 +380,10 @@ async function footprint(client: KubeClient, op: RunningOperator, n: number): Pr
   await Bun.sleep(10_000);
   const after = procStats(pid);
   const ticksPerSecond = 100;
-  emit(BENCH, `speaker_rss_mb_${n}`, after.rssMb, "MB", n);
+  emit(BENCH, `speaker_rss_mb_${n >= 10_000 ? `${n / 1000}k` : n}`, after.rssMb, "MB", n);
   emit(
     BENCH,
-    `speaker_idle_cpu_pct_${n}`,
+    `speaker_idle_cpu_pct_${n >= 10_000 ? `${n / 1000}k` : n}`,
     Math.round(((after.cpuTicks - before.cpuTicks) / ticksPerSecond / 10) * 1000) / 10,
     "%",
     n,
@@ -401,7 +428,11 @@ export async function l2Bench(): Promise<void> {
     // The seed pool has 51 addresses; 3 are taken by svc1-svc3.
     if (wanted("arp")) stats("create_to_arp_ms", await createToArp(client, 40));
     if (wanted("ndp")) stats("failover_ndp_ms", await failoverTrials(op, [await ipv6Service(client)], 10));
-    if (wanted("footprint")) await footprint(client, op, 1000);
+    if (wanted("footprint")) {
+      await bulkPool();
+      await footprint(client, op, 0, 1000);
+      await footprint(client, op, 1000, 10_000);
+    }
   } finally {
     if (op) await stopOperator(op).catch(() => undefined);
     await netDown();

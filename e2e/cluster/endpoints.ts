@@ -6,13 +6,8 @@
 import type { Member } from "../net/topology.ts";
 import { kubectl } from "./cluster.ts";
 
-export async function registerEndpoints(
-  namespace: string,
-  service: string,
-  nodes: readonly Member[],
-  opts: { ready?: boolean } = {},
-): Promise<void> {
-  const slice = {
+function sliceFor(namespace: string, service: string, nodes: readonly Member[], ready: boolean) {
+  return {
     apiVersion: "discovery.k8s.io/v1",
     kind: "EndpointSlice",
     metadata: {
@@ -27,10 +22,34 @@ export async function registerEndpoints(
     ports: [{ name: "", port: 8080, protocol: "TCP" }],
     endpoints: nodes.map((n) => ({
       addresses: [n.ipv4],
-      conditions: { ready: opts.ready ?? true, serving: opts.ready ?? true, terminating: false },
+      conditions: { ready, serving: ready, terminating: false },
       nodeName: n.name,
     })),
   };
+}
+
+/** The same for many Services at once (benches with thousands): one apply per 500 slices. */
+export async function registerEndpointsBulk(
+  namespace: string,
+  services: readonly string[],
+  nodes: readonly Member[],
+): Promise<void> {
+  for (let i = 0; i < services.length; i += 500) {
+    const items = services.slice(i, i + 500).map((s) => sliceFor(namespace, s, nodes, true));
+    const r = await kubectl(["apply", "--server-side", "--field-manager=metalbun-testbed", "-f", "-"], {
+      stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items }),
+    });
+    if (r.exitCode !== 0) throw new Error(`EndpointSlices ${namespace}: ${r.stderr.trim()}`);
+  }
+}
+
+export async function registerEndpoints(
+  namespace: string,
+  service: string,
+  nodes: readonly Member[],
+  opts: { ready?: boolean } = {},
+): Promise<void> {
+  const slice = sliceFor(namespace, service, nodes, opts.ready ?? true);
   const r = await kubectl(["apply", "--server-side", "--field-manager=metalbun-testbed", "-f", "-"], {
     stdin: JSON.stringify(slice),
   });
