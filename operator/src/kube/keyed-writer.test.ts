@@ -134,6 +134,32 @@ describe("KeyedWriter", () => {
     expect(runs).toEqual(["a:1"]);
   });
 
+  test("a write that succeeds after its key left the set still counts as a success", async () => {
+    // The watch often shows a write before its answer: the next reconcile drops the key meanwhile.
+    const { gates, job } = recorder();
+    const succeeded: string[] = [];
+    const failed: string[] = [];
+    const w = new KeyedWriter({
+      timers: new FakeTimers(),
+      onSuccess: (key) => succeeded.push(key),
+      onError: (key) => failed.push(key),
+    });
+    w.setDesired(
+      new Map([
+        ["a", job("a", "1", "gate")],
+        ["b", job("b", "1", "gate")],
+      ]),
+    );
+    w.setDesired(new Map());
+    gates[0]!.resolve();
+    gates[1]!.reject(new Error("gone"));
+    await flush();
+    await w.idle();
+    expect(succeeded).toEqual(["a"]);
+    expect(failed).toEqual([]);
+    expect(w.pending).toBe(0);
+  });
+
   test("a changed write for a key runs after the one in flight, not beside it", async () => {
     const { runs, gates, job } = recorder();
     const w = new KeyedWriter({ timers: new FakeTimers() });

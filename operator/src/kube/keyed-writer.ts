@@ -183,7 +183,10 @@ export class KeyedWriter {
   private finished(key: string, entry: Entry, error: unknown): void {
     if (this.entries.get(key) !== entry) return;
     if (entry.dropped) {
+      // No longer wanted (often: the watch showed this very write before its answer came back).
+      // A success still happened and is reported; a failure no longer matters.
       this.entries.delete(key);
+      if (error === undefined) this.options.onSuccess?.(key);
       return;
     }
     if (error === undefined) {
