@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { BehaviorSubject } from "rxjs";
 import { L2Announcer } from "./announcers/l2/announcer.ts";
 /**
  * `metalbun controller | speaker`: parses the command line, connects to the apiserver, serves
@@ -134,8 +135,10 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   const speaker = speakerMetrics(registry);
   const namespace = options.namespace ?? client.namespace;
 
+  const interfaces$ = new BehaviorSubject<readonly string[] | undefined>(undefined);
   const announcer = new L2Announcer({
     excludeInterfaces: DEFAULT_EXCLUDED_INTERFACES.map((p) => new RegExp(p)),
+    onInterfaces: (names) => interfaces$.next(names),
     log,
     metrics: {
       requestReceived: (ip) => speaker.layer2RequestsReceived.inc({ ip }),
@@ -184,6 +187,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       nonRevertive: options.l2NonRevertive,
       announcer,
       members$: membership?.members$,
+      interfaces$,
       log,
       clientMetrics: clientMetrics(registry),
       speakerMetrics: speaker,

@@ -52,6 +52,8 @@ export interface SpeakerDeps {
   readonly announcer: L2AnnouncerPort;
   /** Live speakers (node names, self included); undefined: membership disabled, every Node counts. */
   readonly members$: Observable<ReadonlySet<string>> | undefined;
+  /** The interfaces the announcer answers on (for `announceFailed`); absent: not checked. */
+  readonly interfaces$?: Observable<readonly string[] | undefined>;
   readonly log: Logger;
   readonly clientMetrics: ClientMetrics;
   readonly speakerMetrics: SpeakerMetrics;
@@ -161,9 +163,10 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   const members$: Observable<ReadonlySet<string> | undefined> = deps.members$ ?? of(undefined);
   const snapshot$ = clusterSnapshot$(sources(deps), { coalesceMs: deps.coalesceMs ?? 5 });
 
-  const subscription: Subscription = combineLatest([snapshot$, members$])
+  const interfaces$ = deps.interfaces$ ?? of(undefined);
+  const subscription: Subscription = combineLatest([snapshot$, members$, interfaces$])
     .pipe(
-      map(([snapshot, members]) => {
+      map(([snapshot, members, localInterfaces]) => {
         if (members && previousMembers && [...previousMembers].some((m) => !members.has(m))) {
           memberLostAt = performance.now();
         }
@@ -182,6 +185,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
           bfdProfiles: [...snapshot.bfdProfiles.values()],
           communities: [...snapshot.communities.values()],
           serviceL2Statuses: [...snapshot.serviceL2Statuses.values()],
+          localInterfaces,
         };
         return { snapshot, inputs };
       }),
@@ -245,10 +249,9 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
       );
 
       for (const e of outcome.events) {
-        log.info(
-          { op: "setBalancer", service: `${e.namespace}/${e.name}`, event: e.event.reason },
-          e.event.message,
-        );
+        const fields = { op: "setBalancer", service: `${e.namespace}/${e.name}`, event: e.event.reason };
+        if (e.event.type === "Warning") log.warn(fields, e.event.message);
+        else log.info(fields, e.event.message);
       }
       events.post(
         outcome.events.map((e) => ({

@@ -404,6 +404,21 @@ describe("L2Announcer", () => {
     await announcer.stop();
   });
 
+  test("reports the interfaces it answers on, once per change (for announceFailed)", async () => {
+    const reported: string[][] = [];
+    const { announcer, state } = setup([ethernetInterface("eth0", 2)], {
+      onInterfaces: (names) => reported.push([...names]),
+    });
+    await announcer.start();
+    announcer.rescanInterfaces();
+    const eth1 = ethernetInterface("eth1", 3);
+    state.interfaces = [...state.interfaces, eth1];
+    announcer.rescanInterfaces();
+    announcer.setExcludeInterfaces([/^eth1$/]);
+    expect(reported).toEqual([["eth0"], ["eth0", "eth1"], ["eth0"]]);
+    await announcer.stop();
+  });
+
   test("a socket that cannot be opened is reported and retried on the next scan", async () => {
     const { announcer, link, scheduler, logs } = setup([ethernetInterface("eth0", 2)]);
     link.openFailures.set("eth0", "socket: EPERM (1)");

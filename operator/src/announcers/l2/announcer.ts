@@ -78,6 +78,11 @@ export interface L2AnnouncerOptions {
   readonly scheduler?: SchedulerLike;
   /** Default RESCAN_INTERVAL_MS. */
   readonly rescanIntervalMs?: number;
+  /**
+   * Called with the names of the interfaces that have a responder, sorted, whenever that list
+   * changes (the speaker reports `announceFailed` for advertisements naming none of them).
+   */
+  readonly onInterfaces?: (names: readonly string[]) => void;
 }
 
 export interface L2Stats {
@@ -161,6 +166,7 @@ export class L2Announcer {
   private invalidIps: readonly string[] = [];
   private readonly ports = new Map<string, Port>();
   private skipped: Record<string, SkipReason> = {};
+  private reportedInterfaces: string | undefined;
   private readonly openErrors = new Map<string, string>();
   /** Where each IP was announced after the last reconcile: a new (IP, port) pair starts a burst. */
   private announcedOn = new Map<number | string, Set<Port>>();
@@ -299,6 +305,11 @@ export class L2Announcer {
       if (w.arp && !port.arp) port.arp = this.openSocket(port, "arp");
       if (w.ndp && !port.ndp) port.ndp = this.openSocket(port, "ndp");
       if (!port.arp && !port.ndp) this.ports.delete(name);
+    }
+    const names = [...this.ports.keys()].sort();
+    if (names.join("\n") !== this.reportedInterfaces) {
+      this.reportedInterfaces = names.join("\n");
+      this.opts.onInterfaces?.(names);
     }
     this.reconcile();
   }

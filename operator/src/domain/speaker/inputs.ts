@@ -32,4 +32,10 @@ export interface SpeakerInputs {
    * a restart, before it has any memory, a speaker keeps an IP where some node announces it now.
    */
   readonly serviceL2Statuses?: readonly ServiceL2Status[];
+  /**
+   * Names of the interfaces this speaker answers on now (the announcer's responders). undefined:
+   * not known yet, nothing is reported. An announced IP whose L2Advertisements name only other
+   * interfaces gets MetalLB's `announceFailed` Warning.
+   */
+  readonly localInterfaces?: readonly string[];
 }

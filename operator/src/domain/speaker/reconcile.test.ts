@@ -247,4 +247,44 @@ describe("reconcileSpeaker", () => {
     expect(out.decisions[0]).toMatchObject({ reason: "loadBalancerClassMismatch" });
     expect(out.l2Entries).toEqual([]);
   });
+
+  describe("announceFailed (L2Advertisement.interfaces this node lacks)", () => {
+    const onEth1: Cluster = {
+      ...withServices(base, ["web", ["10.0.0.1"]]),
+      l2Advertisements: [anL2Ad("eth1", { interfaces: ["eth1"], ipAddressPools: ["p"] })],
+    };
+    const withInterfaces = (names: string[] | undefined, state = initialSpeakerState) =>
+      reconcileSpeaker({ ...inputsFor(onEth1, "a"), localInterfaces: names }, state, defaultOptions);
+    const warnings = (o: SpeakerOutcome) =>
+      o.events
+        .filter((e) => e.event.type === "Warning")
+        .map((e) => `${e.name} ${e.event.reason}: ${e.event.message}`);
+
+    test("a Warning per IP with MetalLB's words; the entry stays for when the interface appears", () => {
+      const out = withInterfaces(["eth0"]);
+      expect(warnings(out)).toEqual([
+        'web announceFailed: the interfaces specified by LB IP "10.0.0.1" doesn\'t exist in assigned node "a" with protocol "layer2"',
+      ]);
+      expect(out.l2Entries.map((e) => [e.ip, e.interfaces])).toEqual([["10.0.0.1", ["eth1"]]]);
+    });
+
+    test("reported once while it lasts, again after it cleared and came back", () => {
+      const first = withInterfaces(["eth0"]);
+      const still = withInterfaces(["eth0", "lo2"], first.state);
+      expect(warnings(still)).toEqual([]);
+      const cleared = withInterfaces(["eth0", "eth1"], still.state);
+      expect(warnings(cleared)).toEqual([]);
+      expect(warnings(withInterfaces(["eth0"], cleared.state))).toHaveLength(1);
+    });
+
+    test("nothing is reported while the interfaces are unknown, or for advertisements without interfaces", () => {
+      expect(warnings(withInterfaces(undefined))).toEqual([]);
+      const anywhere = reconcileSpeaker(
+        { ...inputsFor(withServices(base, ["web", ["10.0.0.1"]]), "a"), localInterfaces: [] },
+        initialSpeakerState,
+        defaultOptions,
+      );
+      expect(warnings(anywhere)).toEqual([]);
+    });
+  });
 });

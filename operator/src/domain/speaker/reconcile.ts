@@ -39,6 +39,7 @@ import {
 } from "./desired.ts";
 import { nodeAssigned, type SpeakerEvent } from "./events.ts";
 import type { SpeakerInputs } from "./inputs.ts";
+import { checkInterfaces } from "./interface-check.ts";
 import { type OrphanedAnnouncement, orphanedAnnouncements, orphanMessage } from "./orphans.ts";
 
 export interface SpeakerState {
@@ -49,6 +50,8 @@ export interface SpeakerState {
   /** First IP -> the node elected for it at the last run (every IP, not only this node's). */
   readonly owners: ReadonlyMap<string, string>;
   readonly configurationState: ConfigurationStateStatus | undefined;
+  /** Services whose `announceFailed` was reported, with what was reported (interface-check.ts). */
+  readonly announceFailed?: ReadonlyMap<string, string>;
 }
 
 export const initialSpeakerState: SpeakerState = {
@@ -214,8 +217,22 @@ export function reconcileSpeaker(
     }
   }
 
+  const interfaceCheck = checkInterfaces(
+    decisions,
+    self,
+    inputs.localInterfaces,
+    state.announceFailed ?? new Map(),
+  );
+  events.push(...interfaceCheck.events);
+
   return {
-    state: { lastGoodConfig: config, announced, owners, configurationState: status },
+    state: {
+      lastGoodConfig: config,
+      announced,
+      owners,
+      configurationState: status,
+      announceFailed: interfaceCheck.reported,
+    },
     l2Entries: l2EntriesOf(decisions),
     decisions,
     events,
