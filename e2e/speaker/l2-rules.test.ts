@@ -190,3 +190,102 @@ test("externalTrafficPolicy Local: only the node with a serving endpoint announc
   );
   expect(statuses.trim()).toBe("myk8s-worker2");
 }, 60_000);
+
+/** Messages of a Service's Events with this reason. */
+async function eventMessages(service: string, reason: string): Promise<string[]> {
+  const text = await ok([
+    "get",
+    "events",
+    "-n",
+    "default",
+    "--field-selector",
+    `involvedObject.name=${service},reason=${reason}`,
+    "-o",
+    'jsonpath={range .items[*]}{.type} {.source.host}: {.message}{"\\n"}{end}',
+  ]);
+  return text.trim().split("\n").filter(Boolean);
+}
+
+test("L2Advertisement.interfaces: a name no node has gives MetalLB's announceFailed and no answer; eth0 answers; deleting the Service removes its ServiceL2Status", async () => {
+  const advertisement = (interfaces: string[]) =>
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "List",
+      items: [
+        {
+          apiVersion: "metallb.io/v1beta1",
+          kind: "IPAddressPool",
+          metadata: { name: "ifpool", namespace: "metallb-system" },
+          spec: { addresses: ["172.18.254.10-172.18.254.12"], autoAssign: false },
+        },
+        {
+          apiVersion: "metallb.io/v1beta1",
+          kind: "L2Advertisement",
+          metadata: { name: "ifad", namespace: "metallb-system" },
+          spec: { ipAddressPools: ["ifpool"], interfaces },
+        },
+      ],
+    });
+  await ok(["apply", "-f", "-"], advertisement(["nosuch0"]));
+  await registerEndpoints("default", "ifsvc", ["myk8s-worker", "myk8s-worker2"].map(nodeNamed));
+  await ok(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "ifsvc", namespace: "default", annotations: { "metallb.io/address-pool": "ifpool" } },
+      spec: { type: "LoadBalancer", selector: { app: "webpod" }, ports: [{ port: 80, targetPort: 80 }] },
+    }),
+  );
+  const ip = await until(
+    async () =>
+      (await ok(["get", "svc", "ifsvc", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim(),
+    (v) => v !== "",
+    20_000,
+  );
+  expect(ip).toBe("172.18.254.10");
+  const failed = await until(
+    () => eventMessages("ifsvc", "announceFailed"),
+    (m) => m.length > 0,
+    15_000,
+  );
+  expect(failed).toHaveLength(1);
+  expect(failed[0]).toMatch(
+    /^Warning (myk8s-worker[23]?): the interfaces specified by LB IP "172\.18\.254\.10" doesn't exist in assigned node "\1" with protocol "layer2"$/,
+  );
+  expect(await answerer(ip)).toBeUndefined();
+
+  // The same advertisement on the nodes' real interface: answered, no new warning.
+  await ok(["apply", "-f", "-"], advertisement(["eth0"]));
+  const owner = await until(
+    () => answerer(ip),
+    (o) => o !== undefined,
+    10_000,
+  );
+  expect(["myk8s-worker", "myk8s-worker2", "myk8s-worker3"]).toContain(owner ?? "none");
+  expect(await eventMessages("ifsvc", "announceFailed")).toHaveLength(1);
+  const statusOf = () =>
+    ok([
+      "get",
+      "servicel2statuses",
+      "-n",
+      "metallb-system",
+      "-l",
+      "metallb.io/service-name=ifsvc",
+      "-o",
+      'jsonpath={range .items[*]}{.status.node} {.status.interfaces[*].name}{"\\n"}{end}',
+    ]);
+  expect((await until(statusOf, (v) => v.trim() === `${owner} eth0`, 15_000)).trim()).toBe(`${owner} eth0`);
+
+  await ok(["delete", "svc", "ifsvc"]);
+  expect((await until(statusOf, (v) => v.trim() === "", 15_000)).trim()).toBe("");
+  expect(
+    await until(
+      () => answerer(ip),
+      (o) => o === undefined,
+      10_000,
+    ),
+  ).toBeUndefined();
+  await ok(["delete", "l2advertisement", "ifad", "-n", "metallb-system"]);
+  await ok(["delete", "ipaddresspool", "ifpool", "-n", "metallb-system"]);
+}, 90_000);
