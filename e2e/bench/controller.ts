@@ -205,15 +205,26 @@ async function metricValue(name: string): Promise<number> {
 /**
  * Waits until the controller has had `count` Service writes accepted by the apiserver (its
  * `metallb_k8s_client_updates_total`): a PATCH answered 200 is an IP stored in etcd. Read from
- * the controller's /metrics every 20 ms, which costs the apiserver nothing; a watch or a list of
+ * the controller's /metrics every 100 ms, which costs the apiserver nothing; a watch or a list of
  * 10k Services from the bench would take apiserver CPU from the controller it measures. The
  * caller then checks with one list that every Service really holds an IP.
  */
 async function waitWritesAccepted(count: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
+  // METALBUN_BENCH_TRACE=1: the count twice a second on stderr, to see a slow start or a long tail.
+  const trace = process.env.METALBUN_BENCH_TRACE === "1";
+  let nextTrace = started;
   while (performance.now() < deadline) {
-    if ((await metricValue("metallb_k8s_client_updates_total")) >= count) return;
-    await Bun.sleep(20);
+    const accepted = await metricValue("metallb_k8s_client_updates_total");
+    if (trace && performance.now() >= nextTrace) {
+      console.error(`[cold] ${Math.round(performance.now() - started)} ms: ${accepted} writes accepted`);
+      nextTrace += 500;
+    }
+    if (accepted >= count) return;
+    // Not faster: rendering /metrics (prom-client's default process metrics included) 50 times a
+    // second measurably slowed the controller under test.
+    await Bun.sleep(100);
   }
   throw new Error(`the controller had fewer than ${count} writes accepted in ${timeoutMs} ms`);
 }
