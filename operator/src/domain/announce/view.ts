@@ -17,11 +17,15 @@ export interface L2View {
   readonly nodes: ReadonlyMap<string, NodeFacts>;
   /** Live speakers; undefined when membership is disabled (every known node is a candidate). */
   readonly members: ReadonlySet<string> | undefined;
-  /** By Service key. */
-  readonly endpoints: ReadonlyMap<string, ServingEndpoints>;
+  /** By Service key (a Map, or a lookup that computes them as asked). */
+  readonly endpoints: EndpointsLookup;
   /** --lb-class; "" serves only Services without a class. */
   readonly loadBalancerClass: string;
   readonly ignoreExcludeLB: boolean;
+}
+
+export interface EndpointsLookup {
+  get(serviceKey: string): ServingEndpoints | undefined;
 }
 
 export interface L2ViewSource {
@@ -30,6 +34,8 @@ export interface L2ViewSource {
   readonly nodes: readonly Node[];
   readonly members: readonly string[] | undefined;
   readonly endpointSlices: readonly EndpointSlice[];
+  /** Given: used instead of indexing `endpointSlices` (the speaker's memo computes them per Service). */
+  readonly endpoints?: EndpointsLookup;
   readonly loadBalancerClass: string;
   readonly ignoreExcludeLB: boolean;
 }
@@ -41,7 +47,7 @@ export function l2ViewOf(source: L2ViewSource): L2View {
     pools: source.config === undefined ? undefined : new PoolLocator(source.config),
     nodes: nodeFactsByName(source.nodes),
     members: source.members === undefined ? undefined : new Set(source.members),
-    endpoints: servingEndpointsByService(source.endpointSlices),
+    endpoints: source.endpoints ?? servingEndpointsByService(source.endpointSlices),
     loadBalancerClass: source.loadBalancerClass,
     ignoreExcludeLB: source.ignoreExcludeLB,
   };

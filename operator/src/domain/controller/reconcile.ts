@@ -7,9 +7,9 @@
  */
 import type { PoolCounters, ServiceDecision } from "../allocator/decision.ts";
 import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
+import { type ConfigMemo, parseConfigMemo } from "../config/config-memo.ts";
 import type { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/types.ts";
-import { type ConfigMemo, parseConfigMemo } from "./config-memo.ts";
 import { configurationStateStatus } from "./configuration-state.ts";
 import type { ExpectedAssignment } from "./expected.ts";
 import type { ControllerInputs } from "./inputs.ts";

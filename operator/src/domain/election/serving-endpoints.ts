@@ -29,28 +29,44 @@ export function endpointCanServe(conditions: EndpointConditions | undefined): bo
   return ready === undefined || ready === null || ready === true || conditions?.serving === true;
 }
 
-/**
- * Serving endpoints per Service key (`namespace/name`, from the slice's namespace and its
- * `kubernetes.io/service-name` label), merged over all of a Service's slices. Slices without the
- * label belong to no Service and are ignored. Services without slices are absent.
- */
-export function servingEndpointsByService(
-  slices: readonly EndpointSlice[],
-): ReadonlyMap<string, ServingEndpoints> {
-  const found = new Map<string, { any: boolean; nodes: Set<string> }>();
+/** A Service's slices, by Service key (`namespace/name`, from the slice's namespace and its
+ * `kubernetes.io/service-name` label). Slices without the label belong to no Service. */
+export function slicesByService(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
+  const found = new Map<string, EndpointSlice[]>();
   for (const slice of slices) {
     const service = slice.metadata?.labels?.[LABEL_ENDPOINT_SLICE_SERVICE_NAME];
     if (typeof service !== "string" || service === "") continue;
     const key = serviceKey(slice.metadata.namespace ?? "", service);
-    const entry = found.get(key) ?? { any: false, nodes: new Set<string>() };
-    found.set(key, entry);
+    const list = found.get(key);
+    if (list === undefined) found.set(key, [slice]);
+    else list.push(slice);
+  }
+  return found;
+}
+
+/** The serving endpoints of one Service, merged over all of its slices. */
+export function servingEndpointsOf(slices: readonly EndpointSlice[]): ServingEndpoints {
+  let any = false;
+  const nodes = new Set<string>();
+  for (const slice of slices) {
     const endpoints = Array.isArray(slice.endpoints) ? slice.endpoints : [];
     for (const endpoint of endpoints) {
       if (!endpointCanServe(endpoint?.conditions)) continue;
-      entry.any = true;
-      if (typeof endpoint.nodeName === "string" && endpoint.nodeName !== "")
-        entry.nodes.add(endpoint.nodeName);
+      any = true;
+      if (typeof endpoint.nodeName === "string" && endpoint.nodeName !== "") nodes.add(endpoint.nodeName);
     }
   }
+  return { any, nodes };
+}
+
+/**
+ * Serving endpoints per Service key, merged over all of a Service's slices. Services without
+ * slices are absent.
+ */
+export function servingEndpointsByService(
+  slices: readonly EndpointSlice[],
+): ReadonlyMap<string, ServingEndpoints> {
+  const found = new Map<string, ServingEndpoints>();
+  for (const [key, list] of slicesByService(slices)) found.set(key, servingEndpointsOf(list));
   return found;
 }

@@ -15,20 +15,22 @@
  *   announced with other IPs or as another object), not on every run.
  */
 import { type L2Decision, l2DecisionFor } from "../announce/l2-decision.ts";
-import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts";
+import type { AnnounceRequest } from "../announce/request.ts";
 import { l2ViewOf } from "../announce/view.ts";
 import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
 import { serviceKey } from "../api/core.ts";
 import type { ServiceL2Status } from "../api/service-l2-status.ts";
+import { type ConfigMemo, parseConfigMemo } from "../config/config-memo.ts";
 import type { ConfigError } from "../config/errors.ts";
-import { parseConfig } from "../config/parse-config.ts";
 import type { Config } from "../config/types.ts";
+import { servingEndpointsOf, slicesByService } from "../election/serving-endpoints.ts";
 import { formatIP } from "../ip/address.ts";
 import {
   speakerConfigurationStateLabels,
   speakerConfigurationStateName,
   speakerConfigurationStateStatus,
 } from "./configuration-state.ts";
+import { type DecisionBase, type DecisionMemo, decideAll, requestsOf } from "./decision-memo.ts";
 import {
   type AnnouncedRow,
   announcedRows,
@@ -52,6 +54,11 @@ export interface SpeakerState {
   readonly configurationState: ConfigurationStateStatus | undefined;
   /** Services whose `announceFailed` was reported, with what was reported (interface-check.ts). */
   readonly announceFailed?: ReadonlyMap<string, string>;
+  /** What makes the next run cheap (decision-memo.ts); never changes an outcome. */
+  readonly memo?: {
+    readonly config: ConfigMemo;
+    readonly decisions: DecisionMemo;
+  };
 }
 
 export const initialSpeakerState: SpeakerState = {
@@ -110,8 +117,6 @@ export interface SpeakerOutcome {
   readonly announcedGauge: readonly AnnouncedRow[];
 }
 
-const byKey = (a: AnnounceRequest, b: AnnounceRequest) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
 function firstIPOf(request: AnnounceRequest): string | undefined {
   return request.ingress.kind === "ips" ? formatIP(request.ingress.ips[0]!) : undefined;
 }
@@ -163,17 +168,22 @@ export function reconcileSpeaker(
   options: SpeakerOptions,
 ): SpeakerOutcome {
   const self = inputs.nodeName;
-  const parsed = parseConfig({
-    ipAddressPools: inputs.ipAddressPools,
-    l2Advertisements: inputs.l2Advertisements,
-    bgpAdvertisements: inputs.bgpAdvertisements,
-    bgpPeers: inputs.bgpPeers,
-    bfdProfiles: inputs.bfdProfiles,
-    communities: inputs.communities,
-    namespaces: inputs.namespaces,
-    nodes: inputs.nodes,
-  });
-  const requests = inputs.services.map(announceRequestOf).sort(byKey);
+  const configMemo = parseConfigMemo(
+    {
+      ipAddressPools: inputs.ipAddressPools,
+      l2Advertisements: inputs.l2Advertisements,
+      bgpAdvertisements: inputs.bgpAdvertisements,
+      bgpPeers: inputs.bgpPeers,
+      bfdProfiles: inputs.bfdProfiles,
+      communities: inputs.communities,
+      namespaces: inputs.namespaces,
+      nodes: inputs.nodes,
+    },
+    state.memo?.config,
+  );
+  const parsed = configMemo.result;
+
+  const requests = requestsOf(inputs.services, state.memo?.decisions);
   const configErrors = parsed.ok ? [] : parsed.errors;
   const orphaned = parsed.ok ? orphanedAnnouncements(requests, state.announced, parsed.config) : [];
   const accepted = parsed.ok && orphaned.length === 0;
@@ -181,22 +191,42 @@ export function reconcileSpeaker(
   const problems = [...configErrors.map((e) => e.message), ...orphaned.map(orphanMessage)];
   const status = speakerConfigurationStateStatus(problems, options.now, state.configurationState);
 
+  // Serving endpoints are computed per Service, when its decision is computed (not reused).
+  const slices = slicesByService(inputs.endpointSlices);
   const view = l2ViewOf({
     self,
     config,
     nodes: inputs.nodes,
     members: inputs.members,
     endpointSlices: inputs.endpointSlices,
+    endpoints: { get: (key) => servingEndpointsOf(slices.get(key) ?? []) },
     loadBalancerClass: options.loadBalancerClass,
     ignoreExcludeLB: options.ignoreExcludeLB,
   });
   const incumbents = options.nonRevertive
     ? incumbentsByIP(requests, state, inputs.serviceL2Statuses ?? [])
     : new Map<string, readonly string[]>();
-  const decisions = requests.map((request) => {
-    const ip = firstIPOf(request);
-    return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
-  });
+  const base: DecisionBase = {
+    config,
+    nodes: inputs.nodes,
+    members: inputs.members,
+    self,
+    loadBalancerClass: options.loadBalancerClass,
+    ignoreExcludeLB: options.ignoreExcludeLB,
+  };
+  const decided = decideAll(
+    requests,
+    inputs.services,
+    slices,
+    base,
+    !options.nonRevertive,
+    state.memo?.decisions,
+    (request) => {
+      const ip = firstIPOf(request);
+      return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
+    },
+  );
+  const decisions = decided.decisions;
 
   const announced = new Map<string, string>();
   const owners = new Map<string, string>();
@@ -232,6 +262,7 @@ export function reconcileSpeaker(
       owners,
       configurationState: status,
       announceFailed: interfaceCheck.reported,
+      memo: { config: configMemo, decisions: decided.memo },
     },
     l2Entries: l2EntriesOf(decisions),
     decisions,

@@ -1,12 +1,11 @@
 /**
- * parseConfig again only when a configuration object changed. The pipeline rebuilds its input
+ * parseConfig again only when a configuration object changed (controller and speaker). The pipeline rebuilds its input
  * arrays on every snapshot, but the store keeps each unchanged object's identity, so comparing
  * the elements is enough. Keeping the same Config object is also what tells the incremental
  * allocation (service-book.ts) that the configuration did not change.
  */
-import { type ConfigResult, parseConfig } from "../config/parse-config.ts";
-import type { ClusterResources } from "../config/types.ts";
-import type { ControllerInputs } from "./inputs.ts";
+import { type ConfigResult, parseConfig } from "./parse-config.ts";
+import type { ClusterResources } from "./types.ts";
 
 export interface ConfigMemo {
   readonly resources: ClusterResources;
@@ -74,10 +73,11 @@ const KINDS = [
   "bfdProfiles",
   "communities",
   "namespaces",
+  "nodes",
 ] as const;
 
 /** The controller's configuration, parsed, reusing `memo` when every object is the same. */
-export function parseConfigMemo(inputs: ControllerInputs, memo: ConfigMemo | undefined): ConfigMemo {
+export function parseConfigMemo(inputs: ClusterResources, memo: ConfigMemo | undefined): ConfigMemo {
   if (memo !== undefined && KINDS.every((k) => sameElements(inputs[k], memo.resources[k]))) return memo;
   if (memo !== undefined && KINDS.every((k) => sameConfiguration(inputs[k], memo.resources[k]))) {
     // The same configuration: keep the parsed result (and so the Config's identity), remember the
@@ -88,7 +88,7 @@ export function parseConfigMemo(inputs: ControllerInputs, memo: ConfigMemo | und
   return { resources, result: parseConfig(resources) };
 }
 
-function resourcesOf(inputs: ControllerInputs): ClusterResources {
+function resourcesOf(inputs: ClusterResources): ClusterResources {
   return {
     ipAddressPools: inputs.ipAddressPools,
     l2Advertisements: inputs.l2Advertisements,
@@ -97,5 +97,6 @@ function resourcesOf(inputs: ControllerInputs): ClusterResources {
     bfdProfiles: inputs.bfdProfiles,
     communities: inputs.communities,
     namespaces: inputs.namespaces,
+    nodes: inputs.nodes,
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { IPAddressPool } from "../api/ip-address-pool.ts";
+import type { ControllerInputs } from "../controller/inputs.ts";
 import { parseConfigMemo } from "./config-memo.ts";
-import type { ControllerInputs } from "./inputs.ts";
 
 function pool(overrides: Partial<IPAddressPool> = {}): IPAddressPool {
   return {

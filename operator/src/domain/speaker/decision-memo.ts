@@ -1,0 +1,105 @@
+/**
+ * What keeps a speaker's reconcile cheap at 10k Services: last run's request and decision per
+ * Service, reused when nothing it depends on changed. A decision depends on the Service object,
+ * the Service's EndpointSlices, and the "base": the configuration in use, the Node objects, the
+ * live members, this node's name and the options. The store keeps unchanged objects' identity, so
+ * "unchanged" is identity: the same Service object, the same slices in the same order, and a base
+ * whose parts are the same objects. Any change of the base decides every Service again.
+ * Non-revertive mode reads who announces now (state and ServiceL2Status), so it never reuses.
+ * Never changes an outcome: a state without the memo reconciles to the same result, only slower
+ * (memo.test.ts checks it over random histories).
+ */
+import type { L2Decision } from "../announce/l2-decision.ts";
+import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts";
+import type { EndpointSlice, Node, Service } from "../api/core.ts";
+import { serviceKey } from "../api/core.ts";
+import type { Config } from "../config/types.ts";
+
+export interface DecisionBase {
+  readonly config: Config | undefined;
+  readonly nodes: readonly Node[];
+  readonly members: readonly string[] | undefined;
+  readonly self: string;
+  readonly loadBalancerClass: string;
+  readonly ignoreExcludeLB: boolean;
+}
+
+interface Entry {
+  readonly service: Service;
+  readonly request: AnnounceRequest;
+  readonly slices: readonly EndpointSlice[];
+  readonly decision: L2Decision | undefined;
+}
+
+export interface DecisionMemo {
+  readonly base: DecisionBase | undefined;
+  readonly entries: ReadonlyMap<string, Entry>;
+}
+
+const NO_SLICES: readonly EndpointSlice[] = [];
+
+function sameElements<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameBase(a: DecisionBase | undefined, b: DecisionBase): boolean {
+  return (
+    a !== undefined &&
+    a.config === b.config &&
+    a.self === b.self &&
+    a.loadBalancerClass === b.loadBalancerClass &&
+    a.ignoreExcludeLB === b.ignoreExcludeLB &&
+    sameElements(a.nodes, b.nodes) &&
+    sameElements(a.members, b.members)
+  );
+}
+
+const byKey = (a: AnnounceRequest, b: AnnounceRequest) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** Every Service's request, sorted by key; an unchanged Service's is last run's. */
+export function requestsOf(services: readonly Service[], memo: DecisionMemo | undefined): AnnounceRequest[] {
+  const requests = services.map((service) => {
+    const old = memo?.entries.get(
+      serviceKey(service.metadata?.namespace ?? "", service.metadata?.name ?? ""),
+    );
+    return old?.service === service ? old.request : announceRequestOf(service);
+  });
+  return requests.sort(byKey);
+}
+
+export type Decider = (request: AnnounceRequest) => L2Decision;
+
+/**
+ * One decision per request (in their order), reusing last run's where allowed, and the memo
+ * for the next run. `servicesOf` maps request keys to their Service objects.
+ */
+export function decideAll(
+  requests: readonly AnnounceRequest[],
+  services: readonly Service[],
+  slices: ReadonlyMap<string, readonly EndpointSlice[]>,
+  base: DecisionBase,
+  reuse: boolean,
+  memo: DecisionMemo | undefined,
+  decide: Decider,
+): { decisions: L2Decision[]; memo: DecisionMemo } {
+  const serviceByKey = new Map<string, Service>();
+  for (const s of services)
+    serviceByKey.set(serviceKey(s.metadata?.namespace ?? "", s.metadata?.name ?? ""), s);
+  const usable = reuse && sameBase(memo?.base, base);
+  const entries = new Map<string, Entry>();
+  const decisions = requests.map((request) => {
+    const service = serviceByKey.get(request.key);
+    const own = slices.get(request.key) ?? NO_SLICES;
+    const old = usable ? memo?.entries.get(request.key) : undefined;
+    const decision =
+      old?.decision !== undefined && old.service === service && sameElements(old.slices, own)
+        ? old.decision
+        : decide(request);
+    if (service !== undefined) entries.set(request.key, { service, request, slices: own, decision });
+    return decision;
+  });
+  return { decisions, memo: { base, entries } };
+}
