@@ -24,7 +24,14 @@ export function trimmed<T extends KubeObject>(object: T): T {
   return { ...object, metadata: kept };
 }
 
+/** RxJS operator: the same watch events, each object passed through `f` (list frames unchanged). */
+export function mapEventObjects<T extends KubeObject>(
+  f: (object: T) => T,
+): OperatorFunction<WatchEvent<T>, WatchEvent<T>> {
+  return map((event) => ("object" in event ? { ...event, object: f(event.object) } : event));
+}
+
 /** RxJS operator: the same watch events, their objects trimmed. */
 export function trimEvents<T extends KubeObject>(): OperatorFunction<WatchEvent<T>, WatchEvent<T>> {
-  return map((event) => ("object" in event ? { ...event, object: trimmed(event.object) } : event));
+  return mapEventObjects<T>(trimmed);
 }

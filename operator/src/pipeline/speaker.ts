@@ -14,6 +14,7 @@ import { combineLatest, map, type Observable, of, type Subscription, scan } from
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_EXCLUDE_PATTERNS } from "../announcers/l2/interfaces.ts";
 import type { EndpointSlice, Node } from "../domain/api/core.ts";
+import { LABEL_NODE } from "../domain/api/labels.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import type { L2Entry } from "../domain/speaker/desired.ts";
 import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
@@ -27,8 +28,10 @@ import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
 import { EventSink } from "../kube/event-sink.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
+import { sliceForElection } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
 import { l2StatusJobs } from "../kube/speaker-writes.ts";
+import { mapEventObjects } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$ } from "../kube/watch.ts";
 import type { Logger } from "../observability/log.ts";
@@ -105,10 +108,19 @@ function sources(deps: SpeakerDeps) {
   const { client, namespace } = deps;
   return {
     ...sharedSources(client, namespace),
-    endpointSlices: store(listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices)),
+    endpointSlices: store(
+      listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices).pipe(
+        mapEventObjects(sliceForElection),
+      ),
+    ),
     nodes: store(listWatch$<Node & KubeObject>(client, resources.nodes)),
+    // Only this node's, unless non-revertive mode must see who announces elsewhere: with 10k
+    // Services the others' objects would be most of a speaker's memory.
     serviceL2Statuses: store(
-      listWatch$<ServiceL2Status & KubeObject>(client, resources.serviceL2Statuses, { namespace }),
+      listWatch$<ServiceL2Status & KubeObject>(client, resources.serviceL2Statuses, {
+        namespace,
+        ...(!deps.nonRevertive && { labelSelector: `${LABEL_NODE}=${deps.nodeName}` }),
+      }),
     ),
     excludeConfigMap: store(
       listWatch$<ConfigMap>(client, resources.configMaps, {

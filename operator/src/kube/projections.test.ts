@@ -1,0 +1,57 @@
+import { describe, expect, test } from "bun:test";
+import type { EndpointSlice } from "../domain/api/core.ts";
+import { servingEndpointsOf } from "../domain/election/serving-endpoints.ts";
+import { sliceForElection } from "./projections.ts";
+import type { KubeObject } from "./types.ts";
+
+const slice: EndpointSlice & KubeObject = {
+  apiVersion: "discovery.k8s.io/v1",
+  kind: "EndpointSlice",
+  metadata: {
+    name: "web-abcde",
+    namespace: "default",
+    uid: "u1",
+    resourceVersion: "9",
+    labels: { "kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "x" },
+    ownerReferences: [{ apiVersion: "v1", kind: "Service", name: "web", uid: "s1" }],
+  },
+  addressType: "IPv4",
+  endpoints: [
+    { addresses: ["10.244.1.5"], nodeName: "n1", conditions: { ready: true, serving: true } },
+    { addresses: ["10.244.2.5"], nodeName: "n2", conditions: { ready: false, serving: false } },
+    { addresses: ["10.244.3.5"], conditions: { ready: true } },
+  ],
+};
+
+describe("sliceForElection", () => {
+  test("keeps what the election reads, drops addresses and the rest", () => {
+    const kept = sliceForElection(slice);
+    expect(kept).toEqual({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: {
+        name: "web-abcde",
+        namespace: "default",
+        uid: "u1",
+        resourceVersion: "9",
+        labels: { "kubernetes.io/service-name": "web" },
+      },
+      addressType: "IPv4",
+      endpoints: [
+        { nodeName: "n1", conditions: { ready: true, serving: true } },
+        { nodeName: "n2", conditions: { ready: false, serving: false } },
+        { conditions: { ready: true } },
+      ],
+    } as EndpointSlice & KubeObject);
+  });
+
+  test("the election sees the same serving endpoints before and after", () => {
+    expect(servingEndpointsOf([sliceForElection(slice)])).toEqual(servingEndpointsOf([slice]));
+  });
+
+  test("a slice without endpoints or labels stays valid", () => {
+    const bare = { metadata: { name: "x", namespace: "d" }, endpoints: null } as EndpointSlice & KubeObject;
+    expect(sliceForElection(bare).endpoints).toBeNull();
+    expect(sliceForElection(bare).metadata.labels).toBeUndefined();
+  });
+});
