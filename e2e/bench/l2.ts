@@ -373,6 +373,28 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
     5_000,
   );
   if (assigned < n) throw new Error(`footprint: only ${assigned}/${n} bulk Services assigned`);
+  // Settled: every announced Service has its ServiceL2Status (the speakers' last writes), then
+  // 15 s more; only then is a speaker idle.
+  const statuses = await until(
+    async () => {
+      let count = 0;
+      let cont: string | undefined;
+      do {
+        const page = await client.list<KubeObject>(resources.serviceL2Statuses, {
+          namespace: "metallb-system",
+          limit: 1000,
+          continue: cont,
+        });
+        count += page.items.length;
+        cont = page.metadata.continue || undefined;
+      } while (cont);
+      return count;
+    },
+    (count) => count >= n,
+    600_000,
+    5_000,
+  );
+  if (statuses < n) throw new Error(`footprint: only ${statuses}/${n} ServiceL2Statuses written`);
   await Bun.sleep(15_000);
   const pod = op.speakers.get("myk8s-worker")!;
   const pid = await speakerPid(pod.pid);

@@ -74,3 +74,15 @@ line("one_changed_p50", changed[Math.floor(TRIALS / 2)]!, TRIALS);
 line("one_changed_p99", changed[Math.min(TRIALS - 1, Math.floor(TRIALS * 0.99))]!, TRIALS);
 Bun.gc(true);
 line("heap_mb_inputs_and_state", (process.memoryUsage().heapUsed - heapBefore) / 1e6, N, "MB");
+{
+  const status = require("node:fs").readFileSync("/proc/self/status", "utf8") as string;
+  line("process_rss_mb", Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024, N, "MB");
+}
+{
+  // What the process gives back once idle: a full collection, then Bun.shrink().
+  Bun.gc(true);
+  (Bun as unknown as { shrink(): void }).shrink();
+  await Bun.sleep(200);
+  const status = require("node:fs").readFileSync("/proc/self/status", "utf8") as string;
+  line("process_rss_mb_after_shrink", Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024, N, "MB");
+}

@@ -26,6 +26,7 @@ import {
 } from "./observability/metrics.ts";
 import { startController } from "./pipeline/controller.ts";
 import { DEFAULT_EXCLUDED_INTERFACES, type RunningSpeaker, startSpeaker } from "./pipeline/speaker.ts";
+import { IdleTrimmer } from "./runtime/idle-trim.ts";
 import { VERSION } from "./version.ts";
 
 /** Retry the first contact with the apiserver at this pace: it may start after us (a pod before its Service). */
@@ -76,9 +77,11 @@ async function runController(options: ControllerOptions, log: Logger, client: Ku
   }));
   const registry = createRegistry();
   const metrics = startMetricsServer("0.0.0.0", options.port, registry);
+  const trimmer = idleTrimmer(log);
   const running = await untilStopped(
     () =>
       startController({
+        onCycle: (ms) => trimmer.noteCycle(ms),
         client,
         namespace: options.namespace ?? client.namespace,
         loadBalancerClass: options.lbClass,
@@ -135,6 +138,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   const speaker = speakerMetrics(registry);
   const namespace = options.namespace ?? client.namespace;
 
+  const trimmer = idleTrimmer(log);
   const interfaces$ = new BehaviorSubject<readonly string[] | undefined>(undefined);
   const announcer = new L2Announcer({
     excludeInterfaces: DEFAULT_EXCLUDED_INTERFACES.map((p) => new RegExp(p)),
@@ -179,6 +183,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   );
   if (started) {
     running = startSpeaker({
+      onCycle: (ms) => trimmer.noteCycle(ms),
       client,
       namespace,
       nodeName: options.nodeName,
@@ -252,6 +257,14 @@ async function main(): Promise<number> {
       }
     }
   }
+}
+
+/** Memory back to the OS after bursts of reconciling (runtime/idle-trim.ts). */
+function idleTrimmer(log: Logger): IdleTrimmer {
+  return new IdleTrimmer({
+    onTrim: ({ busyMs, trimMs }) =>
+      log.debug({ op: "memory", busyMs: Math.round(busyMs), trimMs: Math.round(trimMs) }, "heap trimmed"),
+  });
 }
 
 process.exit(await main());

@@ -56,6 +56,8 @@ export interface ControllerDeps {
   readonly coalesceMs?: number;
   readonly scheduler?: SchedulerLike;
   readonly now?: () => Date;
+  /** Told how long each cycle (reconcile and effects) took: the idle memory trim listens. */
+  readonly onCycle?: (ms: number) => void;
 }
 
 export interface RunningController {
@@ -190,6 +192,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   // a flood of changes (10k status updates after a cold start) keeps arriving.
   const baseWindowMs = deps.coalesceMs ?? 5;
   let lastReconcileMs = 0;
+  let cycleStarted = 0;
   // The Services map of the last snapshot reconciled, and its array: the store tells which keys
   // changed between two of its maps, so a reconcile after one change costs one change.
   let lastServiceMap: ReadonlyMap<string, Service> | undefined;
@@ -203,6 +206,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   })
     .pipe(
       map((snapshot) => {
+        cycleStarted = performance.now();
         const byKey: ReadonlyMap<string, Service> = snapshot.services;
         const keys = lastServiceMap && changedKeysBetween(lastServiceMap, byKey);
         const services = byKey === lastServiceMap ? lastServiceArray : [...byKey.values()];
@@ -336,6 +340,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         m.ipv6AddressesInUse.set({ pool }, c.assignedIPv6);
         m.addressesInUse.set({ pool }, c.assignedIPv4 + c.assignedIPv6);
       }
+      deps.onCycle?.(performance.now() - cycleStarted);
     });
 
   return {

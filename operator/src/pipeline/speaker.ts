@@ -62,6 +62,8 @@ export interface SpeakerDeps {
   readonly speakerMetrics: SpeakerMetrics;
   readonly coalesceMs?: number;
   readonly now?: () => Date;
+  /** Told how long each cycle (reconcile and effects) took: the idle memory trim listens. */
+  readonly onCycle?: (ms: number) => void;
 }
 
 export interface RunningSpeaker {
@@ -318,6 +320,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
         lastGaugeRows = rows;
       }
       lastCycleMs = performance.now() - cycleStarted;
+      deps.onCycle?.(lastCycleMs);
     });
 
   return {

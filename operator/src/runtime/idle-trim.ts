@@ -1,0 +1,58 @@
+/**
+ * Gives memory back to the OS once a burst of work is over. A reconcile over 10k Services
+ * allocates a lot that is garbage a moment later; the JavaScript heap keeps those pages after
+ * collecting them, so a speaker that handled one flood would sit at its peak RSS forever.
+ * Measured (bench speaker-micro, 10k Services): 167 MB resident after the reconciles, 101 MB after
+ * a full collection and Bun.shrink(). So: after `quietMs` without a cycle, once per burst, collect
+ * and shrink. Small bursts (cycles shorter than `minBusyMs` in total) are not worth a full GC.
+ */
+export interface IdleTrimOptions {
+  readonly quietMs?: number;
+  readonly minBusyMs?: number;
+  /** Default: Bun.gc(true) then Bun.shrink(). */
+  readonly trim?: () => void;
+  readonly onTrim?: (info: { busyMs: number; trimMs: number }) => void;
+}
+
+function bunTrim(): void {
+  Bun.gc(true);
+  (Bun as unknown as { shrink?: () => void }).shrink?.();
+}
+
+export class IdleTrimmer {
+  private busyMs = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly quietMs: number;
+  private readonly minBusyMs: number;
+  private readonly trim: () => void;
+
+  constructor(private readonly options: IdleTrimOptions = {}) {
+    this.quietMs = options.quietMs ?? 2_000;
+    this.minBusyMs = options.minBusyMs ?? 200;
+    this.trim = options.trim ?? bunTrim;
+  }
+
+  /** A cycle of work just ended, having taken `ms`. */
+  noteCycle(ms: number): void {
+    this.busyMs += ms;
+    if (this.busyMs < this.minBusyMs) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), this.quietMs);
+    // Never what keeps the process alive.
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    const busyMs = this.busyMs;
+    this.busyMs = 0;
+    const started = performance.now();
+    this.trim();
+    this.options.onTrim?.({ busyMs, trimMs: performance.now() - started });
+  }
+}
