@@ -150,6 +150,10 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   };
   const statusWriter = new KeyedWriter({
     concurrency: 8,
+    // A create the watch has not shown after 10 s (the default) is usually only late under a
+    // flood, and running it again makes a duplicate object (generateName) to delete later. A
+    // minute still repairs a status someone deleted by hand.
+    confirmAfterMs: 60_000,
     isTerminal: isTerminalWriteError,
     onError: onError("l2Status"),
   });
