@@ -23,7 +23,14 @@ export interface RunningOperator {
   readonly speakers: ReadonlyMap<string, PodHandle>;
 }
 
-export async function startOperator(logLevel = "info"): Promise<RunningOperator> {
+/** Extra environment for every speaker (e.g. METALBUN_L2_NON_REVERTIVE), as a DaemonSet edit would set it. */
+let speakerExtraEnv: Record<string, string> = {};
+
+export async function startOperator(
+  logLevel = "info",
+  speakerEnv: Record<string, string> = {},
+): Promise<RunningOperator> {
+  speakerExtraEnv = speakerEnv;
   const controlPlane = NODES[0]!;
   const controller = await runAsPod({
     node: controlPlane.name,
@@ -63,6 +70,7 @@ function startSpeakerPod(nodeName: string, logLevel: string): Promise<PodHandle>
       METALLB_HOST: node.ipv4,
       METALLB_ML_BIND_ADDR: node.ipv4,
       METALLB_ML_LABELS: "app=metallb,component=speaker",
+      ...speakerExtraEnv,
     },
   });
 }

@@ -18,7 +18,10 @@ async function ok(args: string[]): Promise<void> {
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
 }
 
-export async function seededTestbedUp(logLevel = "info"): Promise<RunningOperator> {
+export async function seededTestbedUp(
+  logLevel = "info",
+  speakerEnv: Record<string, string> = {},
+): Promise<RunningOperator> {
   netDownOnSignals();
   await stopCluster();
   const cluster = await ensureCluster();
@@ -26,7 +29,7 @@ export async function seededTestbedUp(logLevel = "info"): Promise<RunningOperato
   await registerNodes(NODES);
   await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
   await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-  const op = await startOperator(logLevel);
+  const op = await startOperator(logLevel, speakerEnv);
   for (const n of NODES) {
     if (!(await waitReady(n.name))) throw new Error(`the speaker on ${n.name} never became ready`);
   }

@@ -6,60 +6,12 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { registerEndpoints } from "../cluster/endpoints.ts";
-import { kubectl } from "../cluster/harness.ts";
 import type { RunningOperator } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
-import { execIn } from "../net/exec.ts";
-import { CLIENT, memberByMac, nodeNamed } from "../net/topology.ts";
+import { nodeNamed } from "../net/topology.ts";
+import { answerer, createService, ok, until } from "./helpers.ts";
 
 let op: RunningOperator | undefined;
-
-async function ok(args: string[], stdin?: string): Promise<string> {
-  const r = await kubectl(args, stdin === undefined ? {} : { stdin });
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
-async function until<T>(read: () => Promise<T>, good: (v: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await read();
-  while (!good(v) && Date.now() < deadline) {
-    await Bun.sleep(50);
-    v = await read();
-  }
-  return v;
-}
-
-/** Who answers for `ip` at mypc: ask by ARP (the reply names the MAC), like arping in the seed. */
-async function answerer(ip: string): Promise<string | undefined> {
-  const r = await execIn(CLIENT.name, ["arping", "-c", "1", "-w", "1", "-I", "eth0", ip]);
-  const mac = r.stdout.match(/reply from \S+ \[([0-9A-Fa-f:]{17})\]/)?.[1]?.toLowerCase();
-  return mac ? memberByMac(mac)?.name : undefined;
-}
-
-async function createService(name: string, etp: "Cluster" | "Local", endpointsOn: string[]): Promise<string> {
-  await registerEndpoints("default", name, endpointsOn.map(nodeNamed));
-  await ok(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name, namespace: "default" },
-      spec: {
-        type: "LoadBalancer",
-        externalTrafficPolicy: etp,
-        selector: { app: "webpod" },
-        ports: [{ port: 80, targetPort: 80 }],
-      },
-    }),
-  );
-  return until(
-    async () =>
-      (await ok(["get", "svc", name, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim(),
-    (v) => v !== "",
-    20_000,
-  );
-}
 
 async function setNetworkUnavailable(node: string, unavailable: boolean): Promise<void> {
   const now = new Date().toISOString();

@@ -141,6 +141,7 @@ function incumbentsByIP(
   requests: readonly AnnounceRequest[],
   state: SpeakerState,
   statuses: readonly ServiceL2Status[],
+  self: string,
 ): Map<string, readonly string[]> {
   const observed = observedAnnouncers(statuses);
   const incumbents = new Map<string, readonly string[]>();
@@ -152,7 +153,10 @@ function incumbentsByIP(
       incumbents.set(ip, [remembered]);
       continue;
     }
-    const seen = observed.get(request.key) ?? [];
+    // Without memory this speaker has announced nothing since it started: a ServiceL2Status of
+    // its own node is a leftover of its previous life (killed before it could delete it), and
+    // trusting it would make a returning node claim an IP its successor holds.
+    const seen = (observed.get(request.key) ?? []).filter((node) => node !== self);
     incumbents.set(ip, [...new Set([...(incumbents.get(ip) ?? []), ...seen])].sort());
   }
   return incumbents;
@@ -204,7 +208,7 @@ export function reconcileSpeaker(
     ignoreExcludeLB: options.ignoreExcludeLB,
   });
   const incumbents = options.nonRevertive
-    ? incumbentsByIP(requests, state, inputs.serviceL2Statuses ?? [])
+    ? incumbentsByIP(requests, state, inputs.serviceL2Statuses ?? [], self)
     : new Map<string, readonly string[]>();
   const base: DecisionBase = {
     config,

@@ -144,6 +144,32 @@ describe("the seed lab", () => {
     expect(messages(speakers, NODES)).toEqual([]);
   });
 
+  test("non-revertive: a SIGKILLed owner's leftover ServiceL2Status does not make it claim the IP back", () => {
+    const options = { ...defaultOptions, nonRevertive: true };
+    const speakers = new Speakers(NODES, options);
+    speakers.reconcile(seed);
+    const status = (node: string, service: string) => ({
+      apiVersion: "metallb.io/v1beta1" as const,
+      kind: "ServiceL2Status" as const,
+      metadata: { name: `l2-${service}-${node}`, namespace: "metallb-system" },
+      status: { node, serviceName: service, serviceNamespace: "default" },
+    });
+    // W1 was killed while announcing svc1 and svc2: its objects stay behind, beside the successors'.
+    const leftovers = [status(W1, "svc1"), status(W1, "svc2")];
+    const alive = [CP, W2, W3];
+    speakers.reconcile({ ...seed, members: alive }, alive);
+    const successors = alive.flatMap((node) =>
+      speakers.last.get(node)!.l2Statuses.map((s) => status(s.node, s.serviceName)),
+    );
+    speakers.restart(W1);
+    speakers.reconcile({ ...seed, serviceL2Statuses: [...leftovers, ...successors] });
+    expect(speakers.announcers()).toEqual({
+      "172.18.255.200": [W2],
+      "172.18.255.201": [W3],
+      "172.18.255.202": [W3],
+    });
+  });
+
   test("--ignore-exclude-lb lets the control plane win where it hashes first", () => {
     const speakers = new Speakers(NODES, { ...defaultOptions, ignoreExcludeLB: true });
     speakers.reconcile(seed);
