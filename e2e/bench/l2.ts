@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { Service } from "../../operator/src/domain/api/core.ts";
 import { KubeClient } from "../../operator/src/kube/client.ts";
 import { resolveConnection } from "../../operator/src/kube/config.ts";
-import { resources } from "../../operator/src/kube/resource.ts";
+import { type ResourceType, resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
 import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
@@ -302,6 +302,23 @@ async function ipv6Service(client: KubeClient): Promise<string> {
   return ip;
 }
 
+/** How many objects of a kind in a namespace satisfy `counted`, listed in pages of 1000. */
+async function countObjects<T extends KubeObject>(
+  client: KubeClient,
+  resource: ResourceType,
+  namespace: string,
+  counted: (object: T) => boolean,
+): Promise<number> {
+  let count = 0;
+  let cont: string | undefined;
+  do {
+    const page = await client.list<T>(resource, { namespace, limit: 1000, continue: cont });
+    for (const object of page.items) if (counted(object)) count++;
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return count;
+}
+
 /** The bulk pool: a /18 beside the seed's, enough for 10k Services (autoAssign off: bench only). */
 async function bulkPool(): Promise<void> {
   await ok(
@@ -352,22 +369,10 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
     );
   }
   await registerEndpointsBulk("default", names, WORKERS);
+  const assignedBulk = (s: Service & KubeObject) =>
+    (s.metadata.name?.startsWith("bulk-") ?? false) && (s.status?.loadBalancer?.ingress?.length ?? 0) > 0;
   const assigned = await until(
-    async () => {
-      let count = 0;
-      let cont: string | undefined;
-      do {
-        const page = await client.list<Service & KubeObject>(resources.services, {
-          namespace: "default",
-          limit: 1000,
-          continue: cont,
-        });
-        for (const s of page.items)
-          if (s.metadata.name?.startsWith("bulk-") && s.status?.loadBalancer?.ingress?.length) count++;
-        cont = page.metadata.continue || undefined;
-      } while (cont);
-      return count;
-    },
+    () => countObjects(client, resources.services, "default", assignedBulk),
     (count) => count >= n,
     600_000,
     5_000,
@@ -376,20 +381,7 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
   // Settled: every announced Service has its ServiceL2Status (the speakers' last writes), then
   // 15 s more; only then is a speaker idle.
   const statuses = await until(
-    async () => {
-      let count = 0;
-      let cont: string | undefined;
-      do {
-        const page = await client.list<KubeObject>(resources.serviceL2Statuses, {
-          namespace: "metallb-system",
-          limit: 1000,
-          continue: cont,
-        });
-        count += page.items.length;
-        cont = page.metadata.continue || undefined;
-      } while (cont);
-      return count;
-    },
+    () => countObjects(client, resources.serviceL2Statuses, "metallb-system", () => true),
     (count) => count >= n,
     600_000,
     5_000,

@@ -61,3 +61,48 @@ export async function createService(
     20_000,
   );
 }
+
+/** The ServiceL2Status objects of a Service, one line each: `<node> <interface names>`. */
+export async function l2Statuses(service: string): Promise<string> {
+  const text = await ok([
+    "get",
+    "servicel2statuses",
+    "-n",
+    "metallb-system",
+    "-l",
+    `metallb.io/service-name=${service}`,
+    "-o",
+    'jsonpath={range .items[*]}{.status.node} {.status.interfaces[*].name}{"\\n"}{end}',
+  ]);
+  return text
+    .trim()
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join("\n");
+}
+
+/** Waits until the nodes named by a Service's ServiceL2Status objects are `nodes` (sorted, joined). */
+export async function untilL2StatusNodes(
+  service: string,
+  nodes: string,
+  timeoutMs = 15_000,
+): Promise<string> {
+  const read = async () =>
+    (await l2Statuses(service))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ")[0])
+      .sort()
+      .join(" ");
+  return until(read, (v) => v === nodes, timeoutMs);
+}
+
+/** Waits until `ip` is answered by a node for which `good` holds (or by nobody, if asked so). */
+export function untilAnswered(
+  ip: string,
+  good: (node: string | undefined) => boolean,
+  timeoutMs = 10_000,
+): Promise<string | undefined> {
+  return until(() => answerer(ip), good, timeoutMs);
+}

@@ -9,7 +9,15 @@ import { registerEndpoints } from "../cluster/endpoints.ts";
 import type { RunningOperator } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
 import { nodeNamed } from "../net/topology.ts";
-import { answerer, createService, ok, until } from "./helpers.ts";
+import {
+  answerer,
+  createService,
+  l2Statuses,
+  ok,
+  until,
+  untilAnswered,
+  untilL2StatusNodes,
+} from "./helpers.ts";
 
 let op: RunningOperator | undefined;
 
@@ -48,99 +56,34 @@ afterAll(() => seededTestbedDown(op));
 test("the control plane (exclude label) never announces; NetworkUnavailable moves the IP away and back", async () => {
   // svc1 gets 172.18.255.200; by the hash its order is worker, worker2, worker3 (control plane excluded).
   const ip = await createService("svc1", "Cluster", ["myk8s-worker", "myk8s-worker2"]);
-  expect(
-    await until(
-      () => answerer(ip),
-      (o) => o !== undefined,
-      10_000,
-    ),
-  ).toBe("myk8s-worker");
+  expect(await untilAnswered(ip, (o) => o !== undefined)).toBe("myk8s-worker");
   await setNetworkUnavailable("myk8s-worker", true);
-  expect(
-    await until(
-      () => answerer(ip),
-      (o) => o === "myk8s-worker2",
-      10_000,
-    ),
-  ).toBe("myk8s-worker2");
+  expect(await untilAnswered(ip, (o) => o === "myk8s-worker2")).toBe("myk8s-worker2");
   await setNetworkUnavailable("myk8s-worker", false);
-  expect(
-    await until(
-      () => answerer(ip),
-      (o) => o === "myk8s-worker",
-      10_000,
-    ),
-  ).toBe("myk8s-worker");
+  expect(await untilAnswered(ip, (o) => o === "myk8s-worker")).toBe("myk8s-worker");
 }, 60_000);
 
 test("a node labelled exclude-from-external-load-balancers stops announcing; removing the label restores it", async () => {
   const ip = await createService("svc2", "Cluster", ["myk8s-worker", "myk8s-worker2"]);
-  const first = await until(
-    () => answerer(ip),
-    (o) => o !== undefined,
-    10_000,
-  );
+  const first = await untilAnswered(ip, (o) => o !== undefined);
   expect(first).toBeDefined();
   await ok(["label", "node", first!, "node.kubernetes.io/exclude-from-external-load-balancers="]);
-  const moved = await until(
-    () => answerer(ip),
-    (o) => o !== undefined && o !== first,
-    10_000,
-  );
+  const moved = await untilAnswered(ip, (o) => o !== undefined && o !== first);
   expect(moved).not.toBe(first);
   expect(moved).not.toBe("myk8s-control-plane");
   await ok(["label", "node", first!, "node.kubernetes.io/exclude-from-external-load-balancers-"]);
-  expect(
-    await until(
-      () => answerer(ip),
-      (o) => o === first,
-      10_000,
-    ),
-  ).toBe(first);
+  expect(await untilAnswered(ip, (o) => o === first)).toBe(first);
 }, 60_000);
 
 test("externalTrafficPolicy Local: only the node with a serving endpoint announces; none when no endpoint serves", async () => {
   const ip = await createService("local", "Local", ["myk8s-worker3"]);
-  expect(
-    await until(
-      () => answerer(ip),
-      (o) => o === "myk8s-worker3",
-      10_000,
-    ),
-  ).toBe("myk8s-worker3");
+  expect(await untilAnswered(ip, (o) => o === "myk8s-worker3")).toBe("myk8s-worker3");
   await registerEndpoints("default", "local", [nodeNamed("myk8s-worker3")], { ready: false });
-  expect(
-    await until(
-      () => answerer(ip),
-      (o) => o === undefined,
-      10_000,
-    ),
-  ).toBeUndefined();
+  expect(await untilAnswered(ip, (o) => o === undefined)).toBeUndefined();
   await registerEndpoints("default", "local", [nodeNamed("myk8s-worker2")]);
-  expect(
-    await until(
-      () => answerer(ip),
-      (o) => o === "myk8s-worker2",
-      10_000,
-    ),
-  ).toBe("myk8s-worker2");
+  expect(await untilAnswered(ip, (o) => o === "myk8s-worker2")).toBe("myk8s-worker2");
   // The ServiceL2Status follows the announcing node.
-  const statuses = await until(
-    () =>
-      ok([
-        "get",
-        "servicel2statuses",
-        "-n",
-        "metallb-system",
-        "-l",
-        "metallb.io/service-name=local",
-        "-o",
-        "jsonpath={.items[*].status.node}",
-      ]),
-    (v) => v.trim() === "myk8s-worker2",
-    15_000,
-  );
-  expect(statuses.trim()).toBe("myk8s-worker2");
+  expect(await untilL2StatusNodes("local", "myk8s-worker2")).toBe("myk8s-worker2");
 }, 60_000);
 
 /** Messages of a Service's Events with this reason. */
@@ -209,35 +152,26 @@ test("L2Advertisement.interfaces: a name no node has gives MetalLB's announceFai
 
   // The same advertisement on the nodes' real interface: answered, no new warning.
   await ok(["apply", "-f", "-"], advertisement(["eth0"]));
-  const owner = await until(
-    () => answerer(ip),
-    (o) => o !== undefined,
-    10_000,
-  );
+  const owner = await untilAnswered(ip, (o) => o !== undefined);
   expect(["myk8s-worker", "myk8s-worker2", "myk8s-worker3"]).toContain(owner ?? "none");
   expect(await eventMessages("ifsvc", "announceFailed")).toHaveLength(1);
-  const statusOf = () =>
-    ok([
-      "get",
-      "servicel2statuses",
-      "-n",
-      "metallb-system",
-      "-l",
-      "metallb.io/service-name=ifsvc",
-      "-o",
-      'jsonpath={range .items[*]}{.status.node} {.status.interfaces[*].name}{"\\n"}{end}',
-    ]);
-  expect((await until(statusOf, (v) => v.trim() === `${owner} eth0`, 15_000)).trim()).toBe(`${owner} eth0`);
-
-  await ok(["delete", "svc", "ifsvc"]);
-  expect((await until(statusOf, (v) => v.trim() === "", 15_000)).trim()).toBe("");
   expect(
     await until(
-      () => answerer(ip),
-      (o) => o === undefined,
-      10_000,
+      () => l2Statuses("ifsvc"),
+      (v) => v === `${owner} eth0`,
+      15_000,
     ),
-  ).toBeUndefined();
+  ).toBe(`${owner} eth0`);
+
+  await ok(["delete", "svc", "ifsvc"]);
+  expect(
+    await until(
+      () => l2Statuses("ifsvc"),
+      (v) => v === "",
+      15_000,
+    ),
+  ).toBe("");
+  expect(await untilAnswered(ip, (o) => o === undefined)).toBeUndefined();
   await ok(["delete", "l2advertisement", "ifad", "-n", "metallb-system"]);
   await ok(["delete", "ipaddresspool", "ifpool", "-n", "metallb-system"]);
 }, 90_000);

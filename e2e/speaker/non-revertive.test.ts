@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type RunningOperator, restartSpeaker, waitReady } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
-import { answerer, createService, ok, until } from "./helpers.ts";
+import { answerer, createService, untilAnswered, untilL2StatusNodes } from "./helpers.ts";
 
 let op: RunningOperator | undefined;
 
@@ -19,20 +19,12 @@ afterAll(() => seededTestbedDown(op));
 
 test("the IP stays on the successor when the failed owner returns; ServiceL2Status names the successor", async () => {
   const ip = await createService("sticky", "Cluster", ["myk8s-worker", "myk8s-worker2", "myk8s-worker3"]);
-  const first = await until(
-    () => answerer(ip),
-    (o) => o !== undefined,
-    10_000,
-  );
+  const first = await untilAnswered(ip, (o) => o !== undefined);
   expect(first).toBeDefined();
   const owner = first!;
 
   await op!.speakers.get(owner)!.stop("SIGKILL", 0);
-  const successor = await until(
-    () => answerer(ip),
-    (o) => o !== undefined && o !== owner,
-    10_000,
-  );
+  const successor = await untilAnswered(ip, (o) => o !== undefined && o !== owner);
   expect(successor).toBeDefined();
   expect(successor).not.toBe(owner);
 
@@ -41,20 +33,5 @@ test("the IP stays on the successor when the failed owner returns; ServiceL2Stat
   // Long enough for a revertive speaker to have taken it back (the lab measures ~0.4 s).
   await Bun.sleep(3_000);
   expect(await answerer(ip)).toBe(successor);
-  const statusNode = await until(
-    () =>
-      ok([
-        "get",
-        "servicel2statuses",
-        "-n",
-        "metallb-system",
-        "-l",
-        "metallb.io/service-name=sticky",
-        "-o",
-        "jsonpath={.items[*].status.node}",
-      ]),
-    (v) => v.trim() === successor,
-    15_000,
-  );
-  expect(statusNode.trim()).toBe(successor!);
+  expect(await untilL2StatusNodes("sticky", successor!)).toBe(successor!);
 }, 90_000);
