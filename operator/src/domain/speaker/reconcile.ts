@@ -172,19 +172,8 @@ export function reconcileSpeaker(
   options: SpeakerOptions,
 ): SpeakerOutcome {
   const self = inputs.nodeName;
-  const configMemo = parseConfigMemo(
-    {
-      ipAddressPools: inputs.ipAddressPools,
-      l2Advertisements: inputs.l2Advertisements,
-      bgpAdvertisements: inputs.bgpAdvertisements,
-      bgpPeers: inputs.bgpPeers,
-      bfdProfiles: inputs.bfdProfiles,
-      communities: inputs.communities,
-      namespaces: inputs.namespaces,
-      nodes: inputs.nodes,
-    },
-    state.memo?.config,
-  );
+  // The inputs carry every kind a configuration is made of, Nodes included (nodeSelectors).
+  const configMemo = parseConfigMemo(inputs, state.memo?.config);
   const parsed = configMemo.result;
 
   const requests = requestsOf(inputs.services, state.memo?.decisions);
