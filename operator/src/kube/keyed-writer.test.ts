@@ -160,6 +160,41 @@ describe("KeyedWriter", () => {
     expect(w.pending).toBe(0);
   });
 
+  test("minIntervalMs: under a flood of changes a key is written once per interval, with the latest value", async () => {
+    const { runs, job } = recorder();
+    const timers = new FakeTimers();
+    const w = new KeyedWriter({ timers, minIntervalMs: 1000 });
+    w.setDesired(new Map([["pool", job("pool", "1")]]));
+    await flush();
+    w.setDesired(new Map([["pool", job("pool", "2")]]));
+    await flush();
+    timers.advance(400);
+    w.setDesired(new Map([["pool", job("pool", "3")]]));
+    await flush();
+    expect(runs).toEqual(["pool:1"]);
+    timers.advance(599);
+    await flush();
+    expect(runs).toEqual(["pool:1"]);
+    timers.advance(1);
+    await flush();
+    await w.idle();
+    expect(runs).toEqual(["pool:1", "pool:3"]);
+    // Other keys are not held back by it.
+    w.setDesired(new Map([["other", job("other", "1")]]));
+    await flush();
+    expect(runs).toEqual(["pool:1", "pool:3", "other:1"]);
+  });
+
+  test("a queue of 3000 keys drains in order (taken from the front without shift)", async () => {
+    const { runs, job } = recorder();
+    const w = new KeyedWriter({ timers: new FakeTimers(), concurrency: 4 });
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    w.setDesired(new Map(keys.map((k) => [k, job(k, "1")])));
+    for (let i = 0; i < 100 && runs.length < 3000; i++) await flush();
+    await w.idle();
+    expect(runs).toEqual(keys.map((k) => `${k}:1`));
+  });
+
   test("a changed write for a key runs after the one in flight, not beside it", async () => {
     const { runs, gates, job } = recorder();
     const w = new KeyedWriter({ timers: new FakeTimers() });

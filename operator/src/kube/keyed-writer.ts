@@ -34,6 +34,12 @@ export interface KeyedWriterOptions {
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly confirmAfterMs?: number;
+  /**
+   * At most one write per key starts in this many ms (default 0: no spacing). For writes that
+   * only report (pool counters): under a flood of changes the latest value is written once per
+   * interval instead of once per change, leaving the apiserver to the writes that matter.
+   */
+  readonly minIntervalMs?: number;
   /** Errors that another attempt of the same write cannot fix. */
   readonly isTerminal?: (error: unknown) => boolean;
   readonly onError?: (key: string, error: unknown, attempt: number, terminal: boolean) => void;
@@ -53,6 +59,8 @@ interface Entry {
   next: KeyedJob | undefined;
   /** The key left the desired set while running: forget it when the run ends. */
   dropped: boolean;
+  /** When this key's last write started (for minIntervalMs). */
+  lastStartAt: number;
 }
 
 export class KeyedWriter {
@@ -65,13 +73,17 @@ export class KeyedWriter {
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly confirmAfterMs: number;
+  private readonly minIntervalMs: number;
   private readonly timers: Timers;
+  /** Index of the queue's head: keys are taken from the front without shift()ing 10k entries. */
+  private head = 0;
 
   constructor(private readonly options: KeyedWriterOptions = {}) {
     this.concurrency = options.concurrency ?? 16;
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.confirmAfterMs = options.confirmAfterMs ?? 10_000;
+    this.minIntervalMs = options.minIntervalMs ?? 0;
     this.timers = options.timers ?? realTimers;
   }
 
@@ -100,6 +112,7 @@ export class KeyedWriter {
           timer: undefined,
           next: undefined,
           dropped: false,
+          lastStartAt: Number.NEGATIVE_INFINITY,
         });
         this.queue.push(key);
         continue;
@@ -126,7 +139,7 @@ export class KeyedWriter {
 
   /** Resolves when nothing is queued or running (retries waiting on a timer do not count). */
   idle(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.queued === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -135,6 +148,7 @@ export class KeyedWriter {
     this.stopped = true;
     for (const entry of this.entries.values()) this.timers.clearTimeout(entry.timer);
     this.queue.length = 0;
+    this.head = 0;
     await this.idle();
     this.entries.clear();
   }
@@ -150,22 +164,48 @@ export class KeyedWriter {
     }
   }
 
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
   private pump(): void {
-    while (!this.stopped && this.running < this.concurrency && this.queue.length > 0) {
-      const key = this.queue.shift()!;
+    while (!this.stopped && this.running < this.concurrency && this.queued > 0) {
+      const key = this.queue[this.head++]!;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
       const entry = this.entries.get(key);
       if (entry === undefined || entry.phase !== "queued") continue;
+      const wait = entry.lastStartAt + this.minIntervalMs - this.timers.now();
+      if (wait > 0) {
+        this.startLater(key, entry, wait);
+        continue;
+      }
       this.start(key, entry);
     }
-    if (this.running === 0 && this.queue.length === 0) {
+    if (this.running === 0 && this.queued === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
   }
 
+  /** Too soon after this key's last write (minIntervalMs): queued again when the interval ends. */
+  private startLater(key: string, entry: Entry, waitMs: number): void {
+    entry.phase = "retryWait";
+    entry.timer = this.timers.setTimeout(() => {
+      if (this.entries.get(key) !== entry || entry.phase !== "retryWait") return;
+      entry.phase = "queued";
+      entry.timer = undefined;
+      this.queue.push(key);
+      this.pump();
+    }, waitMs);
+  }
+
   private start(key: string, entry: Entry): void {
     entry.phase = "running";
+    entry.lastStartAt = this.timers.now();
     this.running++;
     const job = entry.job;
     job

@@ -167,6 +167,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   });
   const poolWriter = new KeyedWriter({
     concurrency: 4,
+    // Counters only report: during a flood the latest ones go out once a second, not per change.
+    minIntervalMs: 1_000,
     isTerminal: isTerminalWriteError,
     onError: onError("poolStatus"),
   });
