@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import type { EndpointSlice } from "../domain/api/core.ts";
+import { aService } from "../domain/allocator/testing.ts";
+import { announceRequestOf } from "../domain/announce/request.ts";
+import type { EndpointSlice, Service } from "../domain/api/core.ts";
 import { servingEndpointsOf } from "../domain/election/serving-endpoints.ts";
-import { sliceForElection } from "./projections.ts";
+import { serviceForSpeaker, sliceForElection } from "./projections.ts";
 import type { KubeObject } from "./types.ts";
 
 const slice: EndpointSlice & KubeObject = {
@@ -54,4 +56,35 @@ describe("sliceForElection", () => {
     expect(sliceForElection(bare).endpoints).toBeNull();
     expect(sliceForElection(bare).metadata.labels).toBeUndefined();
   });
+});
+
+describe("serviceForSpeaker", () => {
+  const variants: Array<[string, Parameters<typeof aService>[1]]> = [
+    ["plain", { ingress: ["10.0.0.1"] }],
+    [
+      "shared, local, classed, labelled",
+      {
+        ingress: ["10.0.0.2", "fd00::2"],
+        etp: "Local",
+        loadBalancerClass: "metallb",
+        labels: { tier: "web" },
+        annotations: { "metallb.io/allow-shared-ip": "k", "example.com/other": "x" },
+        ports: ["TCP/80", "UDP/53"],
+      },
+    ],
+    ["legacy sharing annotation, no IP", { annotations: { "metallb.universe.tf/allow-shared-ip": "k" } }],
+    ["not a LoadBalancer", { type: "ClusterIP", ingress: ["10.0.0.3"] }],
+  ];
+  for (const [what, options] of variants) {
+    test(`the speaker's request is the same from the projection: ${what}`, () => {
+      const service = {
+        ...aService("s", options),
+        metadata: { ...aService("s", options).metadata, uid: "u" },
+      };
+      const kept = serviceForSpeaker(service as Service & KubeObject);
+      expect(announceRequestOf(kept)).toEqual(announceRequestOf(service));
+      expect(kept.spec).not.toHaveProperty("ports");
+      expect(kept.metadata.annotations ?? {}).not.toHaveProperty("example.com/other");
+    });
+  }
 });

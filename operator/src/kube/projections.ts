@@ -1,10 +1,16 @@
 /**
+ * What the speaker keeps of the objects it watches in bulk. Every field the Layer 2 election and
+ * its Events read, nothing else: with 10k Services a speaker holds 10k Services and 10k slices.
+ */
+
+/**
  * What the speaker keeps of each EndpointSlice: only what the Layer 2 election reads (MetalLB
  * §4.2: is any endpoint serving, and on which node). Addresses, ports, hints and every other label
  * are dropped before the store: with 10k Services a speaker holds 10k slices, and each endpoint's
  * addresses, targetRef and zone are most of their size.
  */
-import { type EndpointSlice, LABEL_ENDPOINT_SLICE_SERVICE_NAME } from "../domain/api/core.ts";
+import { ALLOW_SHARED_IP } from "../domain/api/annotations.ts";
+import { type EndpointSlice, LABEL_ENDPOINT_SLICE_SERVICE_NAME, type Service } from "../domain/api/core.ts";
 import type { KubeObject } from "./types.ts";
 
 export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T): T {
@@ -27,5 +33,45 @@ export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T)
           ...(e?.conditions !== undefined && { conditions: e.conditions }),
         }))
       : slice.endpoints,
+  } as T;
+}
+
+/**
+ * What the speaker keeps of each Service: what its Layer 2 decision and Events read (name,
+ * namespace, uid, labels for serviceSelectors, the allow-shared-ip annotation, type, class,
+ * externalTrafficPolicy, and the ingress IPs). Ports, selectors, cluster IPs and other
+ * annotations are the controller's business; a speaker with 10k Services need not hold them.
+ */
+export function serviceForSpeaker<T extends Service & KubeObject>(service: T): T {
+  const { metadata } = service;
+  const annotations = metadata.annotations;
+  const shared =
+    annotations === undefined
+      ? undefined
+      : Object.fromEntries(
+          [ALLOW_SHARED_IP.current, ALLOW_SHARED_IP.legacy]
+            .filter((name) => annotations[name] !== undefined)
+            .map((name) => [name, annotations[name]!]),
+        );
+  const spec = service.spec ?? {};
+  return {
+    apiVersion: service.apiVersion,
+    kind: service.kind,
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      uid: metadata.uid,
+      resourceVersion: metadata.resourceVersion,
+      ...(metadata.labels !== undefined && { labels: metadata.labels }),
+      ...(shared !== undefined && Object.keys(shared).length > 0 && { annotations: shared }),
+    },
+    spec: {
+      type: spec.type,
+      ...(spec.loadBalancerClass !== undefined && { loadBalancerClass: spec.loadBalancerClass }),
+      ...(spec.externalTrafficPolicy !== undefined && { externalTrafficPolicy: spec.externalTrafficPolicy }),
+    },
+    ...(service.status?.loadBalancer !== undefined && {
+      status: { loadBalancer: service.status.loadBalancer },
+    }),
   } as T;
 }

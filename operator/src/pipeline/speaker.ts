@@ -13,7 +13,7 @@
 import { combineLatest, map, type Observable, of, type Subscription, scan } from "rxjs";
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_EXCLUDE_PATTERNS } from "../announcers/l2/interfaces.ts";
-import type { EndpointSlice, Node } from "../domain/api/core.ts";
+import type { EndpointSlice, Node, Service } from "../domain/api/core.ts";
 import { LABEL_NODE } from "../domain/api/labels.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import type { L2Entry } from "../domain/speaker/desired.ts";
@@ -28,7 +28,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
 import { EventSink } from "../kube/event-sink.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
-import { sliceForElection } from "../kube/projections.ts";
+import { serviceForSpeaker, sliceForElection } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
 import { l2StatusJobs } from "../kube/speaker-writes.ts";
 import { mapEventObjects } from "../kube/trim.ts";
@@ -110,6 +110,9 @@ function sources(deps: SpeakerDeps) {
   const { client, namespace } = deps;
   return {
     ...sharedSources(client, namespace),
+    services: store(
+      listWatch$<Service & KubeObject>(client, resources.services).pipe(mapEventObjects(serviceForSpeaker)),
+    ),
     endpointSlices: store(
       listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices).pipe(
         mapEventObjects(sliceForElection),

@@ -56,7 +56,7 @@ function change(world: World, r: ReturnType<typeof prng>): void {
         name,
         anAnnouncedService(name, r.chance(0.15) ? [] : [r.pick(IPS)], {
           uid: r.chance(0.3) ? `uid-${name}-${world.generation}` : `uid-${name}`,
-          ...(r.chance(0.3) ? { externalTrafficPolicy: "Local" } : {}),
+          ...(r.chance(0.3) ? { etp: "Local" as const } : {}),
           ...(r.chance(0.2) ? { labels: { tier: "web" } } : {}),
         }),
       );
