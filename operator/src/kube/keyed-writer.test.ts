@@ -185,6 +185,29 @@ describe("KeyedWriter", () => {
     expect(runs).toEqual(["pool:1", "pool:3", "other:1"]);
   });
 
+  test("backlog counts queued and running writes, not retries waiting out a backoff", async () => {
+    const { gates, job } = recorder();
+    const timers = new FakeTimers();
+    const w = new KeyedWriter({ timers, concurrency: 1 });
+    w.setDesired(
+      new Map([
+        ["a", job("a", "1", "fail")],
+        ["b", job("b", "1", "gate")],
+        ["c", job("c", "1")],
+      ]),
+    );
+    await flush();
+    // a failed and waits to retry; b runs; c is queued behind it.
+    expect(w.backlog).toBe(2);
+    expect(w.pending).toBe(3);
+    gates[0]!.resolve();
+    await flush();
+    await w.idle();
+    expect(w.backlog).toBe(0);
+    expect(w.pending).toBe(1);
+    await w.stop();
+  });
+
   test("a queue of 3000 keys drains in order (taken from the front without shift)", async () => {
     const { runs, job } = recorder();
     const w = new KeyedWriter({ timers: new FakeTimers(), concurrency: 4 });

@@ -137,6 +137,14 @@ export class KeyedWriter {
     return n;
   }
 
+  /**
+   * Writes queued or running now: the backlog that more writes would wait behind. Retries waiting
+   * out a backoff do not count (a few Services failing for minutes is no backlog).
+   */
+  get backlog(): number {
+    return this.running + this.queued;
+  }
+
   /** Resolves when nothing is queued or running (retries waiting on a timer do not count). */
   idle(): Promise<void> {
     if (this.running === 0 && this.queued === 0) return Promise.resolve();

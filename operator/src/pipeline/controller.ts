@@ -269,7 +269,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       }
       serviceWriter.setDesired(desired);
       // More Service writes than can be in flight: assignments first, Events after (event-sink.ts).
-      events.defer(serviceWriter.pending > SERVICE_WRITE_CONCURRENCY);
+      events.defer(serviceWriter.backlog > SERVICE_WRITE_CONCURRENCY);
 
       poolWriter.setDesired(
         new Map(
