@@ -22,6 +22,7 @@ import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
 import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import {
+  HEALTH_PORT,
   type RunningOperator,
   restartSpeaker,
   startOperator,
@@ -395,6 +396,9 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
   const before = procStats(pid);
   await Bun.sleep(windowS * 1000);
   const after = procStats(pid);
+  // What that memory is (observability/memory.ts), for the issue notes: on stderr, not a metric.
+  const report = await execIn("myk8s-worker", ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
+  console.error(`[footprint ${n}] /debug/memory of myk8s-worker's speaker: ${report.stdout.trim()}`);
   const ticksPerSecond = 100;
   emit(BENCH, `speaker_rss_mb_${n >= 10_000 ? `${n / 1000}k` : n}`, after.rssMb, "MB", n);
   emit(

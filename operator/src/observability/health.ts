@@ -2,7 +2,10 @@
  * /healthz and /readyz, as MetalLB serves them on --health-probe-port (17472). Unlike MetalLB's plain
  * pings, /readyz answers 200 only once the component says it is ready (for now: the apiserver was
  * reached), and names what it is waiting for otherwise, so a NotReady pod explains itself.
+ * `/debug/memory` says what the process holds (memory.ts).
  */
+import { memoryReport } from "./memory.ts";
+
 export interface HealthState {
   /** Empty when ready; otherwise what readiness waits for. */
   readonly notReadyBecause: string;
@@ -20,6 +23,7 @@ export function startHealthServer(hostname: string, port: number, state: () => H
     fetch(req) {
       const path = new URL(req.url).pathname;
       if (path === "/healthz" || path === "/livez") return new Response("ok\n");
+      if (path === "/debug/memory") return Response.json(memoryReport());
       if (path === "/readyz") {
         const why = state().notReadyBecause;
         return why === "" ? new Response("ok\n") : new Response(`not ready: ${why}\n`, { status: 503 });

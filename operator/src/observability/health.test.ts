@@ -1,0 +1,30 @@
+import { describe, expect, test } from "bun:test";
+import { startHealthServer } from "./health.ts";
+
+describe("health server", () => {
+  test("/readyz names what it waits for; /debug/memory says what the process holds", async () => {
+    let why = "waiting for the first list";
+    const server = startHealthServer("127.0.0.1", 0, () => ({ notReadyBecause: why }));
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      const notReady = await fetch(`${base}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.text()).toBe("not ready: waiting for the first list\n");
+      why = "";
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const memory = (await (await fetch(`${base}/debug/memory`)).json()) as {
+        rssMb: number;
+        heapUsedMb: number;
+        objectCount: number;
+        topObjectTypes: [string, number][];
+      };
+      expect(memory.rssMb).toBeGreaterThan(10);
+      expect(memory.objectCount).toBeGreaterThan(1000);
+      expect(memory.topObjectTypes.length).toBeGreaterThan(5);
+      expect(memory.topObjectTypes[0]![1]).toBeGreaterThanOrEqual(memory.topObjectTypes[1]![1]);
+      expect((await fetch(`${base}/nothing`)).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+  });
+});
