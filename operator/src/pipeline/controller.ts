@@ -73,7 +73,7 @@ const SERVICE_WRITE_CONCURRENCY = 32;
 const EVENT_DRAIN_MS = 5_000;
 
 function sources(deps: ControllerDeps) {
-  return sharedSources(deps.client, deps.namespace);
+  return sharedSources(deps.client, deps.namespace, { servicesPageSize: 5_000 });
 }
 
 /** MetalLB's controller creates the memberlist key when it is missing, owned by its Deployment. */
