@@ -12,7 +12,8 @@ export interface ConfigMemo {
   readonly result: ConfigResult;
 }
 
-function sameElements(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
+/** The same arrays element by element (identity): how memos tell that store objects did not change. */
+export function sameElements(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -13,6 +13,7 @@ import type { L2Decision } from "../announce/l2-decision.ts";
 import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts";
 import type { EndpointSlice, Node, Service } from "../api/core.ts";
 import { serviceKey } from "../api/core.ts";
+import { sameElements } from "../config/config-memo.ts";
 import type { Config } from "../config/types.ts";
 
 export interface DecisionBase {
@@ -38,13 +39,6 @@ export interface DecisionMemo {
 
 const NO_SLICES: readonly EndpointSlice[] = [];
 
-function sameElements<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function sameBase(a: DecisionBase | undefined, b: DecisionBase): boolean {
   return (
     a !== undefined &&
@@ -59,35 +53,36 @@ function sameBase(a: DecisionBase | undefined, b: DecisionBase): boolean {
 
 const byKey = (a: AnnounceRequest, b: AnnounceRequest) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
-/** Every Service's request, sorted by key; an unchanged Service's is last run's. */
-export function requestsOf(services: readonly Service[], memo: DecisionMemo | undefined): AnnounceRequest[] {
+/** The Services by key, and every Service's request sorted by key (an unchanged one's is last run's). */
+export function requestsOf(
+  services: readonly Service[],
+  memo: DecisionMemo | undefined,
+): { requests: AnnounceRequest[]; serviceByKey: Map<string, Service> } {
+  const serviceByKey = new Map<string, Service>();
   const requests = services.map((service) => {
-    const old = memo?.entries.get(
-      serviceKey(service.metadata?.namespace ?? "", service.metadata?.name ?? ""),
-    );
+    const key = serviceKey(service.metadata?.namespace ?? "", service.metadata?.name ?? "");
+    serviceByKey.set(key, service);
+    const old = memo?.entries.get(key);
     return old?.service === service ? old.request : announceRequestOf(service);
   });
-  return requests.sort(byKey);
+  return { requests: requests.sort(byKey), serviceByKey };
 }
 
 export type Decider = (request: AnnounceRequest) => L2Decision;
 
 /**
  * One decision per request (in their order), reusing last run's where allowed, and the memo
- * for the next run. `servicesOf` maps request keys to their Service objects.
+ * for the next run. `serviceByKey` maps request keys to their Service objects (requestsOf).
  */
 export function decideAll(
   requests: readonly AnnounceRequest[],
-  services: readonly Service[],
+  serviceByKey: ReadonlyMap<string, Service>,
   slices: ReadonlyMap<string, readonly EndpointSlice[]>,
   base: DecisionBase,
   reuse: boolean,
   memo: DecisionMemo | undefined,
   decide: Decider,
 ): { decisions: L2Decision[]; memo: DecisionMemo } {
-  const serviceByKey = new Map<string, Service>();
-  for (const s of services)
-    serviceByKey.set(serviceKey(s.metadata?.namespace ?? "", s.metadata?.name ?? ""), s);
   const usable = reuse && sameBase(memo?.base, base);
   const entries = new Map<string, Entry>();
   const decisions = requests.map((request) => {

@@ -176,7 +176,7 @@ export function reconcileSpeaker(
   const configMemo = parseConfigMemo(inputs, state.memo?.config);
   const parsed = configMemo.result;
 
-  const requests = requestsOf(inputs.services, state.memo?.decisions);
+  const { requests, serviceByKey } = requestsOf(inputs.services, state.memo?.decisions);
   const configErrors = parsed.ok ? [] : parsed.errors;
   const orphaned = parsed.ok ? orphanedAnnouncements(requests, state.announced, parsed.config) : [];
   const accepted = parsed.ok && orphaned.length === 0;
@@ -209,7 +209,7 @@ export function reconcileSpeaker(
   };
   const decided = decideAll(
     requests,
-    inputs.services,
+    serviceByKey,
     slices,
     base,
     !options.nonRevertive,
