@@ -74,19 +74,35 @@ function stats(name: string, samples: number[], unit = "ms"): void {
   emit(BENCH, `${name}_max`, round(sorted.at(-1) ?? Number.NaN), unit, sorted.length);
 }
 
-async function service(client: KubeClient, name: string): Promise<string> {
-  await registerEndpoints("default", name, WORKERS);
-  await client.create(resources.services, {
+/**
+ * A LoadBalancer Service of the lab's web pods in `default` (no NodePorts: thousands of them
+ * would exhaust the range, and MetalLB never uses them).
+ */
+function lbService(
+  name: string,
+  o: { pool?: string; spec?: Partial<Service["spec"]> } = {},
+): Service & KubeObject {
+  return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name, namespace: "default" },
+    metadata: {
+      name,
+      namespace: "default",
+      ...(o.pool !== undefined && { annotations: { "metallb.io/address-pool": o.pool } }),
+    },
     spec: {
       type: "LoadBalancer",
       allocateLoadBalancerNodePorts: false,
+      ...o.spec,
       selector: { app: "webpod" },
       ports: [{ port: 80 }],
     },
-  } as Service & KubeObject);
+  } as Service & KubeObject;
+}
+
+async function service(client: KubeClient, name: string): Promise<string> {
+  await registerEndpoints("default", name, WORKERS);
+  await client.create(resources.services, lbService(name));
   const ip = await until(
     async () =>
       (await client.get<Service & KubeObject>(resources.services, name, "default")).status?.loadBalancer
@@ -199,17 +215,7 @@ async function createToArp(client: KubeClient, n: number): Promise<number[]> {
     const name = `arp-${i}`;
     await registerEndpoints("default", name, WORKERS);
     const started = performance.now();
-    await client.create(resources.services, {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name, namespace: "default" },
-      spec: {
-        type: "LoadBalancer",
-        allocateLoadBalancerNodePorts: false,
-        selector: { app: "webpod" },
-        ports: [{ port: 80 }],
-      },
-    } as Service & KubeObject);
+    await client.create(resources.services, lbService(name));
     const ip = await until(
       async () =>
         (await client.get<Service & KubeObject>(resources.services, name, "default")).status?.loadBalancer
@@ -278,19 +284,10 @@ async function ipv6Service(client: KubeClient): Promise<string> {
     }),
   );
   await registerEndpoints("default", "svc6", WORKERS);
-  await client.create(resources.services, {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: "svc6", namespace: "default", annotations: { "metallb.io/address-pool": "v6" } },
-    spec: {
-      type: "LoadBalancer",
-      allocateLoadBalancerNodePorts: false,
-      ipFamilyPolicy: "SingleStack",
-      ipFamilies: ["IPv6"],
-      selector: { app: "webpod" },
-      ports: [{ port: 80 }],
-    },
-  } as Service & KubeObject);
+  await client.create(
+    resources.services,
+    lbService("svc6", { pool: "v6", spec: { ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv6"] } }),
+  );
   const ip = await until(
     async () =>
       (await client.get<Service & KubeObject>(resources.services, "svc6", "default")).status?.loadBalancer
@@ -354,19 +351,9 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
   const names = Array.from({ length: n - from }, (_, i) => `bulk-${from + i}`);
   for (let i = 0; i < names.length; i += 32) {
     await Promise.all(
-      names.slice(i, i + 32).map((name) =>
-        client.create(resources.services, {
-          apiVersion: "v1",
-          kind: "Service",
-          metadata: { name, namespace: "default", annotations: { "metallb.io/address-pool": "bulk" } },
-          spec: {
-            type: "LoadBalancer",
-            allocateLoadBalancerNodePorts: false,
-            selector: { app: "webpod" },
-            ports: [{ port: 80 }],
-          },
-        } as Service & KubeObject),
-      ),
+      names
+        .slice(i, i + 32)
+        .map((name) => client.create(resources.services, lbService(name, { pool: "bulk" }))),
     );
   }
   await registerEndpointsBulk("default", names, WORKERS);
