@@ -24,6 +24,8 @@ import { resolveConnection } from "../../operator/src/kube/config.ts";
 import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
+import { operatorProgram } from "../lab/program.ts";
+import { phaseCost } from "./phase-cost.ts";
 import { emit, percentile } from "./report.ts";
 
 const BENCH = "controller";
@@ -160,12 +162,20 @@ function profileFlags(): string[] {
   return dir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${dir}`] : [];
 }
 
-function startControllerProcess(kubeconfig: string): Subprocess {
+/**
+ * The program under test: the image's bundle (what ships, e2e/lab/program.ts), or the source when
+ * profiling (so the profile names our files and functions).
+ */
+async function controllerProgram(): Promise<string> {
+  return process.env.METALBUN_BENCH_PROFILE ? MAIN : await operatorProgram();
+}
+
+async function startControllerProcess(kubeconfig: string): Promise<Subprocess> {
   return spawn(
     [
       "bun",
       ...profileFlags(),
-      MAIN,
+      await controllerProgram(),
       "controller",
       `--health-probe-port=${HEALTH_PORT}`,
       `--port=${METRICS_PORT}`,
@@ -245,7 +255,9 @@ async function tenThousand(client: KubeClient, kubeconfig: string): Promise<Subp
   // makes, 32 in flight), then, with their status cleared again, the controller's cold start.
   // (Creating Services is slow here: the apiserver allocates ClusterIPs one at a time, ~25/s.)
   const names = await createServices(client, "bench-cold", 10_000, "s");
+  const ceilingCost = await phaseCost("ceiling");
   const ceiling = await patchCeiling(client, "bench-cold", names);
+  await ceilingCost.end();
   emit(BENCH, "patch_ceiling_per_s", Math.round(ceiling), "patches/s", names.length);
   await mapLimit(names, 32, async (name) => {
     await client.patchStatus(
@@ -260,10 +272,13 @@ async function tenThousand(client: KubeClient, kubeconfig: string): Promise<Subp
     );
   });
 
-  let controller = startControllerProcess(kubeconfig);
+  const coldCost = await phaseCost("cold start");
+  let controller = await startControllerProcess(kubeconfig);
+  coldCost.track("controller", controller.pid);
   const coldStart = performance.now();
   await waitWritesAccepted(10_000, 600_000);
   const coldSeconds = (performance.now() - coldStart) / 1000;
+  await coldCost.end();
   const assigned = [...(await ingressByName(client, "bench-cold")).values()].filter((ip) =>
     ip.startsWith("10.20"),
   ).length;
@@ -283,7 +298,7 @@ async function tenThousand(client: KubeClient, kubeconfig: string): Promise<Subp
   // Restart with 10k assigned: nothing may move.
   const before = await ingressByName(client, "bench-cold");
   await stop(controller);
-  controller = startControllerProcess(kubeconfig);
+  controller = await startControllerProcess(kubeconfig);
   const readyMs = await waitReadyz(120_000);
   emit(BENCH, "restart_10k_ready_s", Math.round(readyMs / 10) / 100, "s", 10_000);
   await Bun.sleep(3000);
@@ -321,7 +336,7 @@ async function apiserverBenches(): Promise<void> {
   let controller: Subprocess;
   let suffix = "1k";
   if (churnOnly) {
-    controller = startControllerProcess(cluster.kubeconfig);
+    controller = await startControllerProcess(cluster.kubeconfig);
     await waitReadyz(60_000);
     suffix = "1k_alone";
   } else {

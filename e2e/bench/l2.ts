@@ -246,14 +246,37 @@ function procStats(pid: number): { rssMb: number; cpuTicks: number } {
   };
 }
 
+/** CPU ticks per thread of a process, by thread name (threads of one name summed). */
+function threadTicks(pid: number): Map<string, number> {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const out = new Map<string, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const raw = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")"));
+      const fields = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The thread ended between listing and reading.
+    }
+  }
+  return out;
+}
+
+/** Whether a process runs the speaker program (argv: bun <program> speaker ...), not its wrapper. */
+function runsSpeaker(pid: number): boolean {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  return argv[0]?.endsWith("bun") === true && argv[2] === "speaker";
+}
+
 /** The bun process of a speaker pod: the pod's pid is the unshare/sh wrapper; find its bun descendant. */
 async function speakerPid(podPid: number): Promise<number> {
-  if ((await run(["cat", `/proc/${podPid}/cmdline`])).stdout.includes("main.ts")) return podPid;
+  if (runsSpeaker(podPid)) return podPid;
   const r = await run(["pgrep", "-P", String(podPid)]);
   const children = r.stdout.trim().split("\n").filter(Boolean).map(Number);
   for (const child of children) {
-    const cmd = await run(["cat", `/proc/${child}/cmdline`]);
-    if (cmd.stdout.includes("main.ts")) return child;
+    if (runsSpeaker(child)) return child;
     const deeper = await speakerPid(child).catch(() => undefined);
     if (deeper !== undefined) return deeper;
   }
@@ -381,8 +404,18 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
   // 30 s: CPU time is counted in 10 ms ticks, so a 10 s window reads 1 % per 10 ticks.
   const windowS = 30;
   const before = procStats(pid);
+  const threadsBefore = threadTicks(pid);
   await Bun.sleep(windowS * 1000);
   const after = procStats(pid);
+  const threadsAfter = threadTicks(pid);
+  // Where idle CPU goes, per thread (% of one core over the window): on stderr, for the notes.
+  const perThread = [...threadsAfter]
+    .map(([name, ticks]) => [
+      name,
+      Math.round(((ticks - (threadsBefore.get(name) ?? 0)) / windowS) * 100) / 100,
+    ])
+    .filter(([, pct]) => (pct as number) > 0);
+  console.error(`[footprint ${n}] idle CPU % by thread: ${JSON.stringify(perThread)}`);
   // What that memory is (observability/memory.ts), for the issue notes: on stderr, not a metric.
   const report = await execIn("myk8s-worker", ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
   console.error(`[footprint ${n}] /debug/memory of myk8s-worker's speaker: ${report.stdout.trim()}`);
@@ -420,7 +453,8 @@ export async function l2Bench(): Promise<void> {
     for (const node of NODES) await setServiceDnat(node.name, ips);
     await Bun.sleep(1000);
 
-    // `bun run bench l2 [part...]` runs only the named parts (failover handover rolling arp footprint).
+    // `bun run bench l2 [part...]` runs only the named parts (failover handover rolling arp ndp
+    // footprint; footprint1k: the footprint at 1k only, a quicker look).
     const parts = process.argv.slice(3);
     const wanted = (part: string) => parts.length === 0 || parts.includes(part);
     if (wanted("failover")) stats("failover_ms", await failoverTrials(op, ips, 21));
@@ -435,10 +469,10 @@ export async function l2Bench(): Promise<void> {
     // The seed pool has 51 addresses; 3 are taken by svc1-svc3.
     if (wanted("arp")) stats("create_to_arp_ms", await createToArp(client, 40));
     if (wanted("ndp")) stats("failover_ndp_ms", await failoverTrials(op, [await ipv6Service(client)], 10));
-    if (wanted("footprint")) {
+    if (wanted("footprint") || parts.includes("footprint1k")) {
       await bulkPool();
       await footprint(client, op, 0, 1000);
-      await footprint(client, op, 1000, 10_000);
+      if (wanted("footprint")) await footprint(client, op, 1000, 10_000);
     }
   } finally {
     if (op) await stopOperator(op).catch(() => undefined);

@@ -4,12 +4,11 @@
  * each configured as the bundle's Deployment and DaemonSet configure them (same env names), and
  * reached through in-cluster configuration only.
  */
-import { join } from "node:path";
 import { execIn } from "../net/exec.ts";
 import { NODES, nodeNamed } from "../net/topology.ts";
 import { type PodHandle, runAsPod } from "../pod/as-pod.ts";
+import { operatorProgram } from "./program.ts";
 
-const MAIN = join(import.meta.dir, "..", "..", "operator", "src", "main.ts");
 export const HEALTH_PORT = 17472;
 /**
  * In a cluster the controller has a pod IP of its own; here it shares the control-plane node's
@@ -39,7 +38,7 @@ export async function startOperator(
     name: "controller",
     argv: [
       "bun",
-      MAIN,
+      await operatorProgram(),
       "controller",
       `--log-level=${logLevel}`,
       `--port=${CONTROLLER_METRICS_PORT}`,
@@ -56,14 +55,14 @@ export async function startOperator(
   return { controller, speakers };
 }
 
-function startSpeakerPod(nodeName: string, logLevel: string): Promise<PodHandle> {
+async function startSpeakerPod(nodeName: string, logLevel: string): Promise<PodHandle> {
   const node = nodeNamed(nodeName);
   return runAsPod({
     node: node.name,
     serviceAccount: "speaker",
     namespace: "metallb-system",
     name: `speaker-${node.name}-${Date.now().toString(36)}`,
-    argv: ["bun", MAIN, "speaker", `--log-level=${logLevel}`],
+    argv: ["bun", await operatorProgram(), "speaker", `--log-level=${logLevel}`],
     env: {
       METALLB_NODE_NAME: node.name,
       METALLB_POD_NAME: `speaker-${node.name}`,

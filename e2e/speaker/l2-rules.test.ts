@@ -175,3 +175,16 @@ test("L2Advertisement.interfaces: a name no node has gives MetalLB's announceFai
   await ok(["delete", "l2advertisement", "ifad", "-n", "metallb-system"]);
   await ok(["delete", "ipaddresspool", "ifpool", "-n", "metallb-system"]);
 }, 90_000);
+
+test("the speakers run the image's bundle, with membership in its own Worker", async () => {
+  // The lab runs deploy/build.ts's output, as the image does; a bundle that lost the membership
+  // Worker still works but logs that it beats from the main thread (membership.ts).
+  for (const [node, pod] of op!.speakers) {
+    const log = pod.stdout() + pod.stderr();
+    expect({ node, joined: log.includes("member joined") }).toEqual({ node, joined: true });
+    expect({ node, fallback: log.includes("membership worker unavailable") }).toEqual({
+      node,
+      fallback: false,
+    });
+  }
+});

@@ -109,6 +109,25 @@ describe("KubeClient requests", () => {
     ]);
   });
 
+  test("patchStatusUnread PATCHes /status, resolves without the object, and still throws API errors", async () => {
+    api.on("other", echo);
+    api.on("other", () => json(statusBody(422, "Invalid", "bad ip"), 422));
+    const client = new KubeClient(api.connection());
+    const patch = { status: { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } } };
+    expect(
+      await client.patchStatusUnread(resources.services, "web", "default", patch, { type: "merge" }),
+    ).toBeUndefined();
+    const error = await thrown(
+      client.patchStatusUnread(resources.services, "web", "default", patch, { type: "merge" }),
+    );
+    expect(error).toMatchObject({ status: 422, reason: "Invalid" });
+    expect(api.requests.map((r) => `${r.method} ${r.path} ${r.headers.get("content-type")}`)).toEqual([
+      "PATCH /api/v1/namespaces/default/services/web/status application/merge-patch+json",
+      "PATCH /api/v1/namespaces/default/services/web/status application/merge-patch+json",
+    ]);
+    expect(JSON.parse(api.requests[0]?.body ?? "")).toEqual(patch);
+  });
+
   test("delete sends DeleteOptions with preconditions", async () => {
     api.on("other", () => json({ kind: "Status", status: "Success" }));
     const client = new KubeClient(api.connection());

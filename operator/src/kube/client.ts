@@ -243,6 +243,34 @@ export class KubeClient {
     return this.patch<T>(resource, name, namespace, patch, { ...options, subresource: "status" });
   }
 
+  /**
+   * patchStatus for a writer that never reads the answer (the watch brings the object): the body
+   * is drained, so the connection is reused, but not decoded or parsed. A 10k cold start parses
+   * 10k Services fewer.
+   */
+  async patchStatusUnread(
+    resource: ResourceType,
+    name: string,
+    namespace: string | undefined,
+    patch: unknown,
+    options: Omit<PatchOptions, "subresource">,
+  ): Promise<void> {
+    const spec: RequestSpec = {
+      method: "PATCH",
+      path: resourcePath(resource, { namespace, name, subresource: "status" }),
+      query: this.writeQuery(options),
+      body: patch,
+      contentType: patchContentType[options.type],
+      signal: options.signal,
+    };
+    const response = await this.send(spec);
+    try {
+      await response.arrayBuffer();
+    } catch (error) {
+      throw this.transportFailure(error, spec.signal, `${spec.method} ${spec.path}`);
+    }
+  }
+
   /** Returns the deleted object (or a Status, for kinds that answer so); 404 is thrown as ApiError. */
   async delete(
     resource: ResourceType,

@@ -39,7 +39,9 @@ export function serviceWriteJob(client: KubeClient, pending: PendingWrite): Keye
   return {
     fingerprint: JSON.stringify(patch),
     run: async () => {
-      await client.patchStatus(resources.services, pending.name, pending.namespace, patch, { type: "merge" });
+      await client.patchStatusUnread(resources.services, pending.name, pending.namespace, patch, {
+        type: "merge",
+      });
     },
   };
 }

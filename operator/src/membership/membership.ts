@@ -221,14 +221,21 @@ export class Membership {
 }
 
 /**
- * Where the Worker's code is. From source: worker.ts beside this file. In a `bun build --compile`
- * executable, entry points are stored relative to their common directory; the build must list
- * operator/src/membership/worker.ts after operator/src/main.ts, which puts it at
- * membership/worker.ts beside the bundled main (measured with Bun 1.4.5).
+ * Where the Worker's code is, wherever this module runs from (measured with Bun 1.4.5):
+ * - from source: worker.ts beside this file;
+ * - from the image's bundle (deploy/build.ts): this module is inlined into main.js, and the worker
+ *   is the second entry point, at membership/worker.js beside it;
+ * - from a `bun build --compile` executable: entry points are stored relative to their common
+ *   directory, so listing operator/src/membership/worker.ts after operator/src/main.ts puts it at
+ *   membership/worker.ts beside the bundled main.
  */
-const WORKER_URL = import.meta.url.startsWith("file:///$bunfs/")
-  ? new URL("./membership/worker.ts", import.meta.url).href
-  : new URL("./worker.ts", import.meta.url).href;
+function workerUrl(here: string): string {
+  if (here.startsWith("file:///$bunfs/")) return new URL("./membership/worker.ts", here).href;
+  if (here.endsWith(".js")) return new URL("./membership/worker.js", here).href;
+  return new URL("./worker.ts", here).href;
+}
+
+const WORKER_URL = workerUrl(import.meta.url);
 
 const WORKER_FAILED = "membership worker failed";
 
