@@ -6,7 +6,10 @@
  * - patch_ceiling_per_s: the raw status-PATCH rate this apiserver sustains (32 in flight).
  * - cold_10k_*: 10k Services created with the controller stopped, then the controller started;
  *   wall time from its start until the apiserver accepted all 10k writes (then checked: all
- *   hold an IP), and its rate as a fraction of the PATCH ceiling.
+ *   hold an IP), and its rate as a fraction of the PATCH ceiling measured just before it. Three
+ *   such pairs (METALBUN_BENCH_COLD_TRIALS); the median pair is reported, cold_10k_ratio_min is
+ *   the worst. The program run is the image's bundle (deploy/build.ts), as shipped; stderr shows
+ *   what each phase cost the apiserver, etcd and the controller (phase-cost.ts).
  * - controller_rss_mb_10k: the controller's resident memory with 10k Services assigned.
  * - restart_10k_*: the controller restarted with 10k assigned: time until /readyz, IPs moved.
  * - create_to_ip_ms_*_1k: 1k Services created one by one at a steady 50/s with the controller
@@ -250,15 +253,8 @@ async function stop(proc: Subprocess): Promise<void> {
   await proc.exited;
 }
 
-async function tenThousand(client: KubeClient, kubeconfig: string): Promise<Subprocess> {
-  // One set of 10k Services serves both: first the ceiling (raw status PATCHes nobody else
-  // makes, 32 in flight), then, with their status cleared again, the controller's cold start.
-  // (Creating Services is slow here: the apiserver allocates ClusterIPs one at a time, ~25/s.)
-  const names = await createServices(client, "bench-cold", 10_000, "s");
-  const ceilingCost = await phaseCost("ceiling");
-  const ceiling = await patchCeiling(client, "bench-cold", names);
-  await ceilingCost.end();
-  emit(BENCH, "patch_ceiling_per_s", Math.round(ceiling), "patches/s", names.length);
+/** Clears what the ceiling pass (or a controller) wrote, so the next cold start begins from none. */
+async function clearStatuses(client: KubeClient, names: readonly string[]): Promise<void> {
   await mapLimit(names, 32, async (name) => {
     await client.patchStatus(
       resources.services,
@@ -271,27 +267,63 @@ async function tenThousand(client: KubeClient, kubeconfig: string): Promise<Subp
       { type: "merge" },
     );
   });
+}
 
-  const coldCost = await phaseCost("cold start");
-  let controller = await startControllerProcess(kubeconfig);
-  coldCost.track("controller", controller.pid);
-  const coldStart = performance.now();
-  await waitWritesAccepted(10_000, 600_000);
-  const coldSeconds = (performance.now() - coldStart) / 1000;
-  await coldCost.end();
-  const assigned = [...(await ingressByName(client, "bench-cold")).values()].filter((ip) =>
-    ip.startsWith("10.20"),
-  ).length;
-  if (assigned !== 10_000) throw new Error(`cold start: ${assigned}/10000 Services hold an IP`);
-  emit(BENCH, "cold_10k_all_assigned_s", Math.round(coldSeconds * 100) / 100, "s", 10_000);
-  emit(BENCH, "cold_10k_rate_per_s", Math.round(10_000 / coldSeconds), "services/s", 10_000);
+/** METALBUN_BENCH_COLD_TRIALS: paired ceiling + cold-start trials (default 3; the median is reported). */
+const COLD_TRIALS = Number(process.env.METALBUN_BENCH_COLD_TRIALS ?? 3);
+
+async function tenThousand(client: KubeClient, kubeconfig: string): Promise<Subprocess> {
+  // One set of 10k Services serves both: first the ceiling (raw status PATCHes nobody else
+  // makes, 32 in flight), then, with their status cleared again, the controller's cold start.
+  // The apiserver's rate varies by about 15 % from one pass to the next on this machine, so each
+  // trial pairs a ceiling pass with the cold start right after it, and the median trial is
+  // reported (each trial on stderr).
+  const names = await createServices(client, "bench-cold", 10_000, "s");
+  const trials: Array<{ ceiling: number; coldSeconds: number; ratio: number }> = [];
+  let controller: Subprocess | undefined;
+  for (let trial = 1; trial <= COLD_TRIALS; trial++) {
+    if (controller) await stop(controller);
+    const ceilingCost = await phaseCost(`ceiling ${trial}`);
+    const ceiling = await patchCeiling(client, "bench-cold", names);
+    await ceilingCost.end();
+    await clearStatuses(client, names);
+
+    const coldCost = await phaseCost(`cold start ${trial}`);
+    controller = await startControllerProcess(kubeconfig);
+    coldCost.track("controller", controller.pid);
+    const coldStart = performance.now();
+    await waitWritesAccepted(10_000, 600_000);
+    const coldSeconds = (performance.now() - coldStart) / 1000;
+    await coldCost.end();
+    const assigned = [...(await ingressByName(client, "bench-cold")).values()].filter((ip) =>
+      ip.startsWith("10.20"),
+    ).length;
+    if (assigned !== 10_000) throw new Error(`cold start: ${assigned}/10000 Services hold an IP`);
+    const ratio = 10_000 / coldSeconds / ceiling;
+    trials.push({ ceiling, coldSeconds, ratio });
+    console.error(
+      `[cold ${trial}/${COLD_TRIALS}] ceiling ${Math.round(ceiling)}/s, all assigned in ${coldSeconds.toFixed(2)} s, ratio ${ratio.toFixed(2)}`,
+    );
+  }
+  const median = [...trials].sort((a, b) => a.ratio - b.ratio)[Math.floor((trials.length - 1) / 2)]!;
+  emit(BENCH, "patch_ceiling_per_s", Math.round(median.ceiling), "patches/s", names.length);
+  emit(BENCH, "cold_10k_all_assigned_s", Math.round(median.coldSeconds * 100) / 100, "s", 10_000);
+  emit(BENCH, "cold_10k_rate_per_s", Math.round(10_000 / median.coldSeconds), "services/s", 10_000);
   emit(
     BENCH,
     "cold_10k_ratio_to_patch_ceiling",
-    Math.round((10_000 / coldSeconds / ceiling) * 100) / 100,
+    Math.round(median.ratio * 100) / 100,
     "ratio",
-    10_000,
+    trials.length,
   );
+  emit(
+    BENCH,
+    "cold_10k_ratio_min",
+    Math.round(Math.min(...trials.map((t) => t.ratio)) * 100) / 100,
+    "ratio",
+    trials.length,
+  );
+  if (!controller) throw new Error("cold start: no trial ran (METALBUN_BENCH_COLD_TRIALS < 1)");
   await Bun.sleep(2000);
   emit(BENCH, "controller_rss_mb_10k", rssMb(controller.pid), "MB", 20_000);
 

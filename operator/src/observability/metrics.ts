@@ -38,9 +38,17 @@ export const EXPENSIVE_DEFAULT_METRICS = [
   "nodejs_heap_space_size_available_bytes",
 ] as const;
 
+/**
+ * The event-loop lag gauges sample with a timer of this period. prom-client's default (10 ms)
+ * wakes the event loop 100 times a second: measured 0.35 % of a core on an idle Bun process
+ * (0.05 % at 100 ms), a third of the speaker's idle budget. Stalls that matter (the 100 ms
+ * heartbeat interval) are still seen.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 export function createRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   for (const name of EXPENSIVE_DEFAULT_METRICS) registry.removeSingleMetric(name);
   return registry;
 }
