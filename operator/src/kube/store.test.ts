@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { from, lastValueFrom, toArray } from "rxjs";
+import { from, lastValueFrom, map, merge, timer, toArray, VirtualTimeScheduler } from "rxjs";
 import { keyOf, objectKey } from "./keys.ts";
 import { changedKeysBetween, Reflector, reflect } from "./store.ts";
 import type { KubeObject } from "./types.ts";
@@ -155,5 +155,27 @@ describe("reflect()", () => {
     const second = r.snapshot;
     expect([...first.objects.keys()]).toEqual(["a"]);
     expect([...second.objects.keys()]).toEqual(["b"]);
+  });
+
+  test("a large store publishes at most once per size × spacing while changes keep coming; a small one at once", () => {
+    const publishedAt = (size: number, changesAt: number[]) => {
+      const scheduler = new VirtualTimeScheduler();
+      const objects = Array.from({ length: size }, (_, i) => obj(`o${i}`, "1"));
+      const at = (t: number, event: WatchEvent<KubeObject>) => timer(t, scheduler).pipe(map(() => event));
+      const times: number[] = [];
+      merge(
+        ...frame("r1", ...objects).map((e) => at(0, e)),
+        ...changesAt.map((t, i) => at(t, { type: "apply", object: obj(`new${i}`, "2") })),
+      )
+        .pipe(reflect({ scheduler }))
+        .subscribe(() => times.push(scheduler.now()));
+      scheduler.flush();
+      return times;
+    };
+    // 3000 objects (3001 with the first change): about 3 ms apart at most; the change at 1 waits
+    // until 3.001, the one at 2 joins it, the one at 10 (after a quiet spell) goes at once.
+    expect(publishedAt(3000, [1, 2, 10])).toEqual([0, 3.001, 10]);
+    // 100 objects: every change on its own.
+    expect(publishedAt(100, [1, 2, 10])).toEqual([0, 1, 2, 10]);
   });
 });

@@ -101,6 +101,11 @@ export class Reflector<T extends KubeObject> {
     return (this.working ?? this.published.objects).has(key);
   }
 
+  /** Objects the next snapshot holds. */
+  get size(): number {
+    return (this.working ?? this.published.objects).size;
+  }
+
   /** Applies one event; returns true when it changed what the next snapshot holds. */
   apply(event: WatchEvent<T>): boolean {
     switch (event.type) {
@@ -148,6 +153,14 @@ export interface ReflectOptions {
    * synchronously (tests, and consumers that need every intermediate state).
    */
   readonly scheduler?: SchedulerLike | null;
+  /**
+   * Each publication costs one O(n) copy at the next change (copy-on-write), so a large store
+   * publishes at most once per `n × spacingPerObjectMs` (default 0.001: 10k objects, 10 ms) while
+   * changes keep coming; a change after a quiet spell is still published on the next macrotask.
+   * Measured: in a 10k cold start the controller's Services store was copied about 500 times a
+   * second, 11 % of its CPU. Spacing under 1 ms (stores under 1000 objects) is not applied.
+   */
+  readonly spacingPerObjectMs?: number;
 }
 
 /**
@@ -158,19 +171,26 @@ export function reflect<T extends KubeObject>(
   options: ReflectOptions = {},
 ): OperatorFunction<WatchEvent<T>, StoreSnapshot<T>> {
   const scheduler = options.scheduler === undefined ? asyncScheduler : options.scheduler;
+  const spacingPerObjectMs = options.spacingPerObjectMs ?? 0.001;
   return (events$) =>
     new Observable<StoreSnapshot<T>>((subscriber) => {
       const reflector = new Reflector<T>();
       let pending: Subscription | undefined;
+      let lastPublishedAt = Number.NEGATIVE_INFINITY;
       const publish = () => {
         pending = undefined;
+        if (scheduler !== null) lastPublishedAt = scheduler.now();
         subscriber.next(reflector.snapshot);
+      };
+      const delayOf = (s: SchedulerLike): number => {
+        const spacing = reflector.size * spacingPerObjectMs;
+        return spacing < 1 ? 0 : Math.max(0, lastPublishedAt + spacing - s.now());
       };
       const upstream = events$.subscribe({
         next: (event) => {
           if (!reflector.apply(event)) return;
           if (scheduler === null) publish();
-          else pending ??= scheduler.schedule(publish);
+          else pending ??= scheduler.schedule(publish, delayOf(scheduler));
         },
         error: (error) => subscriber.error(error),
         complete: () => {
