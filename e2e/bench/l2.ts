@@ -416,6 +416,15 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
     ])
     .filter(([, pct]) => (pct as number) > 0);
   console.error(`[footprint ${n}] idle CPU % by thread: ${JSON.stringify(perThread)}`);
+  // Resident memory split: anonymous (heaps, allocator) and file-backed (mostly the bun
+  // executable's own pages, shared with every other process running it).
+  const status = (require("node:fs") as typeof import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8");
+  console.error(
+    `[footprint ${n}] ${status
+      .match(/RssAnon:.*|RssFile:.*/g)
+      ?.join(", ")
+      .replace(/\s+/g, " ")}`,
+  );
   // What that memory is (observability/memory.ts), for the issue notes: on stderr, not a metric.
   const report = await execIn("myk8s-worker", ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
   console.error(`[footprint ${n}] /debug/memory of myk8s-worker's speaker: ${report.stdout.trim()}`);
