@@ -33,6 +33,7 @@ import { execIn, inNamespace } from "../net/exec.ts";
 import { run } from "../net/run.ts";
 import { netDown, netUp, setServiceDnat } from "../net/testbed.ts";
 import { CLIENT, memberByMac, NODES } from "../net/topology.ts";
+import { threadSeconds } from "./phase-cost.ts";
 import { emit, percentile } from "./report.ts";
 
 const BENCH = "l2";
@@ -246,23 +247,6 @@ function procStats(pid: number): { rssMb: number; cpuTicks: number } {
   };
 }
 
-/** CPU ticks per thread of a process, by thread name (threads of one name summed). */
-function threadTicks(pid: number): Map<string, number> {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const out = new Map<string, number>();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const raw = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")"));
-      const fields = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
-      out.set(name, (out.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // The thread ended between listing and reading.
-    }
-  }
-  return out;
-}
-
 /** Whether a process runs the speaker program (argv: bun <program> speaker ...), not its wrapper. */
 function runsSpeaker(pid: number): boolean {
   const fs = require("node:fs") as typeof import("node:fs");
@@ -404,15 +388,15 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
   // 30 s: CPU time is counted in 10 ms ticks, so a 10 s window reads 1 % per 10 ticks.
   const windowS = 30;
   const before = procStats(pid);
-  const threadsBefore = threadTicks(pid);
+  const threadsBefore = threadSeconds(pid);
   await Bun.sleep(windowS * 1000);
   const after = procStats(pid);
-  const threadsAfter = threadTicks(pid);
+  const threadsAfter = threadSeconds(pid);
   // Where idle CPU goes, per thread (% of one core over the window): on stderr, for the notes.
-  const perThread = [...threadsAfter]
-    .map(([name, ticks]) => [
+  const perThread = Object.entries(threadsAfter)
+    .map(([name, seconds]) => [
       name,
-      Math.round(((ticks - (threadsBefore.get(name) ?? 0)) / windowS) * 100) / 100,
+      Math.round(((seconds - (threadsBefore[name] ?? 0)) / windowS) * 10000) / 100,
     ])
     .filter(([, pct]) => (pct as number) > 0);
   console.error(`[footprint ${n}] idle CPU % by thread: ${JSON.stringify(perThread)}`);

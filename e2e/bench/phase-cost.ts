@@ -22,7 +22,7 @@ function cpuTicks(pid: number | undefined): number {
 }
 
 /** CPU seconds per thread name (threads of one name summed), over the process's life. */
-function threadSeconds(pid: number): Record<string, number> {
+export function threadSeconds(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {

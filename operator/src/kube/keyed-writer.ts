@@ -199,7 +199,10 @@ export class KeyedWriter {
     }
   }
 
-  /** Too soon after this key's last write (minIntervalMs): queued again when the interval ends. */
+  /**
+   * Queued again after `waitMs`: too soon after this key's last write (minIntervalMs), or a
+   * failed write's backoff. Forgotten if the key left the set or changed meanwhile.
+   */
   private startLater(key: string, entry: Entry, waitMs: number): void {
     entry.phase = "retryWait";
     entry.timer = this.timers.setTimeout(() => {
@@ -248,15 +251,11 @@ export class KeyedWriter {
       if (terminal) {
         entry.phase = "failed";
       } else if (entry.next === undefined) {
-        entry.phase = "retryWait";
-        const delay = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (entry.attempt - 1));
-        entry.timer = this.timers.setTimeout(() => {
-          if (this.entries.get(key) !== entry || entry.phase !== "retryWait") return;
-          entry.phase = "queued";
-          entry.timer = undefined;
-          this.queue.push(key);
-          this.pump();
-        }, delay);
+        this.startLater(
+          key,
+          entry,
+          Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (entry.attempt - 1)),
+        );
       }
     }
     if (entry.next !== undefined) {
