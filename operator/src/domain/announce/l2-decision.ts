@@ -71,6 +71,16 @@ function classMatches(request: AnnounceRequest, loadBalancerClass: string): bool
   return (request.loadBalancerClass ?? "") === loadBalancerClass;
 }
 
+function withdrawal(
+  base: L2DecisionBase,
+  reason: L2WithdrawReason,
+  more?: Partial<L2DecisionBase>,
+): L2Withdraw {
+  return more === undefined
+    ? { ...base, announce: false, reason }
+    : { ...base, ...more, announce: false, reason };
+}
+
 /**
  * The decision for one Service. `currentOwner` (non-revertive mode only) names the node
  * announcing the Service's first IP now; it keeps the IP while it stays a candidate.
@@ -91,12 +101,8 @@ export function l2DecisionFor(
     owner: undefined as string | undefined,
     candidates: [] as readonly string[],
   };
-  const withdraw = (reason: L2WithdrawReason, more: Partial<L2DecisionBase> = {}): L2Withdraw => ({
-    ...base,
-    ...more,
-    announce: false,
-    reason,
-  });
+  const withdraw = (reason: L2WithdrawReason, more?: Partial<L2DecisionBase>): L2Withdraw =>
+    withdrawal(base, reason, more);
 
   if (!request.isLoadBalancer) return withdraw("notLoadBalancer");
   if (!classMatches(request, view.loadBalancerClass)) return withdraw("loadBalancerClassMismatch");

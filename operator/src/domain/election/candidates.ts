@@ -17,7 +17,7 @@ import type { L2AdvertisementConfig } from "../config/types.ts";
 import { selectorMatches } from "../selector/label-selector.ts";
 import type { NodeFacts } from "./node-facts.ts";
 import type { ServingEndpoints } from "./serving-endpoints.ts";
-import { sha256Hex } from "./sha256.ts";
+import { sha256Hex, sha256Into } from "./sha256.ts";
 
 export interface L2ElectionInput {
   /** The Service's first IP in canonical text (Go's net.IP.String()): the hash seed. */
@@ -64,9 +64,15 @@ export function electionHash(node: string, firstIP: string): string {
   return sha256Hex(`${node}#${firstIP}`);
 }
 
+/** Whether one of the advertisements selects the node (a loop: this runs per node per Service). */
+function anySelects(ads: readonly L2AdvertisementConfig[], node: string): boolean {
+  for (const ad of ads) if (ad.nodes.has(node)) return true;
+  return false;
+}
+
 function exclusionOf(node: string, input: L2ElectionInput): L2Exclusion | undefined {
   if (input.members !== undefined && !input.members.has(node)) return "notMember";
-  if (!input.advertisements.some((ad) => ad.nodes.has(node))) return "notSelectedByAdvertisement";
+  if (!anySelects(input.advertisements, node)) return "notSelectedByAdvertisement";
   const facts = input.nodes.get(node);
   if (facts?.networkUnavailable) return "nodeNetworkUnavailable";
   if (facts?.excludedFromLoadBalancers && !input.ignoreExcludeLB) return "nodeLabeledExcludeBalancers";
@@ -119,16 +125,32 @@ function universeOf(input: L2ElectionInput): Universe {
 const hashOrders = new Map<string, { readonly universe: string; readonly order: readonly string[] }>();
 const MAX_CACHED_IPS = 1 << 17;
 
+/** Digest words of each node of the universe being ordered (8 per node), reused across calls. */
+let digests = new Uint32Array(8 * 8);
+
+/** Whether node i's digest sorts before node j's: byte order, i.e. word by word, unsigned. */
+function digestBefore(i: number, j: number): number {
+  for (let w = 0; w < 8; w++) {
+    const x = digests[i * 8 + w]!;
+    const y = digests[j * 8 + w]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 function hashOrder(firstIP: string, universe: Universe): readonly string[] {
   const cached = hashOrders.get(firstIP);
   if (cached !== undefined && cached.universe === universe.key) return cached.order;
-  const hashes = new Map(universe.names.map((node) => [node, electionHash(node, firstIP)]));
+  const names = universe.names;
+  if (digests.length < names.length * 8) digests = new Uint32Array(names.length * 16);
+  const index: number[] = [];
+  for (let i = 0; i < names.length; i++) {
+    sha256Into(`${names[i]}#${firstIP}`, digests, i * 8);
+    index.push(i);
+  }
   // Ties (never seen for SHA-256) fall back to the name: `names` is sorted and sort is stable.
-  const order = [...universe.names].sort((a, b) => {
-    const x = hashes.get(a)!;
-    const y = hashes.get(b)!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  index.sort(digestBefore);
+  const order = index.map((i) => names[i]!);
   if (cached === undefined && hashOrders.size >= MAX_CACHED_IPS) {
     const oldest = hashOrders.keys().next();
     if (!oldest.done) hashOrders.delete(oldest.value);

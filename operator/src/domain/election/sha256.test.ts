@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { sha256Hex, utf8 } from "./sha256.ts";
+import { sha256Hex, sha256Into, utf8 } from "./sha256.ts";
 
 describe("sha256Hex", () => {
   // FIPS 180-4 / NIST CSRC example vectors.
@@ -48,6 +48,20 @@ describe("sha256Hex", () => {
     for (const text of ["ascii", "é", "ノード", "😀#fe80::1", "\u07ff\u0800\uffff"]) {
       expect([...utf8(text)]).toEqual([...new TextEncoder().encode(text)]);
       expect(sha256Hex(text)).toBe(createHash("sha256").update(text).digest("hex"));
+    }
+  });
+});
+
+describe("sha256Into", () => {
+  test("writes the digest as big-endian words at the offset, as node:crypto computes it", () => {
+    const out = new Uint32Array(24);
+    for (const text of ["", "myk8s-worker#172.18.255.200", "ü#fd00::1", "x".repeat(200)]) {
+      sha256Into(text, out, 8);
+      const digest = createHash("sha256").update(text).digest();
+      const words = Array.from({ length: 8 }, (_, w) => digest.readUInt32BE(w * 4));
+      expect([...out.subarray(8, 16)]).toEqual(words);
+      expect(out[0]).toBe(0);
+      expect(out[16]).toBe(0);
     }
   });
 });

@@ -157,6 +157,19 @@ function encodeIntoScratch(text: string): number {
   return n;
 }
 
+/**
+ * The SHA-256 of a string's UTF-8 bytes as eight big-endian 32-bit words, written to
+ * `out[offset..offset+8)`. Allocates nothing: the election hashes every node for every Service
+ * on each full reconcile, and a hex string per hash (a rope of 32 pieces) was most of that
+ * reconcile's garbage (140 strings per Service at 10k), scattering what the speaker keeps over
+ * half-empty heap blocks. Comparing the words in order, unsigned, compares the digests byte by
+ * byte, as Go's bytes.Compare does.
+ */
+export function sha256Into(text: string, out: Uint32Array, offset: number): void {
+  digestScratch(encodeIntoScratch(text));
+  out.set(STATE, offset);
+}
+
 /** UTF-8 bytes of a string (Go hashes a string's bytes, which are UTF-8). */
 export function utf8(text: string): Uint8Array {
   return scratch.slice(0, encodeIntoScratch(text));

@@ -3,7 +3,7 @@
  * whole desired sets, rebuilt on every reconcile, in a stable order.
  */
 import type { L2Announce, L2Decision } from "../announce/l2-decision.ts";
-import { compareAddresses, parseIP } from "../ip/address.ts";
+import { compareAddresses, type IPAddress, parseIP } from "../ip/address.ts";
 
 /** One IP to answer ARP/NDP for, with every Service on it (shared IPs appear once). */
 export interface L2Entry {
@@ -34,53 +34,104 @@ export interface AnnouncedRow {
 const announced = (decisions: readonly L2Decision[]): L2Announce[] =>
   decisions.filter((d): d is L2Announce => d.announce);
 
-function compareIPText(a: string, b: string): number {
-  const x = parseIP(a);
-  const y = parseIP(b);
-  if (x !== undefined && y !== undefined) return compareAddresses(x, y);
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * What each announcing decision contributes to the outcome (its IPs parsed, its entry when it
+ * holds its IPs alone, its ServiceL2Status and gauge rows), kept for as long as the decision
+ * object lives. The decision memo reuses unchanged decisions, so a run over 10k Services
+ * rebuilds only what changed: allocating these afresh on every run left the speaker's heap twice
+ * the size of what it keeps (the heap never moves objects; the survivors of each run land
+ * scattered among its garbage). Caches of pure functions: they never change an outcome.
+ */
+interface Shape {
+  readonly addresses: readonly (IPAddress | undefined)[];
+  /** One entry per IP, for when the decision holds the IP alone. */
+  readonly entries: readonly L2Entry[];
 }
 
-/**
- * One entry per IP. Services sharing an IP share its entry: their interface lists are merged,
- * and "all interfaces" from any of them wins (answering on fewer would break that Service).
- */
-export function l2EntriesOf(decisions: readonly L2Decision[]): L2Entry[] {
-  const byIP = new Map<string, { services: Set<string>; interfaces: Set<string>; all: boolean }>();
-  for (const decision of announced(decisions)) {
-    for (const ip of decision.ips) {
-      const entry = byIP.get(ip) ?? {
-        services: new Set<string>(),
-        interfaces: new Set<string>(),
-        all: false,
-      };
-      byIP.set(ip, entry);
-      entry.services.add(decision.key);
-      if (decision.interfaces.length === 0) entry.all = true;
-      for (const name of decision.interfaces) entry.interfaces.add(name);
-    }
+interface Report {
+  readonly node: string;
+  readonly status: DesiredL2Status;
+  readonly rows: readonly AnnouncedRow[];
+}
+
+const shapes = new WeakMap<L2Announce, Shape>();
+const reports = new WeakMap<L2Announce, Report>();
+
+function shapeOf(decision: L2Announce): Shape {
+  let shape = shapes.get(decision);
+  if (shape === undefined) {
+    const interfaces = [...new Set(decision.interfaces)].sort();
+    const services = [decision.key];
+    shape = {
+      addresses: decision.ips.map(parseIP),
+      entries: decision.ips.map((ip) => ({ ip, interfaces, services })),
+    };
+    shapes.set(decision, shape);
   }
-  return [...byIP.entries()]
-    .sort(([a], [b]) => compareIPText(a, b))
-    .map(([ip, e]) => ({
+  return shape;
+}
+
+function reportOf(decision: L2Announce, node: string): Report {
+  const cached = reports.get(decision);
+  if (cached !== undefined && cached.node === node) return cached;
+  const report: Report = {
+    node,
+    status: {
+      key: decision.key,
+      node,
+      serviceName: decision.name,
+      serviceNamespace: decision.namespace,
+      interfaces: decision.interfaces.map((name) => ({ name })),
+    },
+    rows: decision.ips.map((ip) => ({ service: decision.key, protocol: "layer2" as const, node, ip })),
+  };
+  reports.set(decision, report);
+  return report;
+}
+
+/** Address order; text order for what does not parse (never seen: the decisions hold canonical IPs). */
+function compareIPs(a: IPAddress | undefined, b: IPAddress | undefined, x: string, y: string): number {
+  if (a !== undefined && b !== undefined) return compareAddresses(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function l2EntriesOf(decisions: readonly L2Decision[]): L2Entry[] {
+  // IP -> the decision announcing it (the common case), or every one of them when it is shared.
+  const byIP = new Map<string, { first: L2Announce; index: number; more?: L2Announce[] }>();
+  for (const decision of announced(decisions)) {
+    decision.ips.forEach((ip, index) => {
+      const found = byIP.get(ip);
+      if (found === undefined) byIP.set(ip, { first: decision, index });
+      else (found.more ??= []).push(decision);
+    });
+  }
+  const entries: L2Entry[] = [];
+  const addresses: (IPAddress | undefined)[] = [];
+  for (const [ip, { first, index, more }] of byIP) {
+    const own = shapeOf(first);
+    addresses.push(own.addresses[index]);
+    if (more === undefined) {
+      entries.push(own.entries[index]!);
+      continue;
+    }
+    const all = [first, ...more];
+    entries.push({
       ip,
-      interfaces: e.all ? [] : [...e.interfaces].sort(),
-      services: [...e.services].sort(),
-    }));
+      interfaces: all.some((d) => d.interfaces.length === 0)
+        ? []
+        : [...new Set(all.flatMap((d) => d.interfaces))].sort(),
+      services: [...new Set(all.map((d) => d.key))].sort(),
+    });
+  }
+  const order = entries.map((_, i) => i);
+  order.sort((i, j) => compareIPs(addresses[i], addresses[j], entries[i]!.ip, entries[j]!.ip));
+  return order.map((i) => entries[i]!);
 }
 
 export function desiredL2Statuses(decisions: readonly L2Decision[], node: string): DesiredL2Status[] {
-  return announced(decisions).map((d) => ({
-    key: d.key,
-    node,
-    serviceName: d.name,
-    serviceNamespace: d.namespace,
-    interfaces: d.interfaces.map((name) => ({ name })),
-  }));
+  return announced(decisions).map((d) => reportOf(d, node).status);
 }
 
 export function announcedRows(decisions: readonly L2Decision[], node: string): AnnouncedRow[] {
-  return announced(decisions).flatMap((d) =>
-    d.ips.map((ip) => ({ service: d.key, protocol: "layer2" as const, node, ip })),
-  );
+  return announced(decisions).flatMap((d) => reportOf(d, node).rows);
 }

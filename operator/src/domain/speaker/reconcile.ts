@@ -176,7 +176,7 @@ export function reconcileSpeaker(
   const configMemo = parseConfigMemo(inputs, state.memo?.config);
   const parsed = configMemo.result;
 
-  const { requests, serviceByKey } = requestsOf(inputs.services, state.memo?.decisions);
+  const { requests, serviceByKey } = requestsOf(inputs.services);
   const configErrors = parsed.ok ? [] : parsed.errors;
   const orphaned = parsed.ok ? orphanedAnnouncements(requests, state.announced, parsed.config) : [];
   const accepted = parsed.ok && orphaned.length === 0;
@@ -224,11 +224,17 @@ export function reconcileSpeaker(
   const announced = new Map<string, string>();
   const owners = new Map<string, string>();
   const events: SpeakerEventIntent[] = [];
+  const previousDecisions = state.memo?.decisions.entries;
   for (const decision of decisions) {
     const ip = decision.ips[0];
     if (decision.owner !== undefined && ip !== undefined && !owners.has(ip)) owners.set(ip, decision.owner);
     if (!decision.announce) continue;
-    const print = announcedFingerprint(decision);
+    // A reused decision announces what it announced: keep last run's text rather than a new copy.
+    const before = state.announced.get(decision.key);
+    const print =
+      before !== undefined && previousDecisions?.get(decision.key)?.decision === decision
+        ? before
+        : announcedFingerprint(decision);
     announced.set(decision.key, print);
     if (state.announced.get(decision.key) !== print) {
       events.push({
