@@ -12,7 +12,6 @@
 import type { L2Decision } from "../announce/l2-decision.ts";
 import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts";
 import type { EndpointSlice, Node, Service } from "../api/core.ts";
-import { serviceKey } from "../api/core.ts";
 import { sameElements } from "../config/config-memo.ts";
 import type { Config } from "../config/types.ts";
 

@@ -102,7 +102,8 @@ export function l2EntriesOf(decisions: readonly L2Decision[]): L2Entry[] {
     decision.ips.forEach((ip, index) => {
       const found = byIP.get(ip);
       if (found === undefined) byIP.set(ip, { first: decision, index });
-      else (found.more ??= []).push(decision);
+      else if (found.more === undefined) found.more = [decision];
+      else found.more.push(decision);
     });
   }
   const entries: L2Entry[] = [];
