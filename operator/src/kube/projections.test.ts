@@ -51,6 +51,17 @@ describe("sliceForElection", () => {
     expect(servingEndpointsOf([sliceForElection(slice)])).toEqual(servingEndpointsOf([slice]));
   });
 
+  test("equal conditions share one object; malformed ones are kept as sent", () => {
+    const a = sliceForElection(slice);
+    const b = sliceForElection({ ...slice, metadata: { ...slice.metadata, name: "web-fghij" } });
+    expect(b.endpoints![0]!.conditions).toBe(a.endpoints![0]!.conditions!);
+    expect(a.endpoints![0]!.conditions).toEqual({ ready: true, serving: true });
+    expect(a.endpoints![0]!.conditions).not.toBe(a.endpoints![1]!.conditions!);
+    const odd = { ready: "yes", serving: true } as unknown as { ready: boolean };
+    const c = sliceForElection({ ...slice, endpoints: [{ addresses: ["10.0.0.1"], conditions: odd }] });
+    expect(c.endpoints![0]!.conditions).toBe(odd);
+  });
+
   test("a slice without endpoints or labels stays valid", () => {
     const bare = { metadata: { name: "x", namespace: "d" }, endpoints: null } as EndpointSlice & KubeObject;
     expect(sliceForElection(bare).endpoints).toBeNull();

@@ -10,8 +10,38 @@
  * addresses, targetRef and zone are most of their size.
  */
 import { ALLOW_SHARED_IP } from "../domain/api/annotations.ts";
-import { type EndpointSlice, LABEL_ENDPOINT_SLICE_SERVICE_NAME, type Service } from "../domain/api/core.ts";
+import {
+  type EndpointConditions,
+  type EndpointSlice,
+  LABEL_ENDPOINT_SLICE_SERVICE_NAME,
+  type Service,
+} from "../domain/api/core.ts";
 import type { KubeObject } from "./types.ts";
+
+/**
+ * One shared object per combination of an endpoint's three conditions (there are 27), instead of
+ * one per endpoint: 10k slices of 3 endpoints are 30k objects (about 2 MB) otherwise. Conditions
+ * that are not booleans (malformed) keep their own object, so the election still sees them as sent.
+ */
+const conditionsByPrint = new Map<string, EndpointConditions>();
+
+function sharedConditions(conditions: EndpointConditions): EndpointConditions {
+  const { ready, serving, terminating, ...rest } = conditions as EndpointConditions & Record<string, unknown>;
+  const plain = (v: unknown) => v === undefined || typeof v === "boolean";
+  if (!plain(ready) || !plain(serving) || !plain(terminating) || Object.keys(rest).length > 0)
+    return conditions;
+  const print = `${ready}|${serving}|${terminating}`;
+  let shared = conditionsByPrint.get(print);
+  if (shared === undefined) {
+    shared = Object.freeze({
+      ...(ready !== undefined && { ready }),
+      ...(serving !== undefined && { serving }),
+      ...(terminating !== undefined && { terminating }),
+    });
+    conditionsByPrint.set(print, shared);
+  }
+  return shared;
+}
 
 export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T): T {
   const { metadata } = slice;
@@ -30,7 +60,7 @@ export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T)
     endpoints: Array.isArray(slice.endpoints)
       ? slice.endpoints.map((e) => ({
           ...(e?.nodeName !== undefined && { nodeName: e.nodeName }),
-          ...(e?.conditions !== undefined && { conditions: e.conditions }),
+          ...(e?.conditions !== undefined && { conditions: sharedConditions(e.conditions) }),
         }))
       : slice.endpoints,
   } as T;

@@ -9,10 +9,9 @@
 
 import type { L2AdvertisementConfig } from "../config/types.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
-import { type L2Candidates, type L2Exclusion, l2Candidates } from "../election/candidates.ts";
+import { internedNames, type L2Candidates, type L2Exclusion, l2Candidates } from "../election/candidates.ts";
 import { l2OwnerFor } from "../election/owner.ts";
 import { NO_SERVING_ENDPOINTS } from "../election/serving-endpoints.ts";
-import { formatIP } from "../ip/address.ts";
 import type { L2WithdrawReason } from "./reasons.ts";
 import type { AnnounceRequest } from "./request.ts";
 import type { L2View } from "./view.ts";
@@ -71,6 +70,8 @@ function classMatches(request: AnnounceRequest, loadBalancerClass: string): bool
   return (request.loadBalancerClass ?? "") === loadBalancerClass;
 }
 
+const NO_IPS: readonly string[] = [];
+
 function withdrawal(
   base: L2DecisionBase,
   reason: L2WithdrawReason,
@@ -90,7 +91,7 @@ export function l2DecisionFor(
   view: L2View,
   currentOwner?: string | readonly string[],
 ): L2Decision {
-  const ips = request.ingress.kind === "ips" ? request.ingress.ips.map(formatIP) : [];
+  const ips = request.ingress.kind === "ips" ? request.ingress.texts : NO_IPS;
   const base = {
     key: request.key,
     namespace: request.namespace,
@@ -130,7 +131,7 @@ export function l2DecisionFor(
     ignoreExcludeLB: view.ignoreExcludeLB,
   });
   const owner = l2OwnerFor(candidates, currentOwner);
-  const elected = { pool: pool.name, owner, candidates: candidates.ranked.map((c) => c.node) };
+  const elected = { pool: pool.name, owner, candidates: internedNames(candidates.ranked.map((c) => c.node)) };
   // MetalLB checks that an advertisement selects this node before it looks at the election.
   if (!ads.some((ad) => ad.nodes.has(view.self))) return withdraw("noMatchingAdvertisement", elected);
   const exclusion = candidates.excluded.get(view.self);

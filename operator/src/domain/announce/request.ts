@@ -4,7 +4,7 @@
  */
 import { ALLOW_SHARED_IP, annotationValue } from "../api/annotations.ts";
 import { type Service, serviceKey } from "../api/core.ts";
-import { type IPAddress, parseIP } from "../ip/address.ts";
+import { formatIP, type IPAddress, parseIP } from "../ip/address.ts";
 import type { Labels } from "../selector/label-selector.ts";
 
 /** `status.loadBalancer.ingress`, as MetalLB's speaker reads it. */
@@ -13,7 +13,12 @@ export type IngressIPs =
   | { readonly kind: "none" }
   /** Entries, but none holds a parsable IP. */
   | { readonly kind: "invalid" }
-  | { readonly kind: "ips"; readonly ips: readonly IPAddress[] };
+  | {
+      readonly kind: "ips";
+      readonly ips: readonly IPAddress[];
+      /** The same IPs in canonical text (Go's net.IP.String()), read once: decisions share it. */
+      readonly texts: readonly string[];
+    };
 
 export interface AnnounceRequest {
   /** `namespace/name`. */
@@ -38,12 +43,18 @@ function ingressOf(service: Service): IngressIPs {
   const ingress = service.status?.loadBalancer?.ingress;
   if (!Array.isArray(ingress) || ingress.length === 0) return { kind: "none" };
   const ips: IPAddress[] = [];
+  const texts: string[] = [];
   for (const entry of ingress) {
     const ip = typeof entry?.ip === "string" ? parseIP(entry.ip) : undefined;
-    if (ip !== undefined && !ips.some((known) => known.family === ip.family && known.value === ip.value))
+    if (ip !== undefined && !ips.some((known) => known.family === ip.family && known.value === ip.value)) {
       ips.push(ip);
+      // The status's own string when it is canonical already (the controller writes it so): one
+      // string per Service, shared with the Service object, not a second copy.
+      const text = formatIP(ip);
+      texts.push(text === entry.ip ? entry.ip : text);
+    }
   }
-  return ips.length === 0 ? { kind: "invalid" } : { kind: "ips", ips };
+  return ips.length === 0 ? { kind: "invalid" } : { kind: "ips", ips, texts };
 }
 
 export function announceRequestOf(service: Service): AnnounceRequest {

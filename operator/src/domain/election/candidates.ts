@@ -125,6 +125,23 @@ function universeOf(input: L2ElectionInput): Universe {
 const hashOrders = new Map<string, { readonly universe: string; readonly order: readonly string[] }>();
 const MAX_CACHED_IPS = 1 << 17;
 
+/**
+ * One shared array per distinct list of node names. Every Service keeps its hash order and its
+ * ranked candidates; with a handful of nodes there are only a few distinct lists (24 orders of 4
+ * nodes) against 10k Services, so sharing them saves an array per Service. Bounded: a large
+ * cluster with as many distinct lists as IPs keeps its own arrays past the bound.
+ */
+const namesInterned = new Map<string, readonly string[]>();
+const MAX_INTERNED_LISTS = 4096;
+
+export function internedNames(names: readonly string[]): readonly string[] {
+  const key = names.join("\n");
+  const found = namesInterned.get(key);
+  if (found !== undefined) return found;
+  if (namesInterned.size < MAX_INTERNED_LISTS) namesInterned.set(key, names);
+  return names;
+}
+
 /** Digest words of each node of the universe being ordered (8 per node), reused across calls. */
 let digests = new Uint32Array(8 * 8);
 
@@ -150,7 +167,7 @@ function hashOrder(firstIP: string, universe: Universe): readonly string[] {
   }
   // Ties (never seen for SHA-256) fall back to the name: `names` is sorted and sort is stable.
   index.sort(digestBefore);
-  const order = index.map((i) => names[i]!);
+  const order = internedNames(index.map((i) => names[i]!));
   if (cached === undefined && hashOrders.size >= MAX_CACHED_IPS) {
     const oldest = hashOrders.keys().next();
     if (!oldest.done) hashOrders.delete(oldest.value);

@@ -29,8 +29,6 @@ export function endpointCanServe(conditions: EndpointConditions | undefined): bo
   return ready === undefined || ready === null || ready === true || conditions?.serving === true;
 }
 
-/** A Service's slices, by Service key (`namespace/name`, from the slice's namespace and its
- * `kubernetes.io/service-name` label). Slices without the label belong to no Service. */
 /**
  * Per slice object, its Service key and a one-element list of it: most Services have one slice,
  * and the speaker groups 10k slices on every run. Reusing both keeps a run from allocating 10k
@@ -59,6 +57,8 @@ function groupingOf(slice: EndpointSlice): {
   return found;
 }
 
+/** A Service's slices, by Service key (`namespace/name`, from the slice's namespace and its
+ * `kubernetes.io/service-name` label). Slices without the label belong to no Service. */
 export function slicesByService(slices: readonly EndpointSlice[]): Map<string, readonly EndpointSlice[]> {
   const found = new Map<string, readonly EndpointSlice[]>();
   for (const slice of slices) {

@@ -123,22 +123,7 @@ function parseIPv6(text: string): bigint | undefined {
  * leading zeros, the longest run of two or more zero groups shortened to `::`, the first one on
  * a tie). This is also what Go's net.IP.String() prints, so status IPs compare equal to MetalLB's.
  */
-/**
- * Canonical text per address object: the speaker formats each Service's IPs on every decision,
- * and its addresses live as long as the Service object does (a cache of a pure function).
- */
-const formatted = new WeakMap<IPAddress, string>();
-
 export function formatIP(address: IPAddress): string {
-  let text = formatted.get(address);
-  if (text === undefined) {
-    text = formatUncached(address);
-    formatted.set(address, text);
-  }
-  return text;
-}
-
-function formatUncached(address: IPAddress): string {
   if (address.family === "ipv4") {
     const v = Number(address.value); // 32 bits: plain number arithmetic is much faster than bigint
     return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;

@@ -89,9 +89,9 @@ describe("reconcileSpeaker", () => {
     const first = run(cluster);
     const second = run(cluster, first.state);
     expect(second.l2Entries.length).toBeGreaterThan(0);
-    second.l2Entries.forEach((entry, i) => expect(entry).toBe(first.l2Entries[i]!));
-    second.l2Statuses.forEach((status, i) => expect(status).toBe(first.l2Statuses[i]!));
-    second.announcedGauge.forEach((row, i) => expect(row).toBe(first.announcedGauge[i]!));
+    for (const [i, entry] of second.l2Entries.entries()) expect(entry).toBe(first.l2Entries[i]!);
+    for (const [i, status] of second.l2Statuses.entries()) expect(status).toBe(first.l2Statuses[i]!);
+    for (const [i, row] of second.announcedGauge.entries()) expect(row).toBe(first.announcedGauge[i]!);
     for (const [key, entry] of second.state.memo!.decisions.entries)
       expect(entry).toBe(first.state.memo!.decisions.entries.get(key)!);
     for (const [key, print] of second.state.announced) expect(print).toBe(first.state.announced.get(key)!);

@@ -24,7 +24,6 @@ import { type ConfigMemo, parseConfigMemo } from "../config/config-memo.ts";
 import type { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/types.ts";
 import { servingEndpointsOf, slicesByService } from "../election/serving-endpoints.ts";
-import { formatIP } from "../ip/address.ts";
 import {
   speakerConfigurationStateLabels,
   speakerConfigurationStateName,
@@ -118,7 +117,7 @@ export interface SpeakerOutcome {
 }
 
 function firstIPOf(request: AnnounceRequest): string | undefined {
-  return request.ingress.kind === "ips" ? formatIP(request.ingress.ips[0]!) : undefined;
+  return request.ingress.kind === "ips" ? request.ingress.texts[0] : undefined;
 }
 
 /** Service key -> nodes whose ServiceL2Status says they announce it, sorted. */
