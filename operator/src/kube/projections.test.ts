@@ -62,6 +62,28 @@ describe("sliceForElection", () => {
     expect(c.endpoints![0]!.conditions).toBe(odd);
   });
 
+  test("slices served on the same nodes share one endpoint list; the election reads it alike", () => {
+    const a = sliceForElection(slice);
+    const b = sliceForElection({ ...slice, metadata: { ...slice.metadata, name: "web-klmno" } });
+    expect(b.endpoints).toBe(a.endpoints!);
+    expect(Object.isFrozen(a.endpoints)).toBe(true);
+    const other = sliceForElection({ ...slice, endpoints: slice.endpoints!.slice(1) });
+    expect(other.endpoints).not.toBe(a.endpoints!);
+    expect(other.endpoints![0]).toBe(a.endpoints![1]!);
+    expect(servingEndpointsOf([b])).toEqual(servingEndpointsOf([slice]));
+  });
+
+  test("Services with the same type, class and policy share one spec", () => {
+    const one = serviceForSpeaker(aService("one", { type: "LoadBalancer" }) as Service & KubeObject);
+    const two = serviceForSpeaker(aService("two", { type: "LoadBalancer" }) as Service & KubeObject);
+    expect(two.spec).toBe(one.spec!);
+    const local = serviceForSpeaker(
+      aService("three", { type: "LoadBalancer", etp: "Local" }) as Service & KubeObject,
+    );
+    expect(local.spec).not.toBe(one.spec!);
+    expect(local.spec?.externalTrafficPolicy).toBe("Local");
+  });
+
   test("a slice without endpoints or labels stays valid", () => {
     const bare = { metadata: { name: "x", namespace: "d" }, endpoints: null } as EndpointSlice & KubeObject;
     expect(sliceForElection(bare).endpoints).toBeNull();

@@ -11,36 +11,54 @@
  */
 import { ALLOW_SHARED_IP } from "../domain/api/annotations.ts";
 import {
+  type Endpoint,
   type EndpointConditions,
   type EndpointSlice,
   LABEL_ENDPOINT_SLICE_SERVICE_NAME,
   type Service,
 } from "../domain/api/core.ts";
+import { InternPool } from "./interning.ts";
 import type { KubeObject } from "./types.ts";
 
-/**
- * One shared object per combination of an endpoint's three conditions (there are 27), instead of
- * one per endpoint: 10k slices of 3 endpoints are 30k objects (about 2 MB) otherwise. Conditions
- * that are not booleans (malformed) keep their own object, so the election still sees them as sent.
- */
-const conditionsByPrint = new Map<string, EndpointConditions>();
+/** Conditions, endpoints and endpoint lists the speaker's slices share (interning.ts). */
+const conditionsPool = new InternPool<EndpointConditions>(64);
+const endpointPool = new InternPool<Endpoint>();
+const endpointListPool = new InternPool<readonly Endpoint[]>();
 
+const plainCondition = (v: unknown) => v === undefined || typeof v === "boolean";
+
+/** One shared object per combination of the three conditions (27); malformed ones stay as sent. */
 function sharedConditions(conditions: EndpointConditions): EndpointConditions {
   const { ready, serving, terminating, ...rest } = conditions as EndpointConditions & Record<string, unknown>;
-  const plain = (v: unknown) => v === undefined || typeof v === "boolean";
-  if (!plain(ready) || !plain(serving) || !plain(terminating) || Object.keys(rest).length > 0)
-    return conditions;
-  const print = `${ready}|${serving}|${terminating}`;
-  let shared = conditionsByPrint.get(print);
-  if (shared === undefined) {
-    shared = Object.freeze({
-      ...(ready !== undefined && { ready }),
-      ...(serving !== undefined && { serving }),
-      ...(terminating !== undefined && { terminating }),
-    });
-    conditionsByPrint.set(print, shared);
-  }
-  return shared;
+  if (!plainCondition(ready) || !plainCondition(serving) || !plainCondition(terminating)) return conditions;
+  if (Object.keys(rest).length > 0) return conditions;
+  return conditionsPool.get(`${ready}|${serving}|${terminating}`, () => ({
+    ...(ready !== undefined && { ready }),
+    ...(serving !== undefined && { serving }),
+    ...(terminating !== undefined && { terminating }),
+  }));
+}
+
+/** An endpoint as the election reads it (node, conditions); shared when both are plain. */
+function electionEndpoint(endpoint: Endpoint | null | undefined): { endpoint: Endpoint; print?: string } {
+  const nodeName = endpoint?.nodeName;
+  const conditions = endpoint?.conditions === undefined ? undefined : sharedConditions(endpoint.conditions);
+  const own: Endpoint = {
+    ...(nodeName !== undefined && { nodeName }),
+    ...(conditions !== undefined && { conditions }),
+  };
+  const plainNode = nodeName === undefined || typeof nodeName === "string";
+  const plainConditions = conditions === undefined || Object.isFrozen(conditions);
+  if (!plainNode || !plainConditions) return { endpoint: own };
+  const print = `${nodeName ?? "\u0000"}|${conditions === undefined ? "-" : JSON.stringify(conditions)}`;
+  return { endpoint: endpointPool.get(print, () => own), print };
+}
+
+function electionEndpoints(endpoints: readonly (Endpoint | null | undefined)[]): readonly Endpoint[] {
+  const kept = endpoints.map(electionEndpoint);
+  const list = kept.map((k) => k.endpoint);
+  if (kept.some((k) => k.print === undefined)) return list;
+  return endpointListPool.get(kept.map((k) => k.print).join("\n"), () => list);
 }
 
 export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T): T {
@@ -57,13 +75,23 @@ export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T)
       ...(service !== undefined && { labels: { [LABEL_ENDPOINT_SLICE_SERVICE_NAME]: service } }),
     },
     addressType: slice.addressType,
-    endpoints: Array.isArray(slice.endpoints)
-      ? slice.endpoints.map((e) => ({
-          ...(e?.nodeName !== undefined && { nodeName: e.nodeName }),
-          ...(e?.conditions !== undefined && { conditions: sharedConditions(e.conditions) }),
-        }))
-      : slice.endpoints,
+    endpoints: Array.isArray(slice.endpoints) ? electionEndpoints(slice.endpoints) : slice.endpoints,
   } as T;
+}
+
+const specPool = new InternPool<NonNullable<Service["spec"]>>(256);
+
+/** type, class and externalTrafficPolicy: a few distinct values over every Service, so shared. */
+function speakerSpec(spec: NonNullable<Service["spec"]>): NonNullable<Service["spec"]> {
+  const { type, loadBalancerClass, externalTrafficPolicy } = spec;
+  const own = {
+    type,
+    ...(loadBalancerClass !== undefined && { loadBalancerClass }),
+    ...(externalTrafficPolicy !== undefined && { externalTrafficPolicy }),
+  };
+  const plain = (v: unknown) => v === undefined || typeof v === "string";
+  if (!plain(type) || !plain(loadBalancerClass) || !plain(externalTrafficPolicy)) return own;
+  return specPool.get(JSON.stringify([type, loadBalancerClass, externalTrafficPolicy]), () => own);
 }
 
 /**
@@ -95,11 +123,7 @@ export function serviceForSpeaker<T extends Service & KubeObject>(service: T): T
       ...(metadata.labels !== undefined && { labels: metadata.labels }),
       ...(shared !== undefined && Object.keys(shared).length > 0 && { annotations: shared }),
     },
-    spec: {
-      type: spec.type,
-      ...(spec.loadBalancerClass !== undefined && { loadBalancerClass: spec.loadBalancerClass }),
-      ...(spec.externalTrafficPolicy !== undefined && { externalTrafficPolicy: spec.externalTrafficPolicy }),
-    },
+    spec: speakerSpec(spec),
     ...(service.status?.loadBalancer !== undefined && {
       status: { loadBalancer: service.status.loadBalancer },
     }),

@@ -120,9 +120,12 @@ function universeOf(input: L2ElectionInput): Universe {
  * IP -> the universe's nodes in ascending hash order. Hashes never change, and the universe (Node
  * objects and members) rarely does, so a reconcile after a failover re-hashes nothing: with 50
  * nodes and 10k IPs that is 500k SHA-256 computations saved. Bounded; the oldest entry goes first.
+ * Kept for one universe at a time (`hashOrdersOf`): a failover changes the members, not the
+ * universe, and a plain IP -> order map costs no wrapper object per IP.
  * Invisible to callers (a memo of a pure function), hence still pure.
  */
-const hashOrders = new Map<string, { readonly universe: string; readonly order: readonly string[] }>();
+let hashOrders = new Map<string, readonly string[]>();
+let hashOrdersOf: string | undefined;
 const MAX_CACHED_IPS = 1 << 17;
 
 /**
@@ -156,8 +159,12 @@ function digestBefore(i: number, j: number): number {
 }
 
 function hashOrder(firstIP: string, universe: Universe): readonly string[] {
+  if (hashOrdersOf !== universe.key) {
+    hashOrders = new Map();
+    hashOrdersOf = universe.key;
+  }
   const cached = hashOrders.get(firstIP);
-  if (cached !== undefined && cached.universe === universe.key) return cached.order;
+  if (cached !== undefined) return cached;
   const names = universe.names;
   if (digests.length < names.length * 8) digests = new Uint32Array(names.length * 16);
   const index: number[] = [];
@@ -168,11 +175,11 @@ function hashOrder(firstIP: string, universe: Universe): readonly string[] {
   // Ties (never seen for SHA-256) fall back to the name: `names` is sorted and sort is stable.
   index.sort(digestBefore);
   const order = internedNames(index.map((i) => names[i]!));
-  if (cached === undefined && hashOrders.size >= MAX_CACHED_IPS) {
+  if (hashOrders.size >= MAX_CACHED_IPS) {
     const oldest = hashOrders.keys().next();
     if (!oldest.done) hashOrders.delete(oldest.value);
   }
-  hashOrders.set(firstIP, { universe: universe.key, order });
+  hashOrders.set(firstIP, order);
   return order;
 }
 
