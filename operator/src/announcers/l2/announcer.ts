@@ -136,6 +136,8 @@ function parseVip(text: string): ParsedIp | undefined {
 
 interface Owned extends AnnouncedIp, ParsedIp {
   readonly services: readonly string[];
+  /** The desired entry this was made from (undefined when merged from several). */
+  readonly source: L2Entry | undefined;
 }
 
 /** An eligible interface and its responders. */
@@ -227,11 +229,20 @@ export class L2Announcer {
       }
       const before = owned.get(ip.key);
       if (before === undefined) {
-        owned.set(ip.key, {
-          ...ip,
-          interfaces: entry.interfaces.length === 0 ? undefined : new Set(entry.interfaces),
-          services: entry.services,
-        });
+        // The same entry object as last call (the speaker's reconcile keeps an unchanged
+        // Service's entries): keep its Owned too, so an unchanged set allocates nothing to keep.
+        const last = this.owned.get(ip.key);
+        owned.set(
+          ip.key,
+          last !== undefined && last.source === entry
+            ? last
+            : {
+                ...ip,
+                interfaces: entry.interfaces.length === 0 ? undefined : new Set(entry.interfaces),
+                services: entry.services,
+                source: entry,
+              },
+        );
         continue;
       }
       owned.set(ip.key, {
@@ -241,6 +252,7 @@ export class L2Announcer {
             ? undefined
             : new Set([...before.interfaces, ...entry.interfaces]),
         services: [...new Set([...before.services, ...entry.services])],
+        source: undefined,
       });
     }
     // Parsing is the bulk of a call with thousands of IPs: keep this call's results for the next one.
@@ -434,12 +446,10 @@ export class L2Announcer {
 
   // ---- what is announced where ---------------------------------------------------------------------
 
-  /** Sockets that may announce `ip`. */
-  private *portsFor(ip: Owned): Generator<[Port, LinkSocket]> {
-    for (const port of this.ports.values()) {
-      const socket = ip.family === "ipv4" ? port.arp : port.ndp;
-      if (socket && allowsInterface(ip, port.iface.name)) yield [port, socket];
-    }
+  /** The socket of `port` that may announce `ip`, if any. */
+  private socketFor(ip: Owned, port: Port): LinkSocket | undefined {
+    const socket = ip.family === "ipv4" ? port.arp : port.ndp;
+    return socket && allowsInterface(ip, port.iface.name) ? socket : undefined;
   }
 
   /** Brings multicast memberships and bursts in line with (owned IPs x ports). */
@@ -450,10 +460,11 @@ export class L2Announcer {
     const groups = new Map<Port, Map<string, Uint8Array>>();
     for (const ip of this.owned.values()) {
       const before = this.announcedOn.get(ip.key);
-      const ports = new Set<Port>();
+      let count = 0;
       let isFresh = false;
-      for (const [port] of this.portsFor(ip)) {
-        ports.add(port);
+      for (const port of this.ports.values()) {
+        if (this.socketFor(ip, port) === undefined) continue;
+        count++;
         if (!before?.has(port)) isFresh = true;
         if (ip.group) {
           const wanted = groups.get(port) ?? new Map<string, Uint8Array>();
@@ -461,7 +472,13 @@ export class L2Announcer {
           wanted.set(ip.group.hex, ip.group.bytes);
         }
       }
-      announcedOn.set(ip.key, ports);
+      // Last call's set when nothing changed: this runs on every reconcile for every owned IP,
+      // and a new Set each time was garbage the heap keeps half-empty blocks for (see setDesired).
+      const unchanged = before !== undefined && !isFresh && before.size === count;
+      announcedOn.set(
+        ip.key,
+        unchanged ? before : new Set([...this.ports.values()].filter((port) => this.socketFor(ip, port))),
+      );
       if (isFresh) fresh.push(ip);
     }
     this.announcedOn = announcedOn;
@@ -550,7 +567,9 @@ export class L2Announcer {
   }
 
   private sendGratuitous(ip: Owned): void {
-    for (const [port, socket] of this.portsFor(ip)) {
+    for (const port of this.ports.values()) {
+      const socket = this.socketFor(ip, port);
+      if (socket === undefined) continue;
       const frames =
         ip.family === "ipv4"
           ? gratuitousArpFrames(port.iface.mac, ip.bytes)
