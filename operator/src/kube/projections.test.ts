@@ -3,7 +3,7 @@ import { aService } from "../domain/allocator/testing.ts";
 import { announceRequestOf } from "../domain/announce/request.ts";
 import type { EndpointSlice, Service } from "../domain/api/core.ts";
 import { servingEndpointsOf } from "../domain/election/serving-endpoints.ts";
-import { serviceForSpeaker, sliceForElection } from "./projections.ts";
+import { sameProjection, serviceForSpeaker, sliceForElection } from "./projections.ts";
 import type { KubeObject } from "./types.ts";
 
 const slice: EndpointSlice & KubeObject = {
@@ -34,8 +34,6 @@ describe("sliceForElection", () => {
       metadata: {
         name: "web-abcde",
         namespace: "default",
-        uid: "u1",
-        resourceVersion: "9",
         labels: { "kubernetes.io/service-name": "web" },
       },
       addressType: "IPv4",
@@ -88,6 +86,22 @@ describe("sliceForElection", () => {
     const bare = { metadata: { name: "x", namespace: "d" }, endpoints: null } as EndpointSlice & KubeObject;
     expect(sliceForElection(bare).endpoints).toBeNull();
     expect(sliceForElection(bare).metadata.labels).toBeUndefined();
+  });
+});
+
+describe("sameProjection", () => {
+  test("an update of dropped fields only (resourceVersion, addresses) is the same projection", () => {
+    const later = {
+      ...slice,
+      metadata: { ...slice.metadata, resourceVersion: "10" },
+      endpoints: slice.endpoints!.map((e) => ({ ...e, addresses: ["10.9.9.9"] })),
+    };
+    expect(sameProjection(sliceForElection(slice), sliceForElection(later))).toBe(true);
+    const unready = {
+      ...slice,
+      endpoints: slice.endpoints!.map((e) => ({ ...e, conditions: { ready: false, serving: false } })),
+    };
+    expect(sameProjection(sliceForElection(slice), sliceForElection(unready))).toBe(false);
   });
 });
 

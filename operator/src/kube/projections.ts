@@ -70,8 +70,6 @@ export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T)
     metadata: {
       name: metadata.name,
       namespace: metadata.namespace,
-      uid: metadata.uid,
-      resourceVersion: metadata.resourceVersion,
       ...(service !== undefined && { labels: { [LABEL_ENDPOINT_SLICE_SERVICE_NAME]: service } }),
     },
     addressType: slice.addressType,
@@ -119,7 +117,6 @@ export function serviceForSpeaker<T extends Service & KubeObject>(service: T): T
       name: metadata.name,
       namespace: metadata.namespace,
       uid: metadata.uid,
-      resourceVersion: metadata.resourceVersion,
       ...(metadata.labels !== undefined && { labels: metadata.labels }),
       ...(shared !== undefined && Object.keys(shared).length > 0 && { annotations: shared }),
     },
@@ -128,4 +125,13 @@ export function serviceForSpeaker<T extends Service & KubeObject>(service: T): T
       status: { loadBalancer: service.status.loadBalancer },
     }),
   } as T;
+}
+
+/**
+ * Whether two projections hold the same values. They carry no resourceVersion (nothing the
+ * speaker reads), so an update that only touched dropped fields compares equal and the store keeps
+ * the object it holds (ReflectOptions.unchanged).
+ */
+export function sameProjection<T extends KubeObject>(a: T, b: T): boolean {
+  return Bun.deepEquals(a, b, true);
 }

@@ -79,6 +79,34 @@ describe("Reflector", () => {
   });
 });
 
+describe("Reflector with `unchanged`", () => {
+  // Same when the labels agree (resourceVersion ignored), as a projection without it would be.
+  const sameLabels = (a: KubeObject, b: KubeObject) =>
+    JSON.stringify(a.metadata.labels ?? {}) === JSON.stringify(b.metadata.labels ?? {});
+  const labelled = (name: string, rv: string, tier: string): KubeObject => ({
+    metadata: { name, namespace: "ns", resourceVersion: rv, labels: { tier } },
+  });
+
+  test("an unchanged update keeps the held object and publishes nothing; a change replaces it", () => {
+    const r = new Reflector<KubeObject>(sameLabels);
+    for (const e of frame("r1", labelled("a", "1", "web"))) r.apply(e);
+    const held = r.snapshot.objects.get("ns/a");
+    expect(r.apply({ type: "apply", object: labelled("a", "2", "web") })).toBe(false);
+    expect(r.snapshot.objects.get("ns/a")).toBe(held!);
+    expect(r.apply({ type: "apply", object: labelled("a", "3", "db") })).toBe(true);
+    expect(r.snapshot.objects.get("ns/a")?.metadata.labels).toEqual({ tier: "db" });
+  });
+
+  test("a relist keeps the objects it did not change, and drops the missing ones", () => {
+    const r = new Reflector<KubeObject>(sameLabels);
+    for (const e of frame("r1", labelled("a", "1", "web"), labelled("b", "1", "web"))) r.apply(e);
+    const a = r.snapshot.objects.get("ns/a");
+    for (const e of frame("r2", labelled("a", "7", "web"))) r.apply(e);
+    expect(r.snapshot.objects.get("ns/a")).toBe(a!);
+    expect([...r.snapshot.objects.keys()]).toEqual(["ns/a"]);
+  });
+});
+
 describe("changedKeysBetween", () => {
   test("names exactly the keys applied or deleted between two snapshots, across bursts", () => {
     const r = new Reflector<KubeObject>();

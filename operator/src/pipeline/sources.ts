@@ -12,14 +12,16 @@ import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
 import type { L2Advertisement } from "../domain/api/l2-advertisement.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { resources } from "../kube/resource.ts";
-import { reflect } from "../kube/store.ts";
+import { type ReflectOptions, reflect } from "../kube/store.ts";
 import { trimEvents } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$, type WatchEvent } from "../kube/watch.ts";
 
 /** A store of what a watch delivers, without the bookkeeping fields nothing reads (kube/trim.ts). */
-export const store = <T extends KubeObject>(events$: Observable<WatchEvent<T>>) =>
-  events$.pipe(trimEvents<T>(), reflect<T>());
+export const store = <T extends KubeObject>(
+  events$: Observable<WatchEvent<T>>,
+  options: ReflectOptions<T> = {},
+) => events$.pipe(trimEvents<T>(), reflect<T>(options));
 
 export interface SharedSourceOptions {
   /**

@@ -28,7 +28,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
 import { EventSink } from "../kube/event-sink.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
-import { serviceForSpeaker, sliceForElection } from "../kube/projections.ts";
+import { sameProjection, serviceForSpeaker, sliceForElection } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
 import { l2StatusJobs } from "../kube/speaker-writes.ts";
 import { mapEventObjects } from "../kube/trim.ts";
@@ -112,11 +112,13 @@ function sources(deps: SpeakerDeps) {
     ...sharedSources(client, namespace),
     services: store(
       listWatch$<Service & KubeObject>(client, resources.services).pipe(mapEventObjects(serviceForSpeaker)),
+      { unchanged: sameProjection },
     ),
     endpointSlices: store(
       listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices).pipe(
         mapEventObjects(sliceForElection),
       ),
+      { unchanged: sameProjection },
     ),
     nodes: store(listWatch$<Node & KubeObject>(client, resources.nodes)),
     // Only this node's, unless non-revertive mode must see who announces elsewhere: with 10k
