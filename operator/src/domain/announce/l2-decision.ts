@@ -60,9 +60,11 @@ const EXCLUSION_REASON: Readonly<Record<L2Exclusion, L2WithdrawReason>> = {
 };
 
 /** Union of the advertisements' interfaces on this node; [] (all) as soon as one lists none. */
-export function l2Interfaces(ads: readonly L2AdvertisementConfig[], node: string): string[] {
+const ALL_INTERFACES: readonly string[] = Object.freeze([]);
+
+export function l2Interfaces(ads: readonly L2AdvertisementConfig[], node: string): readonly string[] {
   const mine = ads.filter((ad) => ad.nodes.has(node));
-  if (mine.some((ad) => ad.allInterfaces)) return [];
+  if (mine.some((ad) => ad.allInterfaces)) return ALL_INTERFACES;
   return [...new Set(mine.flatMap((ad) => ad.interfaces))].sort();
 }
 

@@ -54,13 +54,16 @@ interface Report {
   readonly rows: readonly AnnouncedRow[];
 }
 
+/** The empty list every "all interfaces" entry and status shares (most of them). */
+const NONE: readonly never[] = Object.freeze([]);
+
 const shapes = new WeakMap<L2Announce, Shape>();
 const reports = new WeakMap<L2Announce, Report>();
 
 function shapeOf(decision: L2Announce): Shape {
   let shape = shapes.get(decision);
   if (shape === undefined) {
-    const interfaces = [...new Set(decision.interfaces)].sort();
+    const interfaces = decision.interfaces.length === 0 ? NONE : [...new Set(decision.interfaces)].sort();
     const services = [decision.key];
     shape = {
       addresses: decision.ips.map(parseIP),
@@ -81,7 +84,7 @@ function reportOf(decision: L2Announce, node: string): Report {
       node,
       serviceName: decision.name,
       serviceNamespace: decision.namespace,
-      interfaces: decision.interfaces.map((name) => ({ name })),
+      interfaces: decision.interfaces.length === 0 ? NONE : decision.interfaces.map((name) => ({ name })),
     },
     rows: decision.ips.map((ip) => ({ service: decision.key, protocol: "layer2" as const, node, ip })),
   };
