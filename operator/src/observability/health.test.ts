@@ -14,11 +14,20 @@ describe("health server", () => {
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
       const memory = (await (await fetch(`${base}/debug/memory`)).json()) as {
         rssMb: number;
+        rssAnonMb: number;
+        rssFileMb: number;
         heapUsedMb: number;
+        heapSizeMb: number;
+        heapCapacityMb: number;
+        mallocMb: number;
         objectCount: number;
         topObjectTypes: [string, number][];
       };
       expect(memory.rssMb).toBeGreaterThan(10);
+      // The kernel's split adds up to the total (within rounding), and the heap fits in what it occupies.
+      expect(Math.abs(memory.rssAnonMb + memory.rssFileMb - memory.rssMb)).toBeLessThan(memory.rssMb * 0.2);
+      expect(memory.heapCapacityMb).toBeGreaterThanOrEqual(memory.heapSizeMb);
+      expect(memory.mallocMb).toBeGreaterThan(0);
       expect(memory.objectCount).toBeGreaterThan(1000);
       expect(memory.topObjectTypes.length).toBeGreaterThan(5);
       expect(memory.topObjectTypes[0]![1]).toBeGreaterThanOrEqual(memory.topObjectTypes[1]![1]);
