@@ -432,7 +432,9 @@ export async function l2Bench(): Promise<void> {
     await registerNodes(NODES);
     await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
     await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-    op = await startOperator("warn");
+    // METALBUN_BENCH_SPEAKER_ENV='{"NAME":"value"}': extra environment for every speaker (runtime
+    // and allocator options under study, e.g. BUN_JSC_* or MIMALLOC_*), as a DaemonSet edit would set it.
+    op = await startOperator("warn", JSON.parse(process.env.METALBUN_BENCH_SPEAKER_ENV ?? "{}"));
     for (const n of NODES) await waitReady(n.name);
     await ok([
       "apply",
