@@ -17,10 +17,10 @@ import {
   LABEL_ENDPOINT_SLICE_SERVICE_NAME,
   type Service,
 } from "../domain/api/core.ts";
-import { InternPool } from "./interning.ts";
+import { InternPool } from "../domain/intern-pool.ts";
 import type { KubeObject } from "./types.ts";
 
-/** Conditions, endpoints and endpoint lists the speaker's slices share (interning.ts). */
+/** Conditions, endpoints and endpoint lists the speaker's slices share (domain/intern-pool.ts). */
 const conditionsPool = new InternPool<EndpointConditions>(64);
 const endpointPool = new InternPool<Endpoint>();
 const endpointListPool = new InternPool<readonly Endpoint[]>();

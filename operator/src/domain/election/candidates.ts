@@ -14,6 +14,7 @@
  * Service on one node, and means removing a non-owner never moves an IP.
  */
 import type { L2AdvertisementConfig } from "../config/types.ts";
+import { InternPool } from "../intern-pool.ts";
 import { selectorMatches } from "../selector/label-selector.ts";
 import type { NodeFacts } from "./node-facts.ts";
 import type { ServingEndpoints } from "./serving-endpoints.ts";
@@ -131,18 +132,13 @@ const MAX_CACHED_IPS = 1 << 17;
 /**
  * One shared array per distinct list of node names. Every Service keeps its hash order and its
  * ranked candidates; with a handful of nodes there are only a few distinct lists (24 orders of 4
- * nodes) against 10k Services, so sharing them saves an array per Service. Bounded: a large
- * cluster with as many distinct lists as IPs keeps its own arrays past the bound.
+ * nodes) against 10k Services, so sharing them saves an array per Service. Bounded (InternPool):
+ * a large cluster with as many distinct lists as IPs keeps its own arrays past the bound.
  */
-const namesInterned = new Map<string, readonly string[]>();
-const MAX_INTERNED_LISTS = 4096;
+const nameLists = new InternPool<readonly string[]>();
 
 export function internedNames(names: readonly string[]): readonly string[] {
-  const key = names.join("\n");
-  const found = namesInterned.get(key);
-  if (found !== undefined) return found;
-  if (namesInterned.size < MAX_INTERNED_LISTS) namesInterned.set(key, names);
-  return names;
+  return nameLists.get(names.join("\n"), () => names);
 }
 
 /** Digest words of each node of the universe being ordered (8 per node), reused across calls. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { InternPool } from "./interning.ts";
+import { InternPool } from "./intern-pool.ts";
 
 describe("InternPool", () => {
   test("one frozen value per print, made once", () => {

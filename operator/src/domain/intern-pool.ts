@@ -1,7 +1,7 @@
 /**
  * Shared, frozen copies of small values that thousands of stored objects hold alike: an endpoint's
  * conditions, the endpoints of a Service served on the same nodes, a Service's spec as the speaker
- * reads it. A speaker with 10k Services and slices keeps 10k copies of a handful of distinct values
+ * reads it (kube/projections.ts), a Service's ranked candidate nodes (election/candidates.ts). A speaker with 10k Services and slices keeps 10k copies of a handful of distinct values
  * otherwise. Measured (10k Services and slices from real apiserver pages, 4 nodes): sharing the
  * slices' conditions alone took the live heap from 28.2 to 26.3 MB and the heap's capacity from
  * 49 to 40 MB, as fewer small objects are left scattered among garbage.
