@@ -98,6 +98,10 @@ function compareIPs(a: IPAddress | undefined, b: IPAddress | undefined, x: strin
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * One entry per IP. Services sharing an IP share its entry: their interface lists are merged,
+ * and "all interfaces" from any of them wins (answering on fewer would break that Service).
+ */
 export function l2EntriesOf(decisions: readonly L2Decision[]): L2Entry[] {
   // IP -> the decision announcing it (the common case), or every one of them when it is shared.
   const byIP = new Map<string, { first: L2Announce; index: number; more?: L2Announce[] }>();
