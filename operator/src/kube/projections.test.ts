@@ -3,7 +3,7 @@ import { aService } from "../domain/allocator/testing.ts";
 import { announceRequestOf } from "../domain/announce/request.ts";
 import type { EndpointSlice, Service } from "../domain/api/core.ts";
 import { servingEndpointsOf } from "../domain/election/serving-endpoints.ts";
-import { sameProjection, serviceForSpeaker, sliceForElection } from "./projections.ts";
+import { l2StatusForSpeaker, sameProjection, serviceForSpeaker, sliceForElection } from "./projections.ts";
 import type { KubeObject } from "./types.ts";
 
 const slice: EndpointSlice & KubeObject = {
@@ -86,6 +86,36 @@ describe("sliceForElection", () => {
     const bare = { metadata: { name: "x", namespace: "d" }, endpoints: null } as EndpointSlice & KubeObject;
     expect(sliceForElection(bare).endpoints).toBeNull();
     expect(sliceForElection(bare).metadata.labels).toBeUndefined();
+  });
+});
+
+describe("l2StatusForSpeaker", () => {
+  test("keeps name, labels and status; drops owner references, uid and timestamps", () => {
+    const status = {
+      apiVersion: "metallb.io/v1beta1" as const,
+      kind: "ServiceL2Status" as const,
+      metadata: {
+        name: "l2-abcde",
+        generateName: "l2-",
+        namespace: "metallb-system",
+        uid: "u9",
+        resourceVersion: "77",
+        creationTimestamp: "2026-11-26T00:00:00Z",
+        labels: { "metallb.io/node": "n1", "metallb.io/service-name": "web" },
+        ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "speaker-x", uid: "p1" }],
+      },
+      status: { node: "n1", serviceName: "web", serviceNamespace: "default", interfaces: [] },
+    };
+    expect(l2StatusForSpeaker(status)).toEqual({
+      apiVersion: "metallb.io/v1beta1",
+      kind: "ServiceL2Status",
+      metadata: {
+        name: "l2-abcde",
+        namespace: "metallb-system",
+        labels: { "metallb.io/node": "n1", "metallb.io/service-name": "web" },
+      },
+      status: { node: "n1", serviceName: "web", serviceNamespace: "default", interfaces: [] },
+    } as unknown as typeof status);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   LABEL_ENDPOINT_SLICE_SERVICE_NAME,
   type Service,
 } from "../domain/api/core.ts";
+import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import { InternPool } from "../domain/intern-pool.ts";
 import type { KubeObject } from "./types.ts";
 
@@ -124,6 +125,25 @@ export function serviceForSpeaker<T extends Service & KubeObject>(service: T): T
     ...(service.status?.loadBalancer !== undefined && {
       status: { loadBalancer: service.status.loadBalancer },
     }),
+  } as T;
+}
+
+/**
+ * What the speaker keeps of its ServiceL2Status objects: the name (to update or delete one), the
+ * labels (node, Service name and namespace: whose it is) and the status. Owner references, uid,
+ * timestamps and generateName are read by nothing here; non-revertive mode holds every node's.
+ */
+export function l2StatusForSpeaker<T extends ServiceL2Status & KubeObject>(object: T): T {
+  const { metadata } = object;
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      ...(metadata.labels !== undefined && { labels: metadata.labels }),
+    },
+    ...(object.status !== undefined && { status: object.status }),
   } as T;
 }
 

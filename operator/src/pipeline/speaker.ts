@@ -28,7 +28,12 @@ import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
 import { EventSink } from "../kube/event-sink.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
-import { sameProjection, serviceForSpeaker, sliceForElection } from "../kube/projections.ts";
+import {
+  l2StatusForSpeaker,
+  sameProjection,
+  serviceForSpeaker,
+  sliceForElection,
+} from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
 import { l2StatusJobs } from "../kube/speaker-writes.ts";
 import { mapEventObjects } from "../kube/trim.ts";
@@ -127,7 +132,8 @@ function sources(deps: SpeakerDeps) {
       listWatch$<ServiceL2Status & KubeObject>(client, resources.serviceL2Statuses, {
         namespace,
         ...(!deps.nonRevertive && { labelSelector: `${LABEL_NODE}=${deps.nodeName}` }),
-      }),
+      }).pipe(mapEventObjects(l2StatusForSpeaker)),
+      { unchanged: sameProjection },
     ),
     excludeConfigMap: store(
       listWatch$<ConfigMap>(client, resources.configMaps, {
