@@ -122,14 +122,13 @@ export class Reflector<T extends KubeObject> {
       case "init":
         this.buffer = new Map();
         return false;
-      case "initApply":
+      case "initApply": {
         // An initApply without init (cannot happen with listWatch$) still lands in a frame.
         this.buffer ??= new Map();
-        {
-          const key = keyOf(event.object);
-          this.buffer.set(key, this.keptFor(key, event.object) ?? event.object);
-        }
+        const key = keyOf(event.object);
+        this.buffer.set(key, this.keptFor(key, event.object) ?? event.object);
         return false;
+      }
       case "initDone": {
         this.working = undefined;
         const objects = this.buffer ?? new Map<string, T>();
@@ -146,13 +145,9 @@ export class Reflector<T extends KubeObject> {
         const key = keyOf(event.object);
         if (event.type === "apply") {
           const kept = this.keptFor(key, event.object);
-          if (kept !== undefined) {
-            this.buffer?.set(key, kept);
-            return false;
-          }
-        }
-        if (event.type === "apply") this.buffer?.set(key, event.object);
-        else this.buffer?.delete(key);
+          this.buffer?.set(key, kept ?? event.object);
+          if (kept !== undefined) return false;
+        } else this.buffer?.delete(key);
         if (event.type === "delete") {
           if (!this.has(key)) return false;
           this.current().delete(key);

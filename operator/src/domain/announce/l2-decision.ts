@@ -104,24 +104,22 @@ export function l2DecisionFor(
     owner: undefined as string | undefined,
     candidates: [] as readonly string[],
   };
-  const withdraw = (reason: L2WithdrawReason, more?: Partial<L2DecisionBase>): L2Withdraw =>
-    withdrawal(base, reason, more);
 
-  if (!request.isLoadBalancer) return withdraw("notLoadBalancer");
-  if (!classMatches(request, view.loadBalancerClass)) return withdraw("loadBalancerClassMismatch");
-  if (request.ingress.kind === "none") return withdraw("noIPAllocated");
-  if (request.ingress.kind === "invalid") return withdraw("invalidIP");
-  if (view.config === undefined || view.pools === undefined) return withdraw("noConfig");
+  if (!request.isLoadBalancer) return withdrawal(base, "notLoadBalancer");
+  if (!classMatches(request, view.loadBalancerClass)) return withdrawal(base, "loadBalancerClassMismatch");
+  if (request.ingress.kind === "none") return withdrawal(base, "noIPAllocated");
+  if (request.ingress.kind === "invalid") return withdrawal(base, "invalidIP");
+  if (view.config === undefined || view.pools === undefined) return withdrawal(base, "noConfig");
   const pool = view.pools.poolFor(request.ingress.ips);
-  if (pool === undefined) return withdraw("ipNotAllowed");
+  if (pool === undefined) return withdrawal(base, "ipNotAllowed");
 
   const endpoints = view.endpoints.get(request.key) ?? NO_SERVING_ENDPOINTS;
-  if (!endpoints.any) return withdraw("noEndpoints", { pool: pool.name });
+  if (!endpoints.any) return withdrawal(base, "noEndpoints", { pool: pool.name });
   const ads = l2AdvertisementsFor(pool, request.labels);
   // Services sharing an IP must elect one node; with serviceSelectors they could see different
   // advertisements (hence node sets and preferences) and elect two. MetalLB main refuses them.
   if (request.sharingKey !== "" && ads.some((ad) => ad.serviceSelectors.length > 0))
-    return withdraw("sharedIPWithServiceSelector", { pool: pool.name });
+    return withdrawal(base, "sharedIPWithServiceSelector", { pool: pool.name });
 
   const candidates: L2Candidates = l2Candidates({
     firstIP: ips[0]!,
@@ -135,10 +133,10 @@ export function l2DecisionFor(
   const owner = l2OwnerFor(candidates, currentOwner);
   const elected = { pool: pool.name, owner, candidates: internedNames(candidates.ranked.map((c) => c.node)) };
   // MetalLB checks that an advertisement selects this node before it looks at the election.
-  if (!ads.some((ad) => ad.nodes.has(view.self))) return withdraw("noMatchingAdvertisement", elected);
+  if (!ads.some((ad) => ad.nodes.has(view.self))) return withdrawal(base, "noMatchingAdvertisement", elected);
   const exclusion = candidates.excluded.get(view.self);
-  if (exclusion !== undefined) return withdraw(EXCLUSION_REASON[exclusion], elected);
-  if (owner !== view.self) return withdraw("notOwner", elected);
+  if (exclusion !== undefined) return withdrawal(base, EXCLUSION_REASON[exclusion], elected);
+  if (owner !== view.self) return withdrawal(base, "notOwner", elected);
   return {
     ...base,
     ...elected,
