@@ -473,6 +473,23 @@ export async function l2Bench(): Promise<void> {
       await footprint(client, op, 0, 1000);
       if (wanted("footprint")) await footprint(client, op, 1000, 10_000);
     }
+    // METALBUN_BENCH_HOLD_S=<seconds>: keep the cluster, network and speakers up that long after
+    // the last part (or until SIGUSR1), to inspect a speaker by hand (its PID is printed) before the
+    // teardown.
+    const holdS = Number(process.env.METALBUN_BENCH_HOLD_S ?? 0);
+    if (holdS > 0) {
+      const pod = op.speakers.get("myk8s-worker")!;
+      console.error(
+        `[hold] ${holdS} s or until SIGUSR1 to PID ${process.pid}; myk8s-worker's speaker is PID ${await speakerPid(pod.pid)}`,
+      );
+      await new Promise<void>((release) => {
+        const timer = setTimeout(release, holdS * 1000);
+        process.once("SIGUSR1", () => {
+          clearTimeout(timer);
+          release();
+        });
+      });
+    }
   } finally {
     if (op) await stopOperator(op).catch(() => undefined);
     await netDown();

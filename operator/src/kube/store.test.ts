@@ -109,7 +109,7 @@ describe("Reflector with `unchanged`", () => {
 
 describe("changedKeysBetween", () => {
   test("names exactly the keys applied or deleted between two snapshots, across bursts", () => {
-    const r = new Reflector<KubeObject>();
+    const r = new Reflector<KubeObject>(undefined, true);
     for (const e of frame("r1", obj("a", "1", "ns"), obj("b", "1", "ns"))) r.apply(e);
     const first = r.snapshot.objects;
     r.apply({ type: "apply", object: obj("a", "2", "ns") });
@@ -124,8 +124,16 @@ describe("changedKeysBetween", () => {
     expect(changedKeysBetween(third, third)?.size).toBe(0);
   });
 
-  test("unknown across a relist, across stores, and backwards", () => {
+  test("unknown for a store that keeps no change log (the default)", () => {
     const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1", "ns"))) r.apply(e);
+    const first = r.snapshot.objects;
+    r.apply({ type: "apply", object: obj("a", "2", "ns") });
+    expect(changedKeysBetween(first, r.snapshot.objects)).toBeUndefined();
+  });
+
+  test("unknown across a relist, across stores, and backwards", () => {
+    const r = new Reflector<KubeObject>(undefined, true);
     for (const e of frame("r1", obj("a", "1", "ns"))) r.apply(e);
     const before = r.snapshot.objects;
     r.apply({ type: "apply", object: obj("a", "2", "ns") });
@@ -133,14 +141,14 @@ describe("changedKeysBetween", () => {
     for (const e of frame("r2", obj("a", "3", "ns"))) r.apply(e);
     expect(changedKeysBetween(before, r.snapshot.objects)).toBeUndefined();
     expect(changedKeysBetween(later, before)).toBeUndefined();
-    const other = new Reflector<KubeObject>();
+    const other = new Reflector<KubeObject>(undefined, true);
     for (const e of frame("r1")) other.apply(e);
     expect(changedKeysBetween(before, other.snapshot.objects)).toBeUndefined();
     expect(changedKeysBetween(new Map(), later)).toBeUndefined();
   });
 
   test("a snapshot from long ago (the log trimmed past it) is unknown, recent ones still known", () => {
-    const r = new Reflector<KubeObject>();
+    const r = new Reflector<KubeObject>(undefined, true);
     for (const e of frame("r1", obj("a", "1", "ns"))) r.apply(e);
     const old = r.snapshot.objects;
     for (let i = 0; i < 10_000; i++) r.apply({ type: "apply", object: obj("a", String(i + 2), "ns") });

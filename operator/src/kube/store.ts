@@ -81,10 +81,16 @@ export class Reflector<T extends KubeObject> {
   /** Changes not yet published; undefined while nothing changed since the last read. */
   private working: Map<string, T> | undefined;
   private buffer: Map<string, T> | undefined;
-  private log = new ChangeLog();
+  /** Kept only for consumers that ask (ReflectOptions.changeLog). */
+  private log: ChangeLog | undefined;
 
-  /** See ReflectOptions.unchanged. */
-  constructor(private readonly unchanged?: (before: T, after: T) => boolean) {}
+  /** See ReflectOptions.unchanged and ReflectOptions.changeLog. */
+  constructor(
+    private readonly unchanged?: (before: T, after: T) => boolean,
+    private readonly keepsChangeLog = false,
+  ) {
+    if (keepsChangeLog) this.log = new ChangeLog();
+  }
 
   /** The object held for `key` now, when `object` is unchanged from it (so its identity is kept). */
   private keptFor(key: string, object: T): T | undefined {
@@ -96,7 +102,7 @@ export class Reflector<T extends KubeObject> {
   get snapshot(): StoreSnapshot<T> {
     if (this.working !== undefined) {
       this.published = { ...this.published, objects: this.working };
-      logPositions.set(this.working, { log: this.log, position: this.log.position });
+      if (this.log) logPositions.set(this.working, { log: this.log, position: this.log.position });
       this.working = undefined;
     }
     return this.published;
@@ -132,8 +138,10 @@ export class Reflector<T extends KubeObject> {
       case "initDone": {
         this.working = undefined;
         const objects = this.buffer ?? new Map<string, T>();
-        this.log = new ChangeLog();
-        logPositions.set(objects, { log: this.log, position: 0 });
+        if (this.keepsChangeLog) {
+          this.log = new ChangeLog();
+          logPositions.set(objects, { log: this.log, position: 0 });
+        }
         this.published = { objects, synced: true, listResourceVersion: event.resourceVersion };
         this.buffer = undefined;
         return true;
@@ -154,7 +162,7 @@ export class Reflector<T extends KubeObject> {
         } else {
           this.current().set(key, event.object);
         }
-        this.log.record(key, this.current().size);
+        this.log?.record(key, this.current().size);
         return true;
       }
     }
@@ -183,6 +191,12 @@ export interface ReflectOptions<T = KubeObject> {
    * fields the projection drops, and identity is what the speaker's decision memo compares.
    */
   readonly unchanged?: (before: T, after: T) => boolean;
+  /**
+   * Keep the log of changed keys that changedKeysBetween reads (default false). It holds up to
+   * four keys per stored object: about 2.5 MB of strings for a 10k store (bench l2 footprint's
+   * heap snapshot), so only the consumer that diffs snapshots (the controller's Services) keeps it.
+   */
+  readonly changeLog?: boolean;
 }
 
 /**
@@ -196,7 +210,7 @@ export function reflect<T extends KubeObject>(
   const spacingPerObjectMs = options.spacingPerObjectMs ?? 0.001;
   return (events$) =>
     new Observable<StoreSnapshot<T>>((subscriber) => {
-      const reflector = new Reflector<T>(options.unchanged);
+      const reflector = new Reflector<T>(options.unchanged, options.changeLog);
       let pending: Subscription | undefined;
       let lastPublishedAt = Number.NEGATIVE_INFINITY;
       const publish = () => {

@@ -81,7 +81,7 @@ const BACKLOG_WINDOW_MS = 100;
 const EVENT_DRAIN_MS = 5_000;
 
 function sources(deps: ControllerDeps) {
-  return sharedSources(deps.client, deps.namespace, { servicesPageSize: 5_000 });
+  return sharedSources(deps.client, deps.namespace, { servicesPageSize: 5_000, servicesChangeLog: true });
 }
 
 /** MetalLB's controller creates the memberlist key when it is missing, owned by its Deployment. */

@@ -29,12 +29,15 @@ export interface SharedSourceOptions {
    * every Service before its first decision, lists 10k in 2 pages instead of 20 round trips.
    */
   readonly servicesPageSize?: number;
+  /** Keep the Services store's change log (ReflectOptions.changeLog): the controller diffs snapshots. */
+  readonly servicesChangeLog?: boolean;
 }
 
 export function sharedSources(client: KubeClient, namespace: string, options: SharedSourceOptions = {}) {
   return {
     services: store(
       listWatch$<Service & KubeObject>(client, resources.services, { pageSize: options.servicesPageSize }),
+      { changeLog: options.servicesChangeLog },
     ),
     namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces)),
     ipAddressPools: store(listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace })),

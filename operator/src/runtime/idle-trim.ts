@@ -14,7 +14,8 @@ export interface IdleTrimOptions {
   readonly onTrim?: (info: { busyMs: number; trimMs: number }) => void;
 }
 
-function bunTrim(): void {
+/** A full collection of this thread's heap, then the heap and allocator give back what they can. */
+export function trimThisHeap(): void {
   Bun.gc(true);
   (Bun as unknown as { shrink?: () => void }).shrink?.();
 }
@@ -29,7 +30,7 @@ export class IdleTrimmer {
   constructor(private readonly options: IdleTrimOptions = {}) {
     this.quietMs = options.quietMs ?? 2_000;
     this.minBusyMs = options.minBusyMs ?? 200;
-    this.trim = options.trim ?? bunTrim;
+    this.trim = options.trim ?? trimThisHeap;
   }
 
   /** A cycle of work just ended, having taken `ms`. */
