@@ -1,10 +1,9 @@
 /**
  * The image's program: operator/src bundled into plain JavaScript for Bun, as deploy/Dockerfile
- * ships it, with the membership and decode Workers as entry points of their own. `bun build`
- * copies no file that is only named in `new Worker(url)`, so without those entries the image's
- * speaker would fall back to beating and decoding on its main thread (membership.ts,
- * kube/decode-host.ts). The output keeps the source layout relative to operator/src:
- * <outdir>/main.js, <outdir>/membership/worker.js and <outdir>/kube/decode-worker.js.
+ * ships it, with the membership Worker as a second entry point. `bun build` copies no file that
+ * is only named in `new Worker(url)`, so without that entry the image's speaker would fall back
+ * to beating from its main thread (membership.ts). The output keeps the source layout relative
+ * to operator/src: <outdir>/main.js and <outdir>/membership/worker.js.
  *
  *   bun deploy/build.ts [outdir]      (default: dist/image)
  *
@@ -15,11 +14,7 @@ import { join } from "node:path";
 const ROOT = join(import.meta.dir, "..");
 const SOURCE = join(ROOT, "operator", "src");
 
-export const ENTRY_POINTS = [
-  join(SOURCE, "main.ts"),
-  join(SOURCE, "membership", "worker.ts"),
-  join(SOURCE, "kube", "decode-worker.ts"),
-];
+export const ENTRY_POINTS = [join(SOURCE, "main.ts"), join(SOURCE, "membership", "worker.ts")];
 
 /** Bundles into outdir; returns the path of main.js. Throws with Bun's messages when it fails. */
 export async function buildImageProgram(outdir: string): Promise<string> {

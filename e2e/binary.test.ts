@@ -63,7 +63,6 @@ describe("metalbun command line", () => {
         "--compile",
         MAIN,
         join(import.meta.dir, "..", "operator", "src", "membership", "worker.ts"),
-        join(import.meta.dir, "..", "operator", "src", "kube", "decode-worker.ts"),
         join(import.meta.dir, "..", "operator", "src", "announcers", "l2", "receive-worker.ts"),
         "--outfile",
         out,

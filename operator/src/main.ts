@@ -13,7 +13,6 @@ import {
 } from "./cli/options.ts";
 import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
-import { DecodeHost } from "./kube/decode-host.ts";
 import { getSecret } from "./kube/secrets.ts";
 import { Membership, membershipMetrics, readMembershipSecret } from "./membership/index.ts";
 import { startHealthServer } from "./observability/health.ts";
@@ -27,9 +26,8 @@ import {
 } from "./observability/metrics.ts";
 import { startController } from "./pipeline/controller.ts";
 import { DEFAULT_EXCLUDED_INTERFACES, type RunningSpeaker, startSpeaker } from "./pipeline/speaker.ts";
-import { IdleTrimmer, trimThisHeap } from "./runtime/idle-trim.ts";
+import { IdleTrimmer } from "./runtime/idle-trim.ts";
 import { VERSION } from "./version.ts";
-
 
 /** Retry the first contact with the apiserver at this pace: it may start after us (a pod before its Service). */
 const CONTACT_RETRY_MS = 1000;
@@ -140,9 +138,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   const speaker = speakerMetrics(registry);
   const namespace = options.namespace ?? client.namespace;
 
-  // The bulk stores' JSON is parsed in a Worker (kube/decode-host.ts); its heap is trimmed with ours.
-  const decodeHost = new DecodeHost((message) => log.warn({ op: "decode" }, `${message}; decoding here`));
-  const trimmer = idleTrimmer(log, () => void decodeHost.trim());
+  const trimmer = idleTrimmer(log);
   const interfaces$ = new BehaviorSubject<readonly string[] | undefined>(undefined);
   const announcer = new L2Announcer({
     excludeInterfaces: DEFAULT_EXCLUDED_INTERFACES.map((p) => new RegExp(p)),
@@ -188,7 +184,6 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   if (started) {
     running = startSpeaker({
       onCycle: (ms) => trimmer.noteCycle(ms),
-      projectedDecoder: (projection) => decodeHost.projecting(projection),
       client,
       namespace,
       nodeName: options.nodeName,
@@ -218,7 +213,6 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   }
   await announcer.stop();
   await membership?.stop();
-  decodeHost.stop();
   await Promise.all([health.stop(), metricsServer.stop()]);
   return 0;
 }
@@ -266,12 +260,8 @@ async function main(): Promise<number> {
 }
 
 /** Memory back to the OS after bursts of reconciling (runtime/idle-trim.ts). */
-function idleTrimmer(log: Logger, alsoTrim?: () => void): IdleTrimmer {
+function idleTrimmer(log: Logger): IdleTrimmer {
   return new IdleTrimmer({
-    trim: () => {
-      trimThisHeap();
-      alsoTrim?.();
-    },
     onTrim: ({ busyMs, trimMs }) =>
       log.debug({ op: "memory", busyMs: Math.round(busyMs), trimMs: Math.round(trimMs) }, "heap trimmed"),
   });

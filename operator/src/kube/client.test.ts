@@ -3,7 +3,6 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeClient } from "./client.ts";
-import { DecodeError, type ObjectDecoder } from "./decoder.ts";
 import {
   ApiError,
   isAlreadyExists,
@@ -16,7 +15,7 @@ import {
 import { resources } from "./resource.ts";
 import { FakeApiserver, json, ScriptedWatch, statusBody } from "./testing/fake-apiserver.ts";
 import { fileToken, staticToken } from "./token.ts";
-import type { KubeList, KubeObject, RawWatchEvent } from "./types.ts";
+import type { KubeObject, RawWatchEvent } from "./types.ts";
 
 let api: FakeApiserver;
 beforeEach(() => {
@@ -287,51 +286,6 @@ describe("KubeClient.watch", () => {
     await api.waitForRequests(1);
     stream.sendRaw("<html>proxy error</html>\n");
     expect(await thrown(iterate)).toBeInstanceOf(ProtocolError);
-  });
-
-  test("a decoder turns lists and events into objects; its DecodeError is a ProtocolError", async () => {
-    const stream = new ScriptedWatch();
-    api.on("list", () => json({ metadata: { resourceVersion: "5" }, items: [{ metadata: { name: "a" } }] }));
-    api.on("watch", () => stream.response);
-    const seen: string[][] = [];
-    const decoder: ObjectDecoder = {
-      list: async <T>(text: string) => {
-        seen.push([text]);
-        return {
-          metadata: { resourceVersion: "5" },
-          items: [{ metadata: { name: "decoded" } }],
-        } as never as KubeList<T>;
-      },
-      events: async <T>(lines: readonly string[]) => {
-        seen.push([...lines]);
-        if (lines.some((line) => line.startsWith("<"))) throw new DecodeError("not JSON", lines.at(-1)!);
-        return lines.map(
-          () => ({ type: "ADDED", object: { metadata: { name: "decoded" } } }) as RawWatchEvent<T>,
-        );
-      },
-    };
-    const client = new KubeClient(api.connection());
-    const list = await client.list(resources.configMaps, { decoder });
-    expect(list.items.map((o) => o.metadata.name)).toEqual(["decoded"]);
-    const names: string[] = [];
-    const iterate = (async () => {
-      for await (const event of client.watch(resources.configMaps, { decoder })) {
-        if (event.type !== "ERROR") names.push(event.object.metadata.name ?? "");
-      }
-    })();
-    await api.waitForRequests(2);
-    stream.send({ type: "ADDED", object: { metadata: { name: "a" } } });
-    await Bun.sleep(20);
-    stream.sendRaw("<html>proxy error</html>\n");
-    const error = await thrown(iterate);
-    expect(error).toBeInstanceOf(ProtocolError);
-    expect((error as Error).message).toContain("<html>proxy error</html>");
-    expect(names).toEqual(["decoded"]);
-    expect(seen[0]?.[0]).toContain('"items"');
-    expect(seen.slice(1)).toEqual([
-      [JSON.stringify({ type: "ADDED", object: { metadata: { name: "a" } } })],
-      ["<html>proxy error</html>"],
-    ]);
   });
 
   test("an HTTP 410 answer to a watch throws a Gone ApiError", async () => {

@@ -1,7 +1,6 @@
 import type { Connection } from "./connection.ts";
-import { DecodeError, type ObjectDecoder, parseHere } from "./decoder.ts";
 import { ApiError, ProtocolError, TransportError } from "./errors.ts";
-import { lineBatchesOf } from "./ndjson.ts";
+import { linesOf } from "./ndjson.ts";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resource.ts";
 import type { KubeList, KubeObject, RawWatchEvent, Status } from "./types.ts";
 
@@ -42,8 +41,6 @@ export interface ListOptions {
   resourceVersion?: string;
   resourceVersionMatch?: "Exact" | "NotOlderThan";
   signal?: AbortSignal;
-  /** How the answer becomes objects (kube/decoder.ts); default: JSON.parse here. */
-  decoder?: ObjectDecoder;
 }
 
 export interface WatchOptions {
@@ -56,8 +53,6 @@ export interface WatchOptions {
   /** Asks the apiserver to end the stream after this many seconds. */
   timeoutSeconds?: number;
   signal?: AbortSignal;
-  /** How the events become objects (kube/decoder.ts); default: JSON.parse here. */
-  decoder?: ObjectDecoder;
 }
 
 export interface WriteOptions {
@@ -133,8 +128,7 @@ export class KubeClient {
 
   /** One page of a list. Items of a list carry no apiVersion/kind (API conventions); see {@link withTypeMeta}. */
   async list<T extends KubeObject>(resource: ResourceType, options: ListOptions = {}): Promise<KubeList<T>> {
-    const decoder = options.decoder ?? parseHere;
-    return this.decoded((text) => decoder.list<T>(text), {
+    return this.json<KubeList<T>>({
       method: "GET",
       path: resourcePath(resource, { namespace: options.namespace }),
       query: {
@@ -341,19 +335,17 @@ export class KubeClient {
       stream: true,
     });
     const failure = (error: unknown) => this.transportFailure(error, options.signal, what);
-    const decoder = options.decoder ?? parseHere;
     return (async function* events() {
       if (!response.body) return;
       try {
-        for await (const lines of lineBatchesOf(response.body)) {
-          let events: RawWatchEvent<T>[];
+        for await (const line of linesOf(response.body)) {
+          let event: RawWatchEvent<T>;
           try {
-            events = await decoder.events<T>(lines);
-          } catch (error) {
-            if (!(error instanceof DecodeError)) throw error;
-            throw new ProtocolError(`${what}: not a JSON event: ${error.excerpt}`);
+            event = JSON.parse(line) as RawWatchEvent<T>;
+          } catch {
+            throw new ProtocolError(`${what}: not a JSON event: ${line.slice(0, 200)}`);
           }
-          yield* events;
+          yield event;
         }
       } catch (error) {
         throw failure(error);
@@ -364,12 +356,7 @@ export class KubeClient {
   }
 
   /** Sends a request and returns the parsed JSON body of a 2xx answer. */
-  private json<T>(spec: RequestSpec): Promise<T> {
-    return this.decoded((text) => Promise.resolve().then(() => JSON.parse(text) as T), spec);
-  }
-
-  /** Sends a request and returns the body of a 2xx answer as `decode` makes it. */
-  private async decoded<T>(decode: (text: string) => Promise<T>, spec: RequestSpec): Promise<T> {
+  private async json<T>(spec: RequestSpec): Promise<T> {
     const response = await this.send(spec);
     let text: string;
     try {
@@ -378,10 +365,8 @@ export class KubeClient {
       throw this.transportFailure(error, spec.signal, `${spec.method} ${spec.path}`);
     }
     try {
-      return await decode(text);
-    } catch (error) {
-      if (error instanceof Error && !(error instanceof DecodeError) && error.name !== "SyntaxError")
-        throw error;
+      return JSON.parse(text) as T;
+    } catch {
       throw new ProtocolError(`${spec.method} ${spec.path}: answer is not JSON: ${text.slice(0, 200)}`);
     }
   }

@@ -1,7 +1,6 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from "rxjs";
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import { type KubeClient, withTypeMeta } from "./client.ts";
-import type { ObjectDecoder } from "./decoder.ts";
 import { ApiError, isGone, ProtocolError, TransportError } from "./errors.ts";
 import type { ResourceType } from "./resource.ts";
 import type { KubeObject, RawWatchEvent } from "./types.ts";
@@ -52,8 +51,6 @@ export interface ListWatchOptions {
    */
   watchGraceMs?: number;
   backoff?: BackoffOptions;
-  /** How list answers and events become objects (kube/decoder.ts); default: JSON.parse here. */
-  decoder?: ObjectDecoder;
   /** Clock and timers (backoff waits, watch deadlines). Tests inject a virtual one. */
   scheduler?: SchedulerLike;
   onRetry?: (info: RetryInfo) => void;
@@ -114,7 +111,6 @@ async function runListWatch<T extends KubeObject>(
     namespace: options.namespace,
     labelSelector: options.labelSelector,
     fieldSelector: options.fieldSelector,
-    ...(options.decoder !== undefined && { decoder: options.decoder }),
   };
   let resourceVersion = options.startFromResourceVersion;
   let needList = resourceVersion === undefined;
@@ -195,13 +191,7 @@ async function runListWatch<T extends KubeObject>(
 async function relist<T extends KubeObject>(
   client: ListWatchClient,
   resource: ResourceType,
-  options: {
-    namespace?: string;
-    labelSelector?: string;
-    fieldSelector?: string;
-    pageSize?: number;
-    decoder?: ObjectDecoder;
-  },
+  options: { namespace?: string; labelSelector?: string; fieldSelector?: string; pageSize?: number },
   emit: (event: WatchEvent<T>) => void,
   signal: AbortSignal,
 ): Promise<string> {
@@ -216,7 +206,6 @@ async function relist<T extends KubeObject>(
       limit: options.pageSize ?? 500,
       continue: continueToken,
       signal,
-      ...(options.decoder !== undefined && { decoder: options.decoder }),
     });
     for (const item of page.items) {
       if (signal.aborted) return "";

@@ -9,10 +9,8 @@
  * dead; `thread: "inline"` runs it on the caller's event loop (unit tests, injected clock or
  * transport).
  */
-
 import { networkInterfaces } from "node:os";
 import { type Observable, ReplaySubject, Subject } from "rxjs";
-import { workerUrl } from "../runtime/worker-url.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { beatDestination, type Interfaces } from "./destination.ts";
 import {
@@ -222,8 +220,22 @@ export class Membership {
   }
 }
 
-/** The engine's Worker (runtime/worker-url.ts: from source, the image's bundle, or one executable). */
-const WORKER_URL = workerUrl(import.meta.url, "membership/worker");
+/**
+ * Where the Worker's code is, wherever this module runs from (measured with Bun 1.4.5):
+ * - from source: worker.ts beside this file;
+ * - from the image's bundle (deploy/build.ts): this module is inlined into main.js, and the worker
+ *   is the second entry point, at membership/worker.js beside it;
+ * - from a `bun build --compile` executable: entry points are stored relative to their common
+ *   directory, so listing operator/src/membership/worker.ts after operator/src/main.ts puts it at
+ *   membership/worker.ts beside the bundled main.
+ */
+function workerUrl(here: string): string {
+  if (here.startsWith("file:///$bunfs/")) return new URL("./membership/worker.ts", here).href;
+  if (here.endsWith(".js")) return new URL("./membership/worker.js", here).href;
+  return new URL("./worker.ts", here).href;
+}
+
+const WORKER_URL = workerUrl(import.meta.url);
 
 const WORKER_FAILED = "membership worker failed";
 

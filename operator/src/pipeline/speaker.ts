@@ -26,10 +26,8 @@ import {
 } from "../domain/speaker/reconcile.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
-import type { ObjectDecoder } from "../kube/decoder.ts";
 import { EventSink } from "../kube/event-sink.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
-import type { ProjectionName } from "../kube/projecting.ts";
 import {
   l2StatusForSpeaker,
   sameProjection,
@@ -71,11 +69,6 @@ export interface SpeakerDeps {
   readonly now?: () => Date;
   /** Told how long each cycle (reconcile and effects) took: the idle memory trim listens. */
   readonly onCycle?: (ms: number) => void;
-  /**
-   * Decoders for the bulk stores (Services, EndpointSlices, ServiceL2Statuses) that hand back
-   * only the projection (kube/decode-host.ts: parsed in a Worker). Absent: parsed here.
-   */
-  readonly projectedDecoder?: (projection: ProjectionName) => ObjectDecoder;
 }
 
 export interface RunningSpeaker {
@@ -120,22 +113,16 @@ export function excludePatterns(
 
 function sources(deps: SpeakerDeps) {
   const { client, namespace } = deps;
-  const decoding = (projection: ProjectionName) =>
-    deps.projectedDecoder === undefined ? {} : { decoder: deps.projectedDecoder(projection) };
   return {
     ...sharedSources(client, namespace),
     services: store(
-      listWatch$<Service & KubeObject>(client, resources.services, decoding("serviceForSpeaker")).pipe(
-        mapEventObjects(serviceForSpeaker),
-      ),
+      listWatch$<Service & KubeObject>(client, resources.services).pipe(mapEventObjects(serviceForSpeaker)),
       { unchanged: sameProjection },
     ),
     endpointSlices: store(
-      listWatch$<EndpointSlice & KubeObject>(
-        client,
-        resources.endpointSlices,
-        decoding("sliceForElection"),
-      ).pipe(mapEventObjects(sliceForElection)),
+      listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices).pipe(
+        mapEventObjects(sliceForElection),
+      ),
       { unchanged: sameProjection },
     ),
     nodes: store(listWatch$<Node & KubeObject>(client, resources.nodes)),
@@ -145,7 +132,6 @@ function sources(deps: SpeakerDeps) {
       listWatch$<ServiceL2Status & KubeObject>(client, resources.serviceL2Statuses, {
         namespace,
         ...(!deps.nonRevertive && { labelSelector: `${LABEL_NODE}=${deps.nodeName}` }),
-        ...decoding("l2StatusForSpeaker"),
       }).pipe(mapEventObjects(l2StatusForSpeaker)),
       { unchanged: sameProjection },
     ),

@@ -14,8 +14,7 @@ export interface IdleTrimOptions {
   readonly onTrim?: (info: { busyMs: number; trimMs: number }) => void;
 }
 
-/** A full collection of this thread's heap, then the heap and allocator give back what they can. */
-export function trimThisHeap(): void {
+function bunTrim(): void {
   Bun.gc(true);
   (Bun as unknown as { shrink?: () => void }).shrink?.();
 }
@@ -30,7 +29,7 @@ export class IdleTrimmer {
   constructor(private readonly options: IdleTrimOptions = {}) {
     this.quietMs = options.quietMs ?? 2_000;
     this.minBusyMs = options.minBusyMs ?? 200;
-    this.trim = options.trim ?? trimThisHeap;
+    this.trim = options.trim ?? bunTrim;
   }
 
   /** A cycle of work just ended, having taken `ms`. */
