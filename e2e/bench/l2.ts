@@ -427,6 +427,32 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
   emit(BENCH, `speaker_idle_cpu_pct_${n >= 10_000 ? `${n / 1000}k` : n}`, median.pct, "%", n);
 }
 
+/**
+ * A speaker restarted once the cluster holds `n` Services (as after an upgrade): it lists them all
+ * and builds its state in a few large reconciles, not through the burst the footprint part's
+ * speaker lived through. The difference between the two is what that history costs in memory.
+ */
+async function restartedFootprint(op: RunningOperator, n: number): Promise<void> {
+  const node = "myk8s-worker";
+  await op.speakers.get(node)?.stop("SIGTERM");
+  await restartSpeaker(op, node, "warn");
+  if (!(await waitReady(node, HEALTH_PORT, 120_000))) throw new Error("restarted speaker: not ready");
+  // Settled: it owns its share again (revertive) and its writes are done; then idle a while.
+  await Bun.sleep(60_000);
+  const pid = await speakerPid(op.speakers.get(node)!.pid);
+  const after = procStats(pid);
+  const status = (require("node:fs") as typeof import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8");
+  console.error(
+    `[restarted ${n}] ${status
+      .match(/RssAnon:.*|RssFile:.*/g)
+      ?.join(", ")
+      .replace(/\s+/g, " ")}`,
+  );
+  const report = await execIn(node, ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
+  console.error(`[restarted ${n}] /debug/memory: ${report.stdout.trim()}`);
+  emit(BENCH, `speaker_rss_mb_${n / 1000}k_restarted`, after.rssMb, "MB", n);
+}
+
 export async function l2Bench(): Promise<void> {
   await stopCluster();
   const cluster = await ensureCluster();
@@ -453,7 +479,8 @@ export async function l2Bench(): Promise<void> {
     await Bun.sleep(1000);
 
     // `bun run bench l2 [part...]` runs only the named parts (failover handover rolling arp ndp
-    // footprint; footprint1k: the footprint at 1k only, a quicker look).
+    // footprint; footprint1k: the footprint at 1k only, a quicker look; restarted: with footprint,
+    // then a speaker restarted at 10k).
     const parts = process.argv.slice(3);
     const wanted = (part: string) => parts.length === 0 || parts.includes(part);
     if (wanted("failover")) stats("failover_ms", await failoverTrials(op, ips, 21));
@@ -472,6 +499,8 @@ export async function l2Bench(): Promise<void> {
       await bulkPool();
       await footprint(client, op, 0, 1000);
       if (wanted("footprint")) await footprint(client, op, 1000, 10_000);
+      // `bun run bench l2 footprint restarted`: then a speaker restarted at 10k.
+      if (parts.includes("restarted")) await restartedFootprint(op, 10_000);
     }
     // METALBUN_BENCH_HOLD_S=<seconds>: keep the cluster, network and speakers up that long after
     // the last part (or until SIGUSR1), to inspect a speaker by hand (its PID is printed) before the

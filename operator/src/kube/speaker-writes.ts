@@ -4,8 +4,10 @@
  * set through the status subresource, deleted when the Service moves away. The desired set comes
  * from domain/speaker; this diffs it against what the watch shows and says how each change lands.
  */
+
 import { LABEL_NODE, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE } from "../domain/api/labels.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
+import { byCodeUnits } from "../domain/code-unit-order.ts";
 import type { DesiredL2Status } from "../domain/speaker/desired.ts";
 import type { KubeClient } from "./client.ts";
 import { isNotFound } from "./errors.ts";
@@ -56,7 +58,7 @@ export function l2StatusJobs(
 
   for (const d of desired) {
     const existing = (byService.get(d.key) ?? []).sort((a, b) =>
-      (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
+      byCodeUnits(a.metadata.name ?? "", b.metadata.name ?? ""),
     );
     const [keep, ...extra] = existing;
     for (const dup of extra)

@@ -16,7 +16,9 @@
  * `setExcludeInterfaces()`): responders open on interfaces that became eligible and close on those
  * that went away, were excluded, went down or got enslaved.
  */
+
 import { asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
+import { byCodeUnits } from "../../domain/code-unit-order.ts";
 import { addressKey, formatIP, type IPFamily, parseIP } from "../../domain/ip/index.ts";
 import { addressBytes } from "./addresses.ts";
 import { gratuitousArpFrames } from "./arp.ts";
@@ -332,7 +334,7 @@ export class L2Announcer {
       ...this.counts,
       interfaces: [...this.ports.values()]
         .map((p) => ({ name: p.iface.name, arp: p.arp !== undefined, ndp: p.ndp !== undefined }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+        .sort((a, b) => byCodeUnits(a.name, b.name)),
       skippedInterfaces: { ...this.skipped },
       openErrors: Object.fromEntries(this.openErrors),
       announcedIps: this.owned.size,

@@ -20,11 +20,13 @@
  * The book is mutable and belongs to the newest state only: each state carries the version it
  * saw, and an older state (reconciled again, as tests do) finds another version and plans fully.
  */
+
 import type { PoolCounters, ServiceDecision } from "../allocator/decision.ts";
 import { Ledger } from "../allocator/ledger.ts";
 import { planOnto, poolCountersOf } from "../allocator/plan.ts";
 import { type AllocationRequest, allocationRequestOf, type CurrentAssignment } from "../allocator/request.ts";
 import { type Service, serviceKey } from "../api/core.ts";
+import { byCodeUnits } from "../code-unit-order.ts";
 import type { Config } from "../config/types.ts";
 import { parseIP } from "../ip/address.ts";
 import { type ExpectedAssignment, effectiveAssignment } from "./expected.ts";
@@ -333,7 +335,7 @@ function inOrder(
   removed: readonly string[],
 ): void {
   if (added.length + removed.length > 64) {
-    book.keys = [...book.entries.keys()].sort(compareKeys);
+    book.keys = [...book.entries.keys()].sort(byCodeUnits);
     book.decisions = book.keys.map((k) => book.entries.get(k)!.decision);
     return;
   }
@@ -372,10 +374,6 @@ function mergedInOrder<V>(
   }
   for (; i < incoming.length; i++) out.set(incoming[i]![0], incoming[i]![1]);
   return out;
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The first index whose key is not below `key` (its place, if absent). */

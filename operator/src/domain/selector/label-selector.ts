@@ -1,4 +1,5 @@
 import type { LabelSelector, LabelSelectorOperator } from "../api/label-selector.ts";
+import { byCodeUnits } from "../code-unit-order.ts";
 import { err, ok, type Result } from "../ip/result.ts";
 
 /**
@@ -145,7 +146,7 @@ export function anySelectorMatches(selectors: readonly CompiledSelector[], label
  * ("duplicate definition of nodeSelectors …").
  */
 export function selectorIdentity(selector: LabelSelector): string {
-  const labels = Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const labels = Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => byCodeUnits(a, b));
   const expressions = (selector.matchExpressions ?? []).map((e) => [
     e.key,
     e.operator,
