@@ -350,6 +350,23 @@ async function bulkPool(): Promise<void> {
 }
 
 /**
+ * A speaker's resident memory split, anonymous (heaps, allocator) and file-backed (mostly the bun
+ * executable's own pages, shared with every other process running it), and what that memory is
+ * (observability/memory.ts): on stderr, for the issue notes, not metrics.
+ */
+async function printMemory(label: string, node: string, pid: number): Promise<void> {
+  const status = (require("node:fs") as typeof import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8");
+  console.error(
+    `[${label}] ${status
+      .match(/RssAnon:.*|RssFile:.*/g)
+      ?.join(", ")
+      .replace(/\s+/g, " ")}`,
+  );
+  const report = await execIn(node, ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
+  console.error(`[${label}] /debug/memory of ${node}'s speaker: ${report.stdout.trim()}`);
+}
+
+/**
  * Grows the bulk Services to `n` (each with serving endpoints on every worker, so every one is
  * announced by some speaker), waits until they are all assigned and the speakers settled, then
  * measures one speaker's resident memory and its CPU over three 30 s windows of idling (median).
@@ -411,18 +428,7 @@ async function footprint(client: KubeClient, op: RunningOperator, from: number, 
     `[footprint ${n}] idle CPU % per 30 s window: ${windows.map((w) => w.pct).join(", ")}; median window by thread: ${JSON.stringify(median.perThread)}`,
   );
   const after = procStats(pid);
-  // Resident memory split: anonymous (heaps, allocator) and file-backed (mostly the bun
-  // executable's own pages, shared with every other process running it).
-  const status = (require("node:fs") as typeof import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8");
-  console.error(
-    `[footprint ${n}] ${status
-      .match(/RssAnon:.*|RssFile:.*/g)
-      ?.join(", ")
-      .replace(/\s+/g, " ")}`,
-  );
-  // What that memory is (observability/memory.ts), for the issue notes: on stderr, not a metric.
-  const report = await execIn("myk8s-worker", ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
-  console.error(`[footprint ${n}] /debug/memory of myk8s-worker's speaker: ${report.stdout.trim()}`);
+  await printMemory(`footprint ${n}`, "myk8s-worker", pid);
   emit(BENCH, `speaker_rss_mb_${n >= 10_000 ? `${n / 1000}k` : n}`, after.rssMb, "MB", n);
   emit(BENCH, `speaker_idle_cpu_pct_${n >= 10_000 ? `${n / 1000}k` : n}`, median.pct, "%", n);
 }
@@ -441,15 +447,7 @@ async function restartedFootprint(op: RunningOperator, n: number): Promise<void>
   await Bun.sleep(60_000);
   const pid = await speakerPid(op.speakers.get(node)!.pid);
   const after = procStats(pid);
-  const status = (require("node:fs") as typeof import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8");
-  console.error(
-    `[restarted ${n}] ${status
-      .match(/RssAnon:.*|RssFile:.*/g)
-      ?.join(", ")
-      .replace(/\s+/g, " ")}`,
-  );
-  const report = await execIn(node, ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
-  console.error(`[restarted ${n}] /debug/memory: ${report.stdout.trim()}`);
+  await printMemory(`restarted ${n}`, node, pid);
   emit(BENCH, `speaker_rss_mb_${n / 1000}k_restarted`, after.rssMb, "MB", n);
 }
 

@@ -5,19 +5,12 @@
  * node would carry for nothing. Sorting uses domain/code-unit-order.ts.
  */
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { sourceFiles } from "./testing/source-files.ts";
 
 const SOURCE = import.meta.dir;
 const LOCALE_CALL = /\.localeCompare\(|\bIntl\.|\.toLocale(?:Date|Time|Upper|Lower)?String\(/;
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [p] : [];
-  });
-}
 
 test("no source file calls localeCompare, Intl or toLocale*String", () => {
   const offences = sourceFiles(SOURCE).flatMap((file) =>

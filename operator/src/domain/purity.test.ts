@@ -3,8 +3,9 @@
  * import of kube/, announcers/, pipeline/, membership/, observability/, node:*, bun:* or rxjs.
  */
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { sourceFiles } from "../testing/source-files.ts";
 
 const DOMAIN = import.meta.dir;
 const FORBIDDEN = [
@@ -21,14 +22,6 @@ const FORBIDDEN = [
 ];
 const IMPORT =
   /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|require\(\s*["']([^"']+)["']\s*\)/g;
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [p] : [];
-  });
-}
 
 test("domain/ imports nothing impure", () => {
   const offences: string[] = [];
