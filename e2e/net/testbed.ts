@@ -1,7 +1,7 @@
 /**
  * Brings the seed's network up and down in network namespaces (see topology.ts for the plan).
  *
- *   netns metalbun-br:  br0 (bridge, no address, IPv6 off) with ports veth-cp, veth-worker, ...
+ *   netns metalbun-br:  br0 (bridge, no address, IPv6 off, no netfilter) with ports veth-cp, ...
  *                        |          |            |             |            |          |
  *   netns:        myk8s-control-plane  myk8s-worker  myk8s-worker2  myk8s-worker3  mypc  router
  *   eth0:          172.18.0.2        .3           .4             .5         .100   .254   (/16)
