@@ -87,7 +87,7 @@ export class Reflector<T extends KubeObject> {
   /** See ReflectOptions.unchanged and ReflectOptions.changeLog. */
   constructor(
     private readonly unchanged?: (before: T, after: T) => boolean,
-    private readonly keepsChangeLog = false,
+    keepsChangeLog = false,
   ) {
     if (keepsChangeLog) this.log = new ChangeLog();
   }
@@ -138,7 +138,7 @@ export class Reflector<T extends KubeObject> {
       case "initDone": {
         this.working = undefined;
         const objects = this.buffer ?? new Map<string, T>();
-        if (this.keepsChangeLog) {
+        if (this.log) {
           this.log = new ChangeLog();
           logPositions.set(objects, { log: this.log, position: 0 });
         }
