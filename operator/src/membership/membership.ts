@@ -9,6 +9,7 @@
  * dead; `thread: "inline"` runs it on the caller's event loop (unit tests, injected clock or
  * transport).
  */
+import { writeSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { type Observable, ReplaySubject, Subject } from "rxjs";
 import { type Clock, realClock } from "./clock.ts";
@@ -239,6 +240,9 @@ const WORKER_URL = workerUrl(import.meta.url);
 
 const WORKER_FAILED = "membership worker failed";
 
+/** An eventfd counts 8-byte writes; any non-zero count wakes the poll. */
+const WAKE = new Uint8Array(new BigUint64Array([1n]).buffer);
+
 /** The engine in a Worker; messages per worker-protocol.ts. */
 class WorkerHost implements EngineHost {
   private readonly worker: Worker;
@@ -246,6 +250,10 @@ class WorkerHost implements EngineHost {
   private nextId = 1;
   private ended: Promise<void> | undefined;
   private dead: Error | undefined;
+  private readonly posted = new Int32Array(new SharedArrayBuffer(4));
+  /** The Worker's wake eventfd, from its "started" reply. */
+  private wakeFd: number | undefined;
+  private stopSent = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -255,6 +263,7 @@ class WorkerHost implements EngineHost {
     this.worker.onmessage = (event: MessageEvent<FromWorker>) => this.onMessage(event.data);
     this.worker.onerror = (event) => {
       this.dead = new Error(`${WORKER_FAILED}: ${event.message}`);
+      this.wakeFd = undefined;
       this.sink.log("error", { op: "membership", error: event.message }, "membership worker failed");
       for (const resolve of this.waiting.values())
         resolve({ type: "error", id: 0, error: this.dead.message });
@@ -264,10 +273,27 @@ class WorkerHost implements EngineHost {
 
   private request(message: ToWorker & { id: number }): Promise<FromWorker> {
     if (this.dead) return Promise.reject(this.dead);
+    if (this.stopSent) return Promise.reject(new Error("membership: stopped"));
     return new Promise((resolve) => {
       this.waiting.set(message.id, resolve);
+      if (message.type !== "start") this.wake();
+      if (message.type === "stop") this.stopSent = true;
       this.worker.postMessage(message);
     });
+  }
+
+  /**
+   * Counts the next message and wakes the Worker's poll loop, before the message is posted: the
+   * Worker closes the eventfd when it handles "stop", so the write must come first (poll-loop.ts).
+   */
+  private wake(): void {
+    Atomics.add(this.posted, 0, 1);
+    if (this.wakeFd === undefined) return;
+    try {
+      writeSync(this.wakeFd, WAKE);
+    } catch (error) {
+      this.sink.log("warn", { op: "membership", error: String(error) }, "cannot wake the membership worker");
+    }
   }
 
   private onMessage(message: FromWorker): void {
@@ -299,8 +325,14 @@ class WorkerHost implements EngineHost {
   }
 
   async start(): Promise<void> {
-    const reply = await this.request({ type: "start", id: this.nextId++, config: this.config });
+    const reply = await this.request({
+      type: "start",
+      id: this.nextId++,
+      config: this.config,
+      posted: this.posted.buffer as SharedArrayBuffer,
+    });
     if (reply.type === "error") throw new Error(reply.error);
+    if (reply.type === "started") this.wakeFd = reply.wakeFd;
   }
 
   async leave(): Promise<void> {
@@ -316,7 +348,7 @@ class WorkerHost implements EngineHost {
 
   stop(): Promise<void> {
     this.ended ??= (async () => {
-      if (!this.dead) {
+      if (!this.dead && !this.stopSent) {
         await Promise.race([this.request({ type: "stop", id: this.nextId++ }), Bun.sleep(2000)]);
       }
       this.worker.terminate();

@@ -1,5 +1,7 @@
 /**
- * The I/O of heartbeats: two UDP sockets (Bun.udpSocket) on the segment of the bind address.
+ * The I/O of heartbeats: two UDP sockets (Bun.udpSocket) on the segment of the bind address, for
+ * the engine on the main thread (`thread: "inline"`). The membership Worker opens the same sockets
+ * through libc instead (beat-sockets.ts, poll-transport.ts).
  *
  * - The receiver binds to the destination itself (the subnet broadcast address or the multicast
  *   group), so it gets only beats and never unicast sent to the node, and can share the port with
@@ -12,7 +14,7 @@
  */
 import type { BeatDestination } from "./destination.ts";
 
-export type PacketHandler = (bytes: Uint8Array, from: string) => void;
+export type PacketHandler = (bytes: Uint8Array) => void;
 
 export interface Transport {
   /** Sends one packet to the segment; false when the kernel refused it (e.g. link down). */
@@ -28,8 +30,8 @@ export function udpTransport(destination: BeatDestination, port: number): OpenTr
       hostname: destination.listenOn,
       port,
       socket: {
-        data(_socket, data, _port, address) {
-          onPacket(data, address);
+        data(_socket, data) {
+          onPacket(data);
         },
       },
     });

@@ -9,8 +9,18 @@ export interface WorkerConfig {
   readonly port: number;
 }
 
+/**
+ * "start" first (received by Bun's loop before the Worker's poll loop runs); for every later
+ * message the main thread first adds 1 to `posted` (Int32 0 of the shared buffer) and writes the
+ * wake eventfd the "started" reply names, then posts it (poll-loop.ts).
+ */
 export type ToWorker =
-  | { readonly type: "start"; readonly id: number; readonly config: WorkerConfig }
+  | {
+      readonly type: "start";
+      readonly id: number;
+      readonly config: WorkerConfig;
+      readonly posted: SharedArrayBuffer;
+    }
   | { readonly type: "leave"; readonly id: number }
   | { readonly type: "counters"; readonly id: number }
   | { readonly type: "stop"; readonly id: number };
@@ -36,6 +46,7 @@ export type FromWorker =
       readonly msg: string;
     }
   | { readonly type: "observed"; readonly batch: ObservedBatch }
+  | { readonly type: "started"; readonly id: number; readonly wakeFd: number }
   | { readonly type: "done"; readonly id: number }
   | { readonly type: "counters"; readonly id: number; readonly counters: MembershipCounters }
   | { readonly type: "error"; readonly id: number; readonly error: string };

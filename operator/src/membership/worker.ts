@@ -1,15 +1,16 @@
 /**
- * The membership Worker: runs the engine on its own thread and event loop, so heartbeats go out
- * and deadlines are judged on time whatever the main thread is doing. Reports members and logs at
- * once, per-packet observations in batches every 5 s. Metrics are scraped every 15-30 s, and each
- * batch wakes the main thread, which at idle also costs the allocator a sweep of the main heap
- * (bench l2 footprint: the idle speaker's largest cost after the heartbeats themselves).
+ * The membership Worker: runs the engine on its own thread, in its own poll loop (poll-loop.ts), so
+ * heartbeats go out and deadlines are judged on time whatever the main thread is doing, and an
+ * idle speaker's only regular work is the beats themselves. Reports members and logs at once,
+ * per-packet observations in batches every 5 s. Metrics are scraped every 15-30 s, and each batch
+ * wakes the main thread, which at idle also costs the allocator a sweep of the main heap (bench l2
+ * footprint: the idle speaker's largest cost after the heartbeats themselves).
  */
-import { realClock } from "./clock.ts";
 import { MembershipEngine } from "./engine.ts";
 import type { BeatKey } from "./key.ts";
+import { PollLoop } from "./poll-loop.ts";
+import { pollTransport } from "./poll-transport.ts";
 import type { DropReason } from "./reasons.ts";
-import { udpTransport } from "./transport.ts";
 import type { FromWorker, ObservedBatch, ToWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
@@ -30,9 +31,12 @@ function emptyBatch(): ObservedBatch {
 }
 
 let engine: MembershipEngine | undefined;
+let loop: PollLoop | undefined;
+/** Messages after "start": counted by the main thread before posting, and by us on receipt. */
+let posted: Int32Array | undefined;
+let received = 0;
 let batch = emptyBatch();
 const dropped = new Map<DropReason, number>();
-let flushTimer: ReturnType<typeof setInterval> | undefined;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -49,14 +53,31 @@ function flush(): void {
   if (!empty) post({ type: "observed", batch: b });
 }
 
+function flushEvery(clock: PollLoop): void {
+  clock.setTimer(FLUSH_EVERY_MS, () => {
+    flush();
+    flushEvery(clock);
+  });
+}
+
+/** A failed loop (a bug) must not leave a silent, beat-less member: fail the Worker loudly. */
+function failLoudly(error: unknown): void {
+  setTimeout(() => {
+    throw error;
+  });
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case "start": {
       const { engine: config, destination, port } = message.config;
+      const counter = new Int32Array(message.posted);
+      posted = counter;
+      const pollLoop = new PollLoop(() => Atomics.load(counter, 0) > received);
       engine = new MembershipEngine(
         { ...config, key: config.key as BeatKey | undefined },
-        realClock,
-        udpTransport(destination, port),
+        pollLoop,
+        pollTransport(pollLoop, destination, port),
         {
           members: (members, changes) => post({ type: "members", members: [...members], changes }),
           log: (level, fields, msg) => post({ type: "log", level, fields, msg }),
@@ -74,9 +95,16 @@ async function handle(message: ToWorker): Promise<void> {
           stalled: (lateMs) => batch.stallsMs.push(lateMs),
         },
       );
-      await engine.start();
-      flushTimer = setInterval(flush, FLUSH_EVERY_MS);
-      post({ type: "done", id: message.id });
+      try {
+        await engine.start();
+      } catch (error) {
+        pollLoop.stop();
+        throw error;
+      }
+      loop = pollLoop;
+      flushEvery(pollLoop);
+      post({ type: "started", id: message.id, wakeFd: pollLoop.wakeFd });
+      pollLoop.run().catch(failLoudly);
       return;
     }
     case "leave":
@@ -91,7 +119,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case "stop":
       engine?.stop();
-      if (flushTimer) clearInterval(flushTimer);
+      loop?.stop();
       flush();
       post({ type: "done", id: message.id });
       return;
@@ -100,6 +128,7 @@ async function handle(message: ToWorker): Promise<void> {
 
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
+  if (message.type !== "start" && posted !== undefined) received += 1;
   handle(message).catch((error: unknown) =>
     post({ type: "error", id: message.id, error: error instanceof Error ? error.message : String(error) }),
   );

@@ -19,7 +19,7 @@
  * learn that we want it. Our own frames are not looped back (PACKET_IGNORE_OUTGOING; older kernels:
  * dropped as `selfSent`).
  */
-import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from "./ethernet.ts";
+
 import {
   AF_INET6,
   AF_PACKET,
@@ -40,7 +40,8 @@ import {
   setsockopt,
   setsockoptInt,
   socket,
-} from "./libc.ts";
+} from "../../runtime/libc.ts";
+import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from "./ethernet.ts";
 import type { LinkInterface, LinkProtocol, LinkSocket, LinkSocketFactory } from "./link-socket.ts";
 import { ICMPV6_NEIGHBOR_SOLICITATION, IPPROTO_ICMPV6 } from "./ndp.ts";
 import workerSource from "./receive-worker.ts" with { type: "text" };

@@ -49,7 +49,7 @@ export class Hub {
   private deliver(p: Port, bytes: Uint8Array): void {
     if (!p.open) return;
     if (p.held) p.held.push(bytes);
-    else p.onPacket(bytes, p.name);
+    else p.onPacket(bytes);
   }
 
   /** Sends raw bytes from outside (an attacker or a replay) to every open port. */

@@ -1,0 +1,184 @@
+/**
+ * The few libc calls the speaker's sockets need, through bun:ffi (runtime-facts: `raw-socket` does
+ * not load in Bun and has no AF_PACKET): the link layer's packet sockets and the membership's UDP
+ * sockets and poll loop. Linux x86-64/arm64 values; glibc's `libc.so.6` (Debian, and the oven/bun
+ * images). Loaded on first use in each thread, so importing this file costs nothing.
+ *
+ * The ARP/NDP receive Worker (`announcers/l2/receive-worker.ts`) loads its own copy of
+ * poll/recv/close: a Worker started from a Blob cannot import this file.
+ */
+import { dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
+
+export const AF_INET6 = 10;
+export const AF_PACKET = 17;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const AF_INET = 2;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_BROADCAST = 6;
+export const IPPROTO_IP = 0;
+export const IP_MULTICAST_IF = 32;
+export const IP_MULTICAST_TTL = 33;
+export const IP_MULTICAST_LOOP = 34;
+export const IP_ADD_MEMBERSHIP = 35;
+export const IPV6_MULTICAST_IF = 17;
+export const IPV6_MULTICAST_HOPS = 18;
+export const IPV6_MULTICAST_LOOP = 19;
+export const POLLIN = 0x1;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
+export const EINTR = 4;
+export const EAGAIN = 11;
+export const SO_ATTACH_FILTER = 26;
+export const SOL_PACKET = 263;
+export const PACKET_IGNORE_OUTGOING = 23;
+export const IPPROTO_IPV6 = 41;
+export const IPV6_JOIN_GROUP = 20;
+export const IPV6_LEAVE_GROUP = 21;
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  6: "ENXIO",
+  9: "EBADF",
+  11: "EAGAIN",
+  13: "EACCES",
+  19: "ENODEV",
+  22: "EINVAL",
+  24: "EMFILE",
+  90: "EMSGSIZE",
+  93: "EPROTONOSUPPORT",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  100: "ENETDOWN",
+  105: "ENOBUFS",
+};
+
+export function errnoText(errno: number): string {
+  return `${ERRNO_NAMES[errno] ?? "errno"} (${errno})`;
+}
+
+function load() {
+  return dlopen("libc.so.6", {
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    setsockopt: {
+      args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32],
+      returns: FFIType.i32,
+    },
+    send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
+    sendto: {
+      args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32],
+      returns: FFIType.i64_fast,
+    },
+    recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
+    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+    poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+    eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+    if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+    __errno_location: { args: [], returns: FFIType.ptr },
+  }).symbols;
+}
+
+let symbols: ReturnType<typeof load> | undefined;
+function libc(): ReturnType<typeof load> {
+  symbols ??= load();
+  return symbols;
+}
+
+/** errno of this thread, read right after a failed call. */
+export function errno(): number {
+  return read.i32(libc().__errno_location() as Pointer, 0);
+}
+
+/** Runs a libc call; a negative result becomes an Error carrying the errno text. */
+function check(what: string, result: number | bigint): number {
+  if (Number(result) < 0) throw new Error(`${what}: ${errnoText(errno())}`);
+  return Number(result);
+}
+
+export function socket(domain: number, type: number, protocol: number): number {
+  return check("socket", libc().socket(domain, type | SOCK_CLOEXEC, protocol));
+}
+
+export function bind(fd: number, address: Uint8Array): void {
+  check("bind", libc().bind(fd, ptr(address), address.byteLength));
+}
+
+export function setsockopt(fd: number, level: number, name: number, value: Uint8Array, what: string): void {
+  check(`setsockopt ${what}`, libc().setsockopt(fd, level, name, ptr(value), value.byteLength));
+}
+
+export function setsockoptInt(fd: number, level: number, name: number, value: number, what: string): void {
+  const buf = new Int32Array([value]);
+  check(`setsockopt ${what}`, libc().setsockopt(fd, level, name, ptr(buf), 4));
+}
+
+/** Sends a whole buffer; an error text (errno) instead of throwing. */
+export function send(fd: number, data: Uint8Array): string | undefined {
+  const n = Number(libc().send(fd, ptr(data), data.byteLength, 0));
+  if (n < 0) return errnoText(errno());
+  if (n !== data.byteLength) return `short send: ${n} of ${data.byteLength} bytes`;
+  return undefined;
+}
+
+/** Sends a whole datagram to an address (sockaddr bytes); an error text (errno) instead of throwing. */
+export function sendTo(fd: number, data: Uint8Array, address: Uint8Array): string | undefined {
+  const n = Number(libc().sendto(fd, ptr(data), data.byteLength, 0, ptr(address), address.byteLength));
+  if (n < 0) return errnoText(errno());
+  if (n !== data.byteLength) return `short send: ${n} of ${data.byteLength} bytes`;
+  return undefined;
+}
+
+/**
+ * One datagram without waiting (MSG_DONTWAIT | MSG_TRUNC): its real length (which may exceed the
+ * buffer; the rest was cut), or -errno (-EAGAIN: nothing queued).
+ */
+export function receiveNow(fd: number, buffer: Uint8Array): number {
+  const n = Number(libc().recv(fd, ptr(buffer), buffer.byteLength, MSG_DONTWAIT | MSG_TRUNC));
+  return n < 0 ? -errno() : n;
+}
+
+/**
+ * poll(2) over a struct pollfd array (8 bytes each: fd i32, events i16, revents i16). The number of
+ * ready entries, or -errno.
+ */
+export function pollFds(pollfds: Uint8Array, count: number, timeoutMs: number): number {
+  const n = libc().poll(ptr(pollfds), count, timeoutMs);
+  return n < 0 ? -errno() : n;
+}
+
+/** A non-blocking eventfd (a counter another thread bumps with an 8-byte write to wake a poll). */
+export function eventFd(): number {
+  return check("eventfd", libc().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+}
+
+/** Reads and resets an eventfd's counter (0 when it was not set). */
+export function drainEventFd(fd: number): void {
+  const counter = new BigUint64Array(1);
+  libc().read(fd, ptr(counter), 8);
+}
+
+/** The index of an interface by name; throws when there is none. */
+export function interfaceIndex(name: string): number {
+  const index = libc().if_nametoindex(ptr(new TextEncoder().encode(`${name}\0`)));
+  if (index === 0) throw new Error(`if_nametoindex ${name}: ${errnoText(errno())}`);
+  return index;
+}
+
+export function close(fd: number): void {
+  libc().close(fd);
+}
+
+/** The address of a typed array, for structures that hold pointers (sock_fprog). */
+export function addressOf(data: Uint8Array): number {
+  return ptr(data);
+}
