@@ -53,9 +53,18 @@ function flush(): void {
   if (!empty) post({ type: "observed", batch: b });
 }
 
+/**
+ * Every FLUSH_EVERY_MS: the batch, and a full collection of this Worker's heap. Bun collects a
+ * thread's heap when its event loop idles, and the poll loop never idles: each beat's HMAC holds a
+ * native hasher freed only when its wrapper is collected, which the JavaScript heap's own
+ * accounting does not see. Measured on loopback (40 beats/s in): without it the process grew
+ * 1.1 MB per 10 s; with it, flat at the old Worker's level; 1.2-2 ms per collection (0.03 % of a
+ * core).
+ */
 function flushEvery(clock: PollLoop): void {
   clock.setTimer(FLUSH_EVERY_MS, () => {
     flush();
+    Bun.gc(true);
     flushEvery(clock);
   });
 }
