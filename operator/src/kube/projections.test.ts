@@ -151,6 +151,7 @@ describe("serviceForSpeaker", () => {
     ],
     ["legacy sharing annotation, no IP", { annotations: { "metallb.universe.tf/allow-shared-ip": "k" } }],
     ["not a LoadBalancer", { type: "ClusterIP", ingress: ["10.0.0.3"] }],
+    ["an empty ingress list", { ingress: [] }],
   ];
   for (const [what, options] of variants) {
     test(`the speaker's request is the same from the projection: ${what}`, () => {
@@ -164,4 +165,19 @@ describe("serviceForSpeaker", () => {
       expect(kept.metadata.annotations ?? {}).not.toHaveProperty("example.com/other");
     });
   }
+
+  test("status keeps each ingress entry's ip only; a hostname entry stays an entry; malformed stays as sent", () => {
+    const withStatus = (loadBalancer: unknown) =>
+      serviceForSpeaker({ ...aService("s"), status: { loadBalancer } } as unknown as Service & KubeObject);
+    const kept = withStatus({
+      ingress: [{ ip: "10.0.0.1", ipMode: "VIP", ports: [] }, { hostname: "lb.example" }],
+    });
+    expect(kept.status).toEqual({ loadBalancer: { ingress: [{ ip: "10.0.0.1" }, {}] } });
+    expect(announceRequestOf(kept).ips).toEqual(["10.0.0.1"]);
+    const onlyHostname = withStatus({ ingress: [{ hostname: "lb.example" }] });
+    expect(announceRequestOf(onlyHostname).ingress).toBe("invalid");
+    const malformed = withStatus({ ingress: "10.0.0.1" });
+    expect(malformed.status?.loadBalancer as unknown).toEqual({ ingress: "10.0.0.1" });
+    expect(announceRequestOf(malformed).ingress).toBe("none");
+  });
 });

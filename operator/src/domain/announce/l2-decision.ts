@@ -13,7 +13,7 @@ import { internedNames, type L2Candidates, type L2Exclusion, l2Candidates } from
 import { l2OwnerFor } from "../election/owner.ts";
 import { NO_SERVING_ENDPOINTS } from "../election/serving-endpoints.ts";
 import type { L2WithdrawReason } from "./reasons.ts";
-import type { AnnounceRequest } from "./request.ts";
+import { type AnnounceRequest, ingressAddresses } from "./request.ts";
 import type { L2View } from "./view.ts";
 
 interface L2DecisionBase {
@@ -72,8 +72,6 @@ function classMatches(request: AnnounceRequest, loadBalancerClass: string): bool
   return (request.loadBalancerClass ?? "") === loadBalancerClass;
 }
 
-const NO_IPS: readonly string[] = [];
-
 function withdrawal(
   base: L2DecisionBase,
   reason: L2WithdrawReason,
@@ -93,7 +91,7 @@ export function l2DecisionFor(
   view: L2View,
   currentOwner?: string | readonly string[],
 ): L2Decision {
-  const ips = request.ingress.kind === "ips" ? request.ingress.texts : NO_IPS;
+  const ips = request.ips;
   const base = {
     key: request.key,
     namespace: request.namespace,
@@ -107,10 +105,10 @@ export function l2DecisionFor(
 
   if (!request.isLoadBalancer) return withdrawal(base, "notLoadBalancer");
   if (!classMatches(request, view.loadBalancerClass)) return withdrawal(base, "loadBalancerClassMismatch");
-  if (request.ingress.kind === "none") return withdrawal(base, "noIPAllocated");
-  if (request.ingress.kind === "invalid") return withdrawal(base, "invalidIP");
+  if (request.ingress === "none") return withdrawal(base, "noIPAllocated");
+  if (request.ingress === "invalid") return withdrawal(base, "invalidIP");
   if (view.config === undefined || view.pools === undefined) return withdrawal(base, "noConfig");
-  const pool = view.pools.poolFor(request.ingress.ips);
+  const pool = view.pools.poolFor(ingressAddresses(request));
   if (pool === undefined) return withdrawal(base, "ipNotAllowed");
 
   const endpoints = view.endpoints.get(request.key) ?? NO_SERVING_ENDPOINTS;

@@ -7,18 +7,11 @@ import { type Service, serviceKey } from "../api/core.ts";
 import { formatIP, type IPAddress, parseIP } from "../ip/address.ts";
 import type { Labels } from "../selector/label-selector.ts";
 
-/** `status.loadBalancer.ingress`, as MetalLB's speaker reads it. */
-export type IngressIPs =
-  /** No ingress entry: the controller has not assigned an IP. */
-  | { readonly kind: "none" }
-  /** Entries, but none holds a parsable IP. */
-  | { readonly kind: "invalid" }
-  | {
-      readonly kind: "ips";
-      readonly ips: readonly IPAddress[];
-      /** The same IPs in canonical text (Go's net.IP.String()), read once: decisions share it. */
-      readonly texts: readonly string[];
-    };
+/**
+ * `status.loadBalancer.ingress`, as MetalLB's speaker reads it: "none" when there is no entry
+ * (the controller has not assigned an IP), "invalid" when no entry holds a parsable IP.
+ */
+export type IngressState = "none" | "invalid" | "ips";
 
 export interface AnnounceRequest {
   /** `namespace/name`. */
@@ -29,32 +22,51 @@ export interface AnnounceRequest {
   readonly labels: Labels;
   readonly isLoadBalancer: boolean;
   readonly loadBalancerClass: string | undefined;
-  readonly ingress: IngressIPs;
+  readonly ingress: IngressState;
+  /**
+   * The IPs in canonical text (Go's net.IP.String()), in status order, without duplicates; empty
+   * unless `ingress` is "ips". Text only: a speaker keeps one request per Service, and parsed
+   * addresses (an object and a BigInt each) are needed only to find the pool, which happens when
+   * a Service is decided again (ingressAddresses).
+   */
+  readonly ips: readonly string[];
   /** `metallb.io/allow-shared-ip`; "" when the Service does not share. */
   readonly sharingKey: string;
   readonly externalTrafficPolicyLocal: boolean;
 }
 
+const NO_IPS: readonly string[] = [];
+
 /**
  * MetalLB parses every `ingress[].ip` and keeps the ones that parse (hostname-only entries are
  * skipped); no entry at all is `noIPAllocated`, entries without one usable IP are `invalidIP`.
  */
-function ingressOf(service: Service): IngressIPs {
+function ingressOf(service: Service): { ingress: IngressState; ips: readonly string[] } {
   const ingress = service.status?.loadBalancer?.ingress;
-  if (!Array.isArray(ingress) || ingress.length === 0) return { kind: "none" };
-  const ips: IPAddress[] = [];
+  if (!Array.isArray(ingress) || ingress.length === 0) return { ingress: "none", ips: NO_IPS };
+  const parsed: IPAddress[] = [];
   const texts: string[] = [];
   for (const entry of ingress) {
     const ip = typeof entry?.ip === "string" ? parseIP(entry.ip) : undefined;
-    if (ip !== undefined && !ips.some((known) => known.family === ip.family && known.value === ip.value)) {
-      ips.push(ip);
+    if (ip !== undefined && !parsed.some((known) => known.family === ip.family && known.value === ip.value)) {
+      parsed.push(ip);
       // The status's own string when it is canonical already (the controller writes it so): one
       // string per Service, shared with the Service object, not a second copy.
       const text = formatIP(ip);
       texts.push(text === entry.ip ? entry.ip : text);
     }
   }
-  return ips.length === 0 ? { kind: "invalid" } : { kind: "ips", ips, texts };
+  return texts.length === 0 ? { ingress: "invalid", ips: NO_IPS } : { ingress: "ips", ips: texts };
+}
+
+/** The request's IPs as addresses (they parsed when the request was made, so none is lost). */
+export function ingressAddresses(request: AnnounceRequest): IPAddress[] {
+  const addresses: IPAddress[] = [];
+  for (const text of request.ips) {
+    const address = parseIP(text);
+    if (address !== undefined) addresses.push(address);
+  }
+  return addresses;
 }
 
 export function announceRequestOf(service: Service): AnnounceRequest {
@@ -70,7 +82,7 @@ export function announceRequestOf(service: Service): AnnounceRequest {
     labels: metadata.labels,
     isLoadBalancer: spec.type === "LoadBalancer",
     loadBalancerClass: typeof spec.loadBalancerClass === "string" ? spec.loadBalancerClass : undefined,
-    ingress: ingressOf(service),
+    ...ingressOf(service),
     sharingKey: annotationValue(metadata.annotations, ALLOW_SHARED_IP) ?? "",
     externalTrafficPolicyLocal: spec.externalTrafficPolicy === "Local",
   };

@@ -24,16 +24,27 @@ export interface DecisionBase {
   readonly ignoreExcludeLB: boolean;
 }
 
-interface Entry {
-  readonly service: Service;
-  readonly request: AnnounceRequest;
-  readonly slices: readonly EndpointSlice[];
-  readonly decision: L2Decision | undefined;
+/**
+ * A Service object's request, with the last decision made for it and what that decision read: one
+ * object per Service for as long as the Service object lives (the stores keep an unchanged
+ * object's identity), so a run reads only the Services that changed and allocates nothing (not
+ * even the key) for the others. The request's fields are copied in rather than referenced, and
+ * the record is updated in place when its Service is decided again: at 10k Services a request, an
+ * entry and a Map of entries per run cost 1.1 MB more (heap snapshot of a 10k speaker), and
+ * allocating fresh entries on every run interleaves what the speaker keeps with each run's
+ * garbage, so the heap (which never moves objects) ends up twice the size of what is live.
+ */
+export interface ServiceRecord extends AnnounceRequest {
+  /** The Service's slices when it was last decided. */
+  slices: readonly EndpointSlice[];
+  decision: L2Decision | undefined;
+  /** The base it was decided under; undefined: not reusable (non-revertive mode). */
+  decidedUnder: DecisionBase | undefined;
 }
 
+/** What a run hands to the next: the base its decisions were made under. */
 export interface DecisionMemo {
   readonly base: DecisionBase | undefined;
-  readonly entries: ReadonlyMap<string, Entry>;
 }
 
 const NO_SLICES: readonly EndpointSlice[] = [];
@@ -51,69 +62,78 @@ function sameBase(a: DecisionBase | undefined, b: DecisionBase): boolean {
 }
 
 /**
- * Each Service object's request, for as long as the object lives: the stores keep an unchanged
- * object's identity, so a run reads only the Services that changed, and allocates nothing (not
- * even the key) for the others. A cache of a pure function: it never changes an outcome.
+ * Per Service object, its record. A cache of pure functions: a record is reused only under the
+ * very base object it was decided under (the one a run's memo hands to the next), with the same
+ * slices, so it never changes an outcome (memo.test.ts), even when several speakers' runs share
+ * Service objects (tests do).
  */
-const requestByService = new WeakMap<Service, AnnounceRequest>();
+const records = new WeakMap<Service, ServiceRecord>();
+
+function recordOf(service: Service): ServiceRecord {
+  let record = records.get(service);
+  if (record === undefined) {
+    const r = announceRequestOf(service);
+    record = {
+      key: r.key,
+      namespace: r.namespace,
+      name: r.name,
+      uid: r.uid,
+      labels: r.labels,
+      isLoadBalancer: r.isLoadBalancer,
+      loadBalancerClass: r.loadBalancerClass,
+      ingress: r.ingress,
+      ips: r.ips,
+      sharingKey: r.sharingKey,
+      externalTrafficPolicyLocal: r.externalTrafficPolicyLocal,
+      slices: NO_SLICES,
+      decision: undefined,
+      decidedUnder: undefined,
+    };
+    records.set(service, record);
+  }
+  return record;
+}
 
 const byKey = (a: AnnounceRequest, b: AnnounceRequest) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
-/** The Services by key, and every Service's request sorted by key (an unchanged object's is reused). */
-export function requestsOf(services: readonly Service[]): {
-  requests: AnnounceRequest[];
-  serviceByKey: Map<string, Service>;
-} {
-  const serviceByKey = new Map<string, Service>();
-  const requests = services.map((service) => {
-    let request = requestByService.get(service);
-    if (request === undefined) {
-      request = announceRequestOf(service);
-      requestByService.set(service, request);
-    }
-    serviceByKey.set(request.key, service);
-    return request;
-  });
-  return { requests: requests.sort(byKey), serviceByKey };
+/** Every Service's record (its request), sorted by key; an unchanged object's is reused. */
+export function requestsOf(services: readonly Service[]): ServiceRecord[] {
+  return services.map(recordOf).sort(byKey);
 }
 
 export type Decider = (request: AnnounceRequest) => L2Decision;
 
 /**
- * One decision per request (in their order), reusing last run's where allowed, and the memo
- * for the next run. `serviceByKey` maps request keys to their Service objects (requestsOf).
+ * One decision per request (in their order), reusing last run's where allowed, and the memo for
+ * the next run; `reused[i]` says whether decision i is last run's.
  */
 export function decideAll(
-  requests: readonly AnnounceRequest[],
-  serviceByKey: ReadonlyMap<string, Service>,
+  requests: readonly ServiceRecord[],
   slices: ReadonlyMap<string, readonly EndpointSlice[]>,
   base: DecisionBase,
   reuse: boolean,
   memo: DecisionMemo | undefined,
   decide: Decider,
-): { decisions: L2Decision[]; memo: DecisionMemo } {
-  const usable = reuse && sameBase(memo?.base, base);
-  const entries = new Map<string, Entry>();
-  const decisions = requests.map((request) => {
-    const service = serviceByKey.get(request.key);
-    const own = slices.get(request.key) ?? NO_SLICES;
-    const old = usable ? memo?.entries.get(request.key) : undefined;
+): { decisions: L2Decision[]; reused: Uint8Array; memo: DecisionMemo } {
+  // An equal base is last run's base object itself: records decided under it stay reusable.
+  const current = memo?.base !== undefined && sameBase(memo.base, base) ? memo.base : base;
+  const reused = new Uint8Array(requests.length);
+  const decisions = requests.map((record, i) => {
+    const own = slices.get(record.key) ?? NO_SLICES;
     if (
-      old !== undefined &&
-      old.decision !== undefined &&
-      old.service === service &&
-      old.request === request &&
-      sameElements(old.slices, own)
+      reuse &&
+      record.decision !== undefined &&
+      record.decidedUnder === current &&
+      sameElements(record.slices, own)
     ) {
-      // Unchanged: keep last run's entry itself. Allocating a fresh one per Service on every run
-      // (10k per reconcile) interleaves what the speaker keeps with each run's garbage, and the
-      // heap (which never moves objects) ends up twice the size of what is live.
-      entries.set(request.key, old);
-      return old.decision;
+      reused[i] = 1;
+      return record.decision;
     }
-    const decision = decide(request);
-    if (service !== undefined) entries.set(request.key, { service, request, slices: own, decision });
+    const decision = decide(record);
+    record.slices = own;
+    record.decision = decision;
+    record.decidedUnder = reuse ? current : undefined;
     return decision;
   });
-  return { decisions, memo: { base, entries } };
+  return { decisions, reused, memo: { base: current } };
 }

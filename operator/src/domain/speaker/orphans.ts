@@ -5,9 +5,8 @@
  * from the Service, the same configuration is accepted.
  */
 import { PoolLocator } from "../allocator/pool-locator.ts";
-import type { AnnounceRequest } from "../announce/request.ts";
+import { type AnnounceRequest, ingressAddresses } from "../announce/request.ts";
 import type { Config } from "../config/types.ts";
-import { formatIP } from "../ip/address.ts";
 
 export interface OrphanedAnnouncement {
   readonly key: string;
@@ -23,9 +22,9 @@ export function orphanedAnnouncements(
   const pools = new PoolLocator(config);
   const orphans: OrphanedAnnouncement[] = [];
   for (const request of requests) {
-    if (!announced.has(request.key) || request.ingress.kind !== "ips") continue;
-    if (pools.poolFor(request.ingress.ips) === undefined)
-      orphans.push({ key: request.key, ips: request.ingress.ips.map(formatIP) });
+    if (!announced.has(request.key) || request.ingress !== "ips") continue;
+    if (pools.poolFor(ingressAddresses(request)) === undefined)
+      orphans.push({ key: request.key, ips: [...request.ips] });
   }
   return orphans;
 }

@@ -36,7 +36,8 @@ const eventsOf = (o: SpeakerOutcome) => o.events.map((e) => `${e.namespace}/${e.
 
 describe("reconcileSpeaker", () => {
   test("whole outcome for one announced Service", () => {
-    const out = run(withServices(base, ["web", ["10.0.0.1"]], ["other", ["10.0.0.2"]]));
+    const cluster = withServices(base, ["web", ["10.0.0.1"]], ["other", ["10.0.0.2"]]);
+    const out = run(cluster);
     expect(out.l2Entries).toEqual([{ ip: "10.0.0.1", interfaces: [], services: ["default/web"] }]);
     expect(out.decisions.map((d) => [d.key, d.announce ? "announce" : d.reason])).toEqual([
       ["default/other", "notOwner"],
@@ -74,7 +75,10 @@ describe("reconcileSpeaker", () => {
       ],
     });
     expect([out.configStale, out.configLoaded]).toEqual([false, true]);
-    expect(out.state.owners).toEqual(
+    // Only non-revertive mode reads who owned what; nothing is kept for it otherwise.
+    expect(out.state.owners.size).toBe(0);
+    const nonRevertive = run(cluster, initialSpeakerState, "a", { ...defaultOptions, nonRevertive: true });
+    expect(nonRevertive.state.owners).toEqual(
       new Map([
         ["10.0.0.1", "a"],
         ["10.0.0.2", "b"],
@@ -92,17 +96,17 @@ describe("reconcileSpeaker", () => {
     for (const [i, entry] of second.l2Entries.entries()) expect(entry).toBe(first.l2Entries[i]!);
     for (const [i, status] of second.l2Statuses.entries()) expect(status).toBe(first.l2Statuses[i]!);
     for (const [i, row] of second.announcedGauge.entries()) expect(row).toBe(first.announcedGauge[i]!);
-    for (const [key, entry] of second.state.memo!.decisions.entries)
-      expect(entry).toBe(first.state.memo!.decisions.entries.get(key)!);
+    for (const [i, decision] of second.decisions.entries()) expect(decision).toBe(first.decisions[i]!);
+    expect(second.state.memo!.decisions.base).toBe(first.state.memo!.decisions.base);
     for (const [key, print] of second.state.announced) expect(print).toBe(first.state.announced.get(key)!);
     // A changed Service gets new objects; the others keep theirs.
     const moved = run(
       withServices(cluster, ["web", ["10.0.0.1"]], ["other", ["10.0.0.3"]], ["six", ["fd00::1"]]),
       second.state,
     );
-    expect(moved.state.memo!.decisions.entries.get("default/other")).not.toBe(
-      second.state.memo!.decisions.entries.get("default/other"),
-    );
+    const byKey = (out: typeof first) => new Map(out.decisions.map((d) => [d.key, d]));
+    expect(byKey(moved).get("default/other")).not.toBe(byKey(second).get("default/other"));
+    expect(byKey(moved).get("default/other")?.ips).toEqual(["10.0.0.3"]);
   });
 
   test("nodeAssigned once per takeover: not again while announcing, again after losing and regaining", () => {

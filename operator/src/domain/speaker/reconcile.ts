@@ -48,7 +48,11 @@ export interface SpeakerState {
   readonly lastGoodConfig: Config | undefined;
   /** Services this node announced at the last run: key -> what was announced (uid and IPs). */
   readonly announced: ReadonlyMap<string, string>;
-  /** First IP -> the node elected for it at the last run (every IP, not only this node's). */
+  /**
+   * Non-revertive mode only (empty otherwise: nothing else reads it, and at 10k Services the map
+   * alone is 0.7 MB of a speaker's heap): first IP -> the node elected for it at the last run
+   * (every IP, not only this node's).
+   */
   readonly owners: ReadonlyMap<string, string>;
   readonly configurationState: ConfigurationStateStatus | undefined;
   /** Services whose `announceFailed` was reported, with what was reported (interface-check.ts). */
@@ -59,6 +63,8 @@ export interface SpeakerState {
     readonly decisions: DecisionMemo;
   };
 }
+
+const NO_OWNERS: ReadonlyMap<string, string> = new Map();
 
 export const initialSpeakerState: SpeakerState = {
   lastGoodConfig: undefined,
@@ -117,7 +123,7 @@ export interface SpeakerOutcome {
 }
 
 function firstIPOf(request: AnnounceRequest): string | undefined {
-  return request.ingress.kind === "ips" ? request.ingress.texts[0] : undefined;
+  return request.ips[0];
 }
 
 /** Service key -> nodes whose ServiceL2Status says they announce it, sorted. */
@@ -175,7 +181,7 @@ export function reconcileSpeaker(
   const configMemo = parseConfigMemo(inputs, state.memo?.config);
   const parsed = configMemo.result;
 
-  const { requests, serviceByKey } = requestsOf(inputs.services);
+  const requests = requestsOf(inputs.services);
   const configErrors = parsed.ok ? [] : parsed.errors;
   const orphaned = parsed.ok ? orphanedAnnouncements(requests, state.announced, parsed.config) : [];
   const accepted = parsed.ok && orphaned.length === 0;
@@ -208,7 +214,6 @@ export function reconcileSpeaker(
   };
   const decided = decideAll(
     requests,
-    serviceByKey,
     slices,
     base,
     !options.nonRevertive,
@@ -218,22 +223,19 @@ export function reconcileSpeaker(
       return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
     },
   );
-  const decisions = decided.decisions;
+  const { decisions, reused } = decided;
 
   const announced = new Map<string, string>();
   const owners = new Map<string, string>();
   const events: SpeakerEventIntent[] = [];
-  const previousDecisions = state.memo?.decisions.entries;
-  for (const decision of decisions) {
+  for (const [i, decision] of decisions.entries()) {
     const ip = decision.ips[0];
-    if (decision.owner !== undefined && ip !== undefined && !owners.has(ip)) owners.set(ip, decision.owner);
+    if (options.nonRevertive && decision.owner !== undefined && ip !== undefined && !owners.has(ip))
+      owners.set(ip, decision.owner);
     if (!decision.announce) continue;
     // A reused decision announces what it announced: keep last run's text rather than a new copy.
     const before = state.announced.get(decision.key);
-    const print =
-      before !== undefined && previousDecisions?.get(decision.key)?.decision === decision
-        ? before
-        : announcedFingerprint(decision);
+    const print = before !== undefined && reused[i] === 1 ? before : announcedFingerprint(decision);
     announced.set(decision.key, print);
     if (state.announced.get(decision.key) !== print) {
       events.push({
@@ -257,7 +259,7 @@ export function reconcileSpeaker(
     state: {
       lastGoodConfig: config,
       announced,
-      owners,
+      owners: options.nonRevertive ? owners : NO_OWNERS,
       configurationState: status,
       announceFailed: interfaceCheck.reported,
       memo: { config: configMemo, decisions: decided.memo },
