@@ -4,12 +4,12 @@ import { IdleTrimmer } from "./idle-trim.ts";
 describe("IdleTrimmer", () => {
   test("trims once, after the burst went quiet, and only after enough work", async () => {
     let trims = 0;
-    let young = 0;
+    let soon = 0;
     const t = new IdleTrimmer({
       quietMs: 30,
       minBusyMs: 100,
       trim: () => trims++,
-      collectYoung: () => young++,
+      collectSoon: () => soon++,
     });
     t.noteCycle(40);
     t.noteCycle(40);
@@ -24,8 +24,8 @@ describe("IdleTrimmer", () => {
     expect(trims).toBe(1);
     await Bun.sleep(50);
     expect(trims).toBe(1);
-    // A young collection after every cycle, whatever its size.
-    expect(young).toBe(4);
+    // A collection asked for after every cycle, whatever its size.
+    expect(soon).toBe(4);
     t.stop();
   });
 
