@@ -213,11 +213,6 @@ async function relist<T extends KubeObject>(
     }
     resourceVersion = page.metadata.resourceVersion;
     continueToken = page.metadata.continue || undefined;
-    // Asks for a collection (not waited for) between pages: each page's parse is mostly garbage
-    // around the few objects a store keeps, and collecting it before the next page lets that
-    // page's kept objects fill the holes instead of new blocks (runtime/idle-trim.ts, where the
-    // same is done after each reconcile cycle, has the measurements).
-    if (continueToken !== undefined) Bun.gc(false);
   } while (continueToken !== undefined && !signal.aborted);
   if (!resourceVersion) throw new ProtocolError(`list ${resource.plural}: answer has no resourceVersion`);
   emit({ type: "initDone", resourceVersion });
