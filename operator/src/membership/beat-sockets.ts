@@ -34,6 +34,7 @@ import {
   IPV6_MULTICAST_IF,
   IPV6_MULTICAST_LOOP,
   interfaceIndex,
+  ipv6Mreq,
   SO_BROADCAST,
   SOCK_DGRAM,
   SOCK_NONBLOCK,
@@ -53,7 +54,7 @@ export interface BeatSockets {
 }
 
 /** An address without its "%scope" suffix, parsed; throws on text that is no address. */
-function addressOf(text: string): IPAddress {
+function parseAddress(text: string): IPAddress {
   const address = parseIP(text.split("%")[0]!);
   if (!address) throw new Error(`membership: ${text} is not an IP address`);
   return address;
@@ -71,7 +72,7 @@ function isScopedMulticast(bytes: Uint8Array): boolean {
 
 /** struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes), port and address in network order. */
 export function sockaddr(text: string, port: number, ifindex: number): Uint8Array {
-  const bytes = addressBytes(addressOf(text));
+  const bytes = addressBytes(parseAddress(text));
   if (bytes.length === 4) {
     const sa = new Uint8Array(16);
     const view = new DataView(sa.buffer);
@@ -99,18 +100,15 @@ function openReceiver(destination: BeatDestination, port: number, ifindex: numbe
   try {
     bind(fd, sockaddr(destination.listenOn, port, ifindex));
     if (destination.join !== undefined) {
-      const group = addressBytes(addressOf(destination.join));
+      const group = addressBytes(parseAddress(destination.join));
       if (destination.family === "IPv4") {
         // struct ip_mreq: the group, then the local address of the interface to join it on.
         const mreq = new Uint8Array(8);
         mreq.set(group, 0);
-        mreq.set(addressBytes(addressOf(destination.bindAddress)), 4);
+        mreq.set(addressBytes(parseAddress(destination.bindAddress)), 4);
         setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq, `IP_ADD_MEMBERSHIP ${destination.join}`);
       } else {
-        // struct ipv6_mreq: the group, then the interface index.
-        const mreq = new Uint8Array(20);
-        mreq.set(group, 0);
-        new DataView(mreq.buffer).setUint32(16, ifindex, true);
+        const mreq = ipv6Mreq(group, ifindex);
         setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq, `IPV6_JOIN_GROUP ${destination.join}`);
       }
     }
@@ -131,7 +129,7 @@ function openSender(destination: BeatDestination, port: number, ifindex: number)
       // Link-local only, looped back to our own receiver (counted as "self": proof that sending works).
       setsockoptInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1, "IP_MULTICAST_TTL");
       setsockoptInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 1, "IP_MULTICAST_LOOP");
-      const local = addressBytes(addressOf(destination.bindAddress));
+      const local = addressBytes(parseAddress(destination.bindAddress));
       setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, local, "IP_MULTICAST_IF");
     } else {
       setsockoptInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1, "IPV6_MULTICAST_HOPS");

@@ -30,12 +30,10 @@ export const POLLIN = 0x1;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;
-export const MSG_TRUNC = 0x20;
-export const MSG_DONTWAIT = 0x40;
+const MSG_TRUNC = 0x20;
+const MSG_DONTWAIT = 0x40;
 const EFD_NONBLOCK = 0o4000;
 const EFD_CLOEXEC = 0o2000000;
-export const EINTR = 4;
-export const EAGAIN = 11;
 export const SO_ATTACH_FILTER = 26;
 export const SOL_PACKET = 263;
 export const PACKET_IGNORE_OUTGOING = 23;
@@ -95,7 +93,7 @@ function libc(): ReturnType<typeof load> {
 }
 
 /** errno of this thread, read right after a failed call. */
-export function errno(): number {
+function errno(): number {
   return read.i32(libc().__errno_location() as Pointer, 0);
 }
 
@@ -165,6 +163,14 @@ export function eventFd(): number {
 export function drainEventFd(fd: number): void {
   const counter = new BigUint64Array(1);
   libc().read(fd, ptr(counter), 8);
+}
+
+/** struct ipv6_mreq (IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP): the group (16 bytes), the interface index. */
+export function ipv6Mreq(group: Uint8Array, ifindex: number): Uint8Array {
+  const mreq = new Uint8Array(20);
+  mreq.set(group.subarray(0, 16), 0);
+  new DataView(mreq.buffer).setUint32(16, ifindex, true);
+  return mreq;
 }
 
 /** The index of an interface by name; throws when there is none. */

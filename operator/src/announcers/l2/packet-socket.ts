@@ -30,6 +30,7 @@ import {
   IPPROTO_IPV6,
   IPV6_JOIN_GROUP,
   IPV6_LEAVE_GROUP,
+  ipv6Mreq,
   PACKET_IGNORE_OUTGOING,
   SO_ATTACH_FILTER,
   SOCK_DGRAM,
@@ -105,14 +106,6 @@ function sockaddrLl(etherType: number, ifindex: number): Uint8Array {
   view.setUint16(2, etherType, false);
   view.setInt32(4, ifindex, true);
   return sa;
-}
-
-/** struct ipv6_mreq: group (16 bytes), ifindex. */
-function ipv6Mreq(group: Uint8Array, ifindex: number): Uint8Array {
-  const mreq = new Uint8Array(20);
-  mreq.set(group.subarray(0, 16), 0);
-  new DataView(mreq.buffer).setUint32(16, ifindex, true);
-  return mreq;
 }
 
 /** The AF_PACKET socket of one interface and protocol, filtered, bound, outgoing frames ignored. */

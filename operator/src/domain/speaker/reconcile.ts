@@ -64,8 +64,6 @@ export interface SpeakerState {
   };
 }
 
-const NO_OWNERS: ReadonlyMap<string, string> = new Map();
-
 export const initialSpeakerState: SpeakerState = {
   lastGoodConfig: undefined,
   announced: new Map(),
@@ -259,7 +257,7 @@ export function reconcileSpeaker(
     state: {
       lastGoodConfig: config,
       announced,
-      owners: options.nonRevertive ? owners : NO_OWNERS,
+      owners,
       configurationState: status,
       announceFailed: interfaceCheck.reported,
       memo: { config: configMemo, decisions: decided.memo },
