@@ -2,7 +2,7 @@
  * Prometheus families of the membership (not in MetalLB, whose memberlist exports none), fed by the
  * engine's sink. Names start with metalbun_membership_.
  */
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "../observability/prom-client.ts";
 import type { BeatKind } from "./packet.ts";
 import type { DropReason, MemberChange } from "./reasons.ts";
 

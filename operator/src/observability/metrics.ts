@@ -5,7 +5,7 @@
  *
  * MetalLB v0.16 serves them over HTTPS on :9120; we serve plain HTTP on --port for now.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "./prom-client.ts";
 
 /** Families both components export (metallb_k8s_client_*). */
 export interface ClientMetrics {

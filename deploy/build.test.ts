@@ -1,0 +1,30 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildImageProgram } from "./build.ts";
+
+const outdir = mkdtempSync(join(tmpdir(), "metalbun-build-test-"));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+/** The builtin modules a bundle loads: `import … from "x"` and `require("x")` under any minified name. */
+function builtinsLoaded(source: string): Set<string> {
+  const loaded = new Set<string>();
+  for (const m of source.matchAll(/from\s*"(?:node:)?([a-z_]+)"|[\w$]+\("(?:node:)?([a-z_]+)"\)/g)) {
+    loaded.add((m[1] ?? m[2])!);
+  }
+  return loaded;
+}
+
+describe("the image program (deploy/build.ts)", () => {
+  test("loads no builtin it never uses: prom-client's push gateway and cluster parts stay out", async () => {
+    const main = readFileSync(await buildImageProgram(outdir), "utf8");
+    const loaded = builtinsLoaded(main);
+    // The pattern does see the bundler's output: builtins the program does use are found.
+    expect(loaded).toContain("fs");
+    expect(loaded).toContain("crypto");
+    // Each of these costs resident memory for the life of the process once loaded
+    // (observability/prom-client.ts), and nothing of ours needs them.
+    for (const unused of ["http", "https", "zlib", "cluster"]) expect(loaded).not.toContain(unused);
+  });
+});
