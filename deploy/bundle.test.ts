@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import { BUNDLE_PATH, bundleText } from "./bundle.ts";
+import { BUNDLE_PATH, bundleText, speakerRuntimeEnv } from "./bundle.ts";
 
 const docs = () =>
   parseAllDocuments(readFileSync(BUNDLE_PATH, "utf8"))
@@ -38,6 +38,16 @@ describe("deploy/metalbun.yaml", () => {
     ]) {
       expect(names).toContain(want);
     }
+  });
+
+  test("the speaker runs without JavaScriptCore's optimizing JIT; the lab reads that from here", () => {
+    expect(speakerRuntimeEnv()).toEqual({ BUN_JSC_useDFGJIT: "0" });
+    // Only literal runtime options are taken: not the speaker's own settings, not fieldRefs.
+    const other = readFileSync(BUNDLE_PATH, "utf8").replace(
+      "- name: BUN_JSC_useDFGJIT",
+      "- name: METALLB_SOMETHING",
+    );
+    expect(speakerRuntimeEnv(other)).toEqual({});
   });
 
   test("the speaker is on the host network with NET_RAW only; the controller has no capabilities", () => {

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 
 export const ROOT = join(import.meta.dir, "..");
 export const BUNDLE_PATH = join(ROOT, "deploy", "metalbun.yaml");
@@ -37,4 +38,29 @@ export function bundleText(): string {
     throw new Error("deploy/parts/00-namespace.yaml must come first");
   const ordered = [namespace, ...yamlFiles(CRDS_DIR), ...rest];
   return `${HEADER}---\n${ordered.map(documentsOf).join("\n---\n")}\n`;
+}
+
+interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+}
+
+/**
+ * The runtime options (Bun's `BUN_*`, its allocator's `MIMALLOC_*`) the bundle's speaker DaemonSet
+ * sets as literal values. The lab's speakers run with the same, so its figures are the shipped
+ * speaker's.
+ */
+export function speakerRuntimeEnv(bundle = readFileSync(BUNDLE_PATH, "utf8")): Record<string, string> {
+  const speaker = parseAllDocuments(bundle)
+    .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } } | null)
+    .find((d) => d?.kind === "DaemonSet" && d.metadata?.name === "speaker") as
+    | { spec: { template: { spec: { containers: { env?: EnvVar[] }[] } } } }
+    | undefined;
+  if (speaker === undefined) throw new Error("the bundle has no speaker DaemonSet");
+  const env = speaker.spec.template.spec.containers[0]?.env ?? [];
+  return Object.fromEntries(
+    env
+      .filter((v) => /^(BUN_|MIMALLOC_)/.test(v.name) && typeof v.value === "string")
+      .map((v) => [v.name, v.value!]),
+  );
 }

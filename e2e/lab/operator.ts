@@ -4,6 +4,7 @@
  * each configured as the bundle's Deployment and DaemonSet configure them (same env names), and
  * reached through in-cluster configuration only.
  */
+import { speakerRuntimeEnv } from "../../deploy/bundle.ts";
 import { execIn } from "../net/exec.ts";
 import { NODES, nodeNamed } from "../net/topology.ts";
 import { type PodHandle, runAsPod } from "../pod/as-pod.ts";
@@ -69,6 +70,8 @@ async function startSpeakerPod(nodeName: string, logLevel: string): Promise<PodH
       METALLB_HOST: node.ipv4,
       METALLB_ML_BIND_ADDR: node.ipv4,
       METALLB_ML_LABELS: "app=metallb,component=speaker",
+      // The DaemonSet's runtime options (the JIT tiers), as shipped.
+      ...speakerRuntimeEnv(),
       ...speakerExtraEnv,
     },
   });
