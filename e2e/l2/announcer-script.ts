@@ -4,13 +4,14 @@
  *   {"ips": ["172.18.255.200", "fc00:f853:ccd:e793::c8"], "interfaces": [], "exclude": [...regex],
  *    "periodicMs": 0}
  * (`exclude` defaults to MetalLB's list). It prints one JSON object per line on stdout:
- *   {"event":"ready","at":<epoch ms when the desired set, and so the first burst, went out>,"stats":...}
+ *   {"event":"ready","at":<epoch ms when the desired set, and so the first burst, went out>,"stats":...,
+ *    "threads":[<the process's thread names>]}
  *   {"event":"stats","stats":...}                         on SIGUSR1
  *   {"event":"stopped","stopMs":..,"socketsBefore":..,"socketsAfter":..,"stats":..}   on SIGTERM/SIGINT
  * and then returns from main: the process exits by itself only if stop() left no socket, Worker or
  * timer behind, which is what the tests check.
  */
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import {
   compileExcludePatterns,
   DEFAULT_EXCLUDE_PATTERNS,
@@ -39,6 +40,13 @@ function socketCount(): number {
   return n;
 }
 
+/** The names of this process's threads (what top -H shows). */
+function threadNames(): string[] {
+  return readdirSync("/proc/self/task").map((tid) =>
+    readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim(),
+  );
+}
+
 const print = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const log = (level: string) => (fields: Record<string, unknown>, msg: string) =>
   process.stderr.write(`${JSON.stringify({ level, ...fields, msg })}\n`);
@@ -53,7 +61,7 @@ await announcer.start();
 announcer.setDesired(
   config.ips.map((ip) => ({ ip, interfaces: config.interfaces ?? [], services: ["default/svc"] })),
 );
-print({ event: "ready", at: Date.now(), stats: announcer.stats() });
+print({ event: "ready", at: Date.now(), stats: announcer.stats(), threads: threadNames() });
 
 const onStats = () => print({ event: "stats", stats: announcer.stats() });
 process.on("SIGUSR1", onStats);

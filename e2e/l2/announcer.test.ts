@@ -65,6 +65,8 @@ describe("L2 announcer on real links", () => {
     worker = await start(WORKER.name, { ips: [VIP4, VIP6] });
     expect(worker.readyStats.interfaces).toEqual([{ name: "eth0", arp: true, ndp: true }]);
     expect(worker.readyStats.skippedInterfaces).toEqual({ lo: "excluded" });
+    // The receive loop's Worker names its thread, so top -H tells it from the heartbeats.
+    expect(worker.readyThreads).toContain("l2-receive");
     const result = await arping(VIP4, ["-c", "3"]);
     expect(result.received).toBe(3);
     expect(result.macs).toEqual([upper(WORKER.mac), upper(WORKER.mac), upper(WORKER.mac)]);

@@ -33,6 +33,8 @@ export interface AnnouncerProcess {
   /** Epoch ms at which the desired set was applied (the first gratuitous round had gone out). */
   readonly readyAt: number;
   readonly readyStats: L2Stats;
+  /** The names of the process's threads once ready (/proc/self/task/<tid>/comm). */
+  readonly readyThreads: readonly string[];
   stats(): Promise<L2Stats>;
   /** SIGTERM, then waits for the process to exit on its own; how long that took. */
   stop(): Promise<{ readonly exitMs: number; readonly exitCode: number; readonly stopped: StoppedLine }>;
@@ -76,6 +78,7 @@ export async function startAnnouncer(node: string, config: AnnouncerConfig): Pro
     node,
     readyAt: ready.at as number,
     readyStats: ready.stats as L2Stats,
+    readyThreads: ready.threads as string[],
     async stats() {
       spawned.proc.kill("SIGUSR1");
       return (await waitLine("stats", statsAsked++, 5000)).stats as L2Stats;

@@ -4,6 +4,7 @@
  * e2e/membership/ (network namespaces).
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import type { NetworkInterfaceInfo } from "node:os";
 import { filter, firstValueFrom } from "rxjs";
 import { beatKeyFromSecret } from "./key.ts";
@@ -39,6 +40,13 @@ async function peerSocket(port: number) {
   return { send };
 }
 
+/** The names of this process's threads (what top -H shows). */
+function threadNames(): string[] {
+  return readdirSync("/proc/self/task").map((tid) =>
+    readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim(),
+  );
+}
+
 function randomPort(): number {
   return 20_000 + Math.floor(Math.random() * 30_000);
 }
@@ -58,7 +66,11 @@ for (const thread of ["worker", "inline"] as const) {
       cleanups.push(() => m.stop());
       const updates: MembershipUpdate[] = [];
       m.changes$.subscribe((u) => updates.push(u));
+      const named = () => threadNames().filter((name) => name === "membership").length;
+      const namedBefore = named();
       await m.start();
+      // The Worker names its thread, so top -H tells the heartbeats from the rest.
+      expect(named()).toBe(namedBefore + (thread === "worker" ? 1 : 0));
       const peer = await peerSocket(port);
       const beat: Beat = { kind: "alive", node: "node-b", incarnation: Date.now(), seq: 0, intervalMs: 100 };
       let seq = 0;

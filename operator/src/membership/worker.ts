@@ -6,6 +6,7 @@
  * wakes the main thread, which at idle also costs the allocator a sweep of the main heap (bench l2
  * footprint: the idle speaker's largest cost after the heartbeats themselves).
  */
+import { setThreadName } from "../runtime/libc.ts";
 import { MembershipEngine } from "./engine.ts";
 import type { BeatKey } from "./key.ts";
 import { PollLoop } from "./poll-loop.ts";
@@ -80,6 +81,8 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case "start": {
       const { engine: config, destination, port } = message.config;
+      // Named, so per-thread CPU (top -H, bench l2 footprint) tells the heartbeats apart.
+      setThreadName("membership");
       const counter = new Int32Array(message.posted);
       posted = counter;
       const pollLoop = new PollLoop(() => Atomics.load(counter, 0) > received);

@@ -33,6 +33,9 @@ export const POLLNVAL = 0x20;
 const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const EFD_NONBLOCK = 0o4000;
+const PR_SET_NAME = 15;
+/** The kernel keeps 15 bytes of a thread's name (TASK_COMM_LEN 16, with the NUL). */
+const THREAD_NAME_BYTES = 15;
 const EFD_CLOEXEC = 0o2000000;
 export const SO_ATTACH_FILTER = 26;
 export const SOL_PACKET = 263;
@@ -82,6 +85,7 @@ function load() {
     eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
     if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    prctl: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
@@ -187,4 +191,14 @@ export function close(fd: number): void {
 /** The address of a typed array, for structures that hold pointers (sock_fprog). */
 export function addressOf(data: Uint8Array): number {
   return ptr(data);
+}
+
+/**
+ * Names the calling thread (prctl PR_SET_NAME), as `top -H`, `ps -L` and /proc/<pid>/task/<tid>/comm
+ * show it: Bun names every Worker thread "Worker". Best effort: a failure only leaves the old name.
+ */
+export function setThreadName(name: string): void {
+  const bytes = new Uint8Array(THREAD_NAME_BYTES + 1);
+  bytes.set(new TextEncoder().encode(name).subarray(0, THREAD_NAME_BYTES));
+  libc().prctl(PR_SET_NAME, ptr(bytes));
 }

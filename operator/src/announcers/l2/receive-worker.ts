@@ -41,8 +41,13 @@ const libc = dlopen("libc.so.6", {
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
+  prctl: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 }).symbols;
+
+/** Bun names every Worker thread "Worker"; this one is "l2-receive" in top -H (PR_SET_NAME = 15). */
+const THREAD_NAME = new TextEncoder().encode("l2-receive\0");
+libc.prctl(15, ptr(THREAD_NAME));
 
 const errno = (): number => read.i32(libc.__errno_location() as Pointer, 0);
 
