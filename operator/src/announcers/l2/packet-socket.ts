@@ -20,6 +20,7 @@
  * dropped as `selfSent`).
  */
 
+import { writeSync } from "node:fs";
 import {
   AF_INET6,
   AF_PACKET,
@@ -27,6 +28,7 @@ import {
   bind,
   close,
   errnoText,
+  eventFd,
   IPPROTO_IPV6,
   IPV6_JOIN_GROUP,
   IPV6_LEAVE_GROUP,
@@ -46,6 +48,9 @@ import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from "./ethernet.ts";
 import type { LinkInterface, LinkProtocol, LinkSocket, LinkSocketFactory } from "./link-socket.ts";
 import { ICMPV6_NEIGHBOR_SOLICITATION, IPPROTO_ICMPV6 } from "./ndp.ts";
 import workerSource from "./receive-worker.ts" with { type: "text" };
+
+/** An eventfd counts 8-byte writes; any non-zero count wakes the receive Worker's poll. */
+const WAKE = new Uint8Array(new BigUint64Array([1n]).buffer);
 
 /** How long `close()` waits for the Worker to close its fds and say "stopped". */
 const STOP_TIMEOUT_MS = 2000;
@@ -183,6 +188,10 @@ export class PacketLinkSocketFactory implements LinkSocketFactory {
   private worker: Worker | undefined;
   private workerUrl: string | undefined;
   private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  /** Messages posted after "init", counted before each is posted (receive-worker.ts). */
+  private readonly posted = new Int32Array(new SharedArrayBuffer(4));
+  /** Ours: the Worker polls it; closed once the Worker said "stopped" (left open if it never does). */
+  private wakeFd: number | undefined;
   /** Sockets by packet fd; an fd stays here until the Worker says it closed it. */
   private readonly sockets = new Map<number, PacketLinkSocket>();
   private readonly workerOwned = new Set<number>();
@@ -204,27 +213,46 @@ export class PacketLinkSocketFactory implements LinkSocketFactory {
     }
     const s = new PacketLinkSocket(this, fd, groupFd, iface, protocol, onFrame);
     this.sockets.set(fd, s);
-    this.ensureWorker().postMessage({ op: "add", fd });
+    this.post(this.ensureWorker(), { op: "add", fd });
     this.workerOwned.add(fd);
     return s;
   }
 
   /** Called by a socket's close(): the Worker closes the fd (it may be reading it right now). */
   retire(s: PacketLinkSocket): void {
-    if (this.worker && this.workerOwned.has(s.fd)) this.worker.postMessage({ op: "remove", fd: s.fd });
+    if (this.worker && this.workerOwned.has(s.fd)) this.post(this.worker, { op: "remove", fd: s.fd });
     else close(s.fd);
+  }
+
+  /**
+   * Counts the message and wakes the Worker's poll, then posts it: counted first, so the Worker,
+   * woken, keeps taking turns of its event loop until the message has arrived.
+   */
+  private post(worker: Worker, message: { op: "add" | "remove" | "stop"; fd?: number }): void {
+    Atomics.add(this.posted, 0, 1);
+    if (this.wakeFd !== undefined) {
+      try {
+        writeSync(this.wakeFd, WAKE);
+      } catch (error) {
+        // The Worker still sees the message within its poll bound (receive-worker.ts).
+        this.onReceiveError?.("*", "arp", `cannot wake the receive worker: ${String(error)}`);
+      }
+    }
+    worker.postMessage(message);
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     this.workerUrl = URL.createObjectURL(new Blob([workerSource], { type: "application/typescript" }));
+    const wakeFd = eventFd();
     const worker = new Worker(this.workerUrl);
     worker.onmessage = (event: MessageEvent) => this.onWorkerMessage(event.data as WorkerMessage);
     worker.onerror = (event) => {
       this.onReceiveError?.("*", "arp", `receive worker failed: ${event.message}`);
       this.workerGone();
     };
-    worker.postMessage({ op: "init", stop: this.stopFlag.buffer });
+    worker.postMessage({ op: "init", stop: this.stopFlag.buffer, posted: this.posted.buffer, wakeFd });
+    this.wakeFd = wakeFd;
     this.worker = worker;
     return worker;
   }
@@ -246,6 +274,9 @@ export class PacketLinkSocketFactory implements LinkSocketFactory {
         this.workerOwned.delete(message.fd!);
         break;
       case "stopped":
+        // It polls no more: the wake eventfd can go.
+        if (this.wakeFd !== undefined) close(this.wakeFd);
+        this.wakeFd = undefined;
         this.stoppedResolve?.();
         break;
     }
@@ -272,7 +303,7 @@ export class PacketLinkSocketFactory implements LinkSocketFactory {
         this.stoppedResolve = resolve;
       });
       Atomics.store(this.stopFlag, 0, 1);
-      worker.postMessage({ op: "stop" });
+      this.post(worker, { op: "stop" });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);

@@ -3,14 +3,21 @@
  * main thread's event loop (runtime-facts: a blocking wait on the main thread stalls it for up to
  * 110 ms; this Worker answered in under 1 ms).
  *
- * One Worker serves every socket of an announcer: it blocks in poll(2) over all of their fds with a
- * finite timeout (POLL_TIMEOUT_MS), so it sees the shared stop flag at least that often:
- * `worker.terminate()` cannot interrupt a thread blocked in a system call. Ready sockets are drained
+ * One Worker serves every socket of an announcer: it blocks in poll(2) over all of their fds and a
+ * wake eventfd. The main thread counts each message in a shared Int32 and writes the eventfd
+ * *before* posting it, so the poll returns at once, and the loop takes turns of Bun's event loop
+ * only until every counted message was delivered. An idle speaker's receive thread therefore
+ * sleeps in the kernel: no timeout to wake it, and no turn of Bun's loop (each of which ends with
+ * Bun's allocator sweeping the thread's heaps) unless there is a message. Ready sockets are drained
  * with non-blocking recv(2) and each frame is posted to the main thread (its buffer transferred).
+ * `worker.terminate()` cannot interrupt a thread blocked in a system call: "stop" wakes the poll
+ * like any message, and the shared stop flag ends the loop.
  *
- * Protocol (main -> worker): {op:"init", stop: SharedArrayBuffer} first, then {op:"add", fd},
- * {op:"remove", fd}, {op:"stop"}. The Worker closes the fds it was given (on "remove" and on stop), so
- * an fd is never closed while this thread may still read it (a reused fd number would be read here).
+ * Protocol (main -> worker): {op:"init", stop, posted: SharedArrayBuffer, wakeFd} first (not
+ * counted), then {op:"add", fd}, {op:"remove", fd}, {op:"stop"} (each counted). The Worker closes the
+ * packet fds it was given (on "remove" and on stop), so an fd is never closed while this thread may
+ * still read it (a reused fd number would be read here); the wake eventfd is the main thread's, closed
+ * by it after "stopped".
  * (worker -> main): {op:"ready"}, {op:"frame", fd, frame}, {op:"error", fd, error}, {op:"closed", fd},
  * {op:"stopped"}.
  *
@@ -24,7 +31,10 @@ declare const self: {
   onmessage: ((event: MessageEvent) => void) | null;
 };
 
-const POLL_TIMEOUT_MS = 200;
+/** Only a bound: every wake-up has a reason (a frame, a counted message). */
+const POLL_TIMEOUT_MS = 1000;
+/** Turns of Bun's loop to wait for a counted message before sleeping a millisecond between turns. */
+const QUICK_TURNS = 100;
 const POLLIN = 0x1;
 const POLLERR = 0x8;
 const POLLHUP = 0x10;
@@ -40,6 +50,7 @@ const BUFFER_BYTES = 65536;
 const libc = dlopen("libc.so.6", {
   poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
+  read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
   prctl: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
@@ -52,6 +63,11 @@ libc.prctl(15, ptr(THREAD_NAME));
 const errno = (): number => read.i32(libc.__errno_location() as Pointer, 0);
 
 let stopFlag: Int32Array | undefined;
+/** Messages after "init": counted by the main thread before posting, and by us on receipt. */
+let posted: Int32Array | undefined;
+let received = 0;
+let wakeFd = -1;
+const wakeCounter = new BigUint64Array(1);
 const fds = new Set<number>();
 let pollBuffer = new Uint8Array(8);
 let pollView = new DataView(pollBuffer.buffer);
@@ -69,12 +85,12 @@ function closeFd(fd: number): void {
 }
 
 function rebuild(): void {
-  if (pollBuffer.byteLength < fds.size * 8) {
-    pollBuffer = new Uint8Array(fds.size * 16);
+  if (pollBuffer.byteLength < (fds.size + 1) * 8) {
+    pollBuffer = new Uint8Array((fds.size + 1) * 16);
     pollView = new DataView(pollBuffer.buffer);
   }
   let i = 0;
-  for (const fd of fds) {
+  for (const fd of [wakeFd, ...fds]) {
     pollView.setInt32(i * 8, fd, true);
     pollView.setInt16(i * 8 + 4, POLLIN, true);
     pollView.setInt16(i * 8 + 6, 0, true);
@@ -99,9 +115,17 @@ function drain(fd: number): void {
 }
 
 const stopped = (): boolean => stopFlag === undefined || Atomics.load(stopFlag, 0) !== 0;
+const messagesWaiting = (): boolean => posted !== undefined && Atomics.load(posted, 0) > received;
 
-/** Lets queued messages ("add", "remove", "stop") in between two waits. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Turns of Bun's loop until every counted message ("add", "remove", "stop") was delivered. */
+async function takeMessages(): Promise<void> {
+  for (let turns = 0; messagesWaiting() && !stopped(); turns++) {
+    if (turns < QUICK_TURNS) await turn();
+    else await Bun.sleep(1);
+  }
+}
 
 async function loop(): Promise<void> {
   while (!stopped()) {
@@ -112,6 +136,11 @@ async function loop(): Promise<void> {
         const revents = pollView.getInt16(i * 8 + 6, true);
         if (revents === 0) continue;
         const fd = pollView.getInt32(i * 8, true);
+        if (fd === wakeFd) {
+          // Reset the eventfd's counter; the messages themselves are counted in `posted`.
+          libc.read(fd, ptr(wakeCounter), 8);
+          continue;
+        }
         if ((revents & POLLNVAL) !== 0) {
           // Not ours any more (closed behind our back): stop watching it.
           fds.delete(fd);
@@ -122,7 +151,7 @@ async function loop(): Promise<void> {
         }
       }
     }
-    await turn();
+    if (messagesWaiting()) await takeMessages();
   }
   for (const fd of [...fds]) closeFd(fd);
   self.postMessage({ op: "stopped" });
@@ -133,10 +162,20 @@ function bufferOf(): Pointer {
 }
 
 self.onmessage = (event: MessageEvent) => {
-  const message = event.data as { op: string; fd?: number; stop?: SharedArrayBuffer };
+  const message = event.data as {
+    op: string;
+    fd?: number;
+    stop?: SharedArrayBuffer;
+    posted?: SharedArrayBuffer;
+    wakeFd?: number;
+  };
+  if (message.op !== "init") received++;
   switch (message.op) {
     case "init":
       stopFlag = new Int32Array(message.stop!);
+      posted = new Int32Array(message.posted!);
+      wakeFd = message.wakeFd!;
+      dirty = true;
       if (!running) {
         running = true;
         self.postMessage({ op: "ready" });
