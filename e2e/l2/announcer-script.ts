@@ -11,12 +11,13 @@
  * and then returns from main: the process exits by itself only if stop() left no socket, Worker or
  * timer behind, which is what the tests check.
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import {
   compileExcludePatterns,
   DEFAULT_EXCLUDE_PATTERNS,
   L2Announcer,
 } from "../../operator/src/announcers/l2/index.ts";
+import { threadNames } from "../../operator/src/testing/threads.ts";
 
 interface Config {
   readonly ips: readonly string[];
@@ -38,13 +39,6 @@ function socketCount(): number {
     }
   }
   return n;
-}
-
-/** The names of this process's threads (what top -H shows). */
-function threadNames(): string[] {
-  return readdirSync("/proc/self/task").map((tid) =>
-    readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim(),
-  );
 }
 
 const print = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -9,9 +9,9 @@
  * dead; `thread: "inline"` runs it on the caller's event loop (unit tests, injected clock or
  * transport).
  */
-import { writeSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { type Observable, ReplaySubject, Subject } from "rxjs";
+import { signalEventFd } from "../runtime/libc.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { beatDestination, type Interfaces } from "./destination.ts";
 import {
@@ -240,9 +240,6 @@ const WORKER_URL = workerUrl(import.meta.url);
 
 const WORKER_FAILED = "membership worker failed";
 
-/** An eventfd counts 8-byte writes; any non-zero count wakes the poll. */
-const WAKE = new Uint8Array(new BigUint64Array([1n]).buffer);
-
 /** The engine in a Worker; messages per worker-protocol.ts. */
 class WorkerHost implements EngineHost {
   private readonly worker: Worker;
@@ -289,11 +286,9 @@ class WorkerHost implements EngineHost {
   private wake(): void {
     Atomics.add(this.posted, 0, 1);
     if (this.wakeFd === undefined) return;
-    try {
-      writeSync(this.wakeFd, WAKE);
-    } catch (error) {
-      this.sink.log("warn", { op: "membership", error: String(error) }, "cannot wake the membership worker");
-    }
+    const error = signalEventFd(this.wakeFd);
+    if (error !== undefined)
+      this.sink.log("warn", { op: "membership", error }, "cannot wake the membership worker");
   }
 
   private onMessage(message: FromWorker): void {

@@ -4,9 +4,9 @@
  * e2e/membership/ (network namespaces).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import type { NetworkInterfaceInfo } from "node:os";
 import { filter, firstValueFrom } from "rxjs";
+import { threadNames } from "../testing/threads.ts";
 import { beatKeyFromSecret } from "./key.ts";
 import { Membership, type MembershipUpdate } from "./membership.ts";
 import { type Beat, encodeBeat } from "./packet.ts";
@@ -38,13 +38,6 @@ async function peerSocket(port: number) {
   cleanups.push(() => socket.close());
   const send = (bytes: Uint8Array) => socket.send(bytes, port, "127.255.255.255");
   return { send };
-}
-
-/** The names of this process's threads (what top -H shows). */
-function threadNames(): string[] {
-  return readdirSync("/proc/self/task").map((tid) =>
-    readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim(),
-  );
 }
 
 function randomPort(): number {

@@ -81,6 +81,7 @@ function load() {
     },
     recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
     read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
+    write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
     poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
     eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
     if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
@@ -161,6 +162,14 @@ export function pollFds(pollfds: Uint8Array, count: number, timeoutMs: number): 
 /** A non-blocking eventfd (a counter another thread bumps with an 8-byte write to wake a poll). */
 export function eventFd(): number {
   return check("eventfd", libc().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+}
+
+const ONE = new BigUint64Array([1n]);
+
+/** Adds one to an eventfd's counter (an 8-byte write), which wakes a poll on it; an error text instead of throwing. */
+export function signalEventFd(fd: number): string | undefined {
+  const n = Number(libc().write(fd, ptr(ONE), 8));
+  return n < 0 ? errnoText(errno()) : undefined;
 }
 
 /** Reads and resets an eventfd's counter (0 when it was not set). */

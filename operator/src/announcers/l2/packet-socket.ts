@@ -20,7 +20,6 @@
  * dropped as `selfSent`).
  */
 
-import { writeSync } from "node:fs";
 import {
   AF_INET6,
   AF_PACKET,
@@ -42,15 +41,13 @@ import {
   send,
   setsockopt,
   setsockoptInt,
+  signalEventFd,
   socket,
 } from "../../runtime/libc.ts";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6 } from "./ethernet.ts";
 import type { LinkInterface, LinkProtocol, LinkSocket, LinkSocketFactory } from "./link-socket.ts";
 import { ICMPV6_NEIGHBOR_SOLICITATION, IPPROTO_ICMPV6 } from "./ndp.ts";
 import workerSource from "./receive-worker.ts" with { type: "text" };
-
-/** An eventfd counts 8-byte writes; any non-zero count wakes the receive Worker's poll. */
-const WAKE = new Uint8Array(new BigUint64Array([1n]).buffer);
 
 /** How long `close()` waits for the Worker to close its fds and say "stopped". */
 const STOP_TIMEOUT_MS = 2000;
@@ -230,14 +227,9 @@ export class PacketLinkSocketFactory implements LinkSocketFactory {
    */
   private post(worker: Worker, message: { op: "add" | "remove" | "stop"; fd?: number }): void {
     Atomics.add(this.posted, 0, 1);
-    if (this.wakeFd !== undefined) {
-      try {
-        writeSync(this.wakeFd, WAKE);
-      } catch (error) {
-        // The Worker still sees the message within its poll bound (receive-worker.ts).
-        this.onReceiveError?.("*", "arp", `cannot wake the receive worker: ${String(error)}`);
-      }
-    }
+    const error = this.wakeFd === undefined ? undefined : signalEventFd(this.wakeFd);
+    // The Worker still sees the message within its poll bound (receive-worker.ts).
+    if (error !== undefined) this.onReceiveError?.("*", "arp", `cannot wake the receive worker: ${error}`);
     worker.postMessage(message);
   }
 
