@@ -20,6 +20,7 @@ describe("health server", () => {
         heapSizeMb: number;
         heapCapacityMb: number;
         mallocMb: number;
+        mallocBySizeMb: { small: number; medium: number; heapBlocks: number; large: number; huge: number };
         objectCount: number;
         topObjectTypes: [string, number][];
       };
@@ -28,6 +29,12 @@ describe("health server", () => {
       expect(Math.abs(memory.rssAnonMb + memory.rssFileMb - memory.rssMb)).toBeLessThan(memory.rssMb * 0.2);
       expect(memory.heapCapacityMb).toBeGreaterThanOrEqual(memory.heapSizeMb);
       expect(memory.mallocMb).toBeGreaterThan(0);
+      // The split by block size adds up to the total (bins are counted in whole blocks), and the
+      // JavaScript heap's blocks are among them.
+      const sizes = memory.mallocBySizeMb;
+      const split = sizes.small + sizes.medium + sizes.heapBlocks + sizes.large + sizes.huge;
+      expect(Math.abs(split - memory.mallocMb)).toBeLessThan(memory.mallocMb * 0.25 + 0.5);
+      expect(sizes.heapBlocks).toBeGreaterThan(0);
       expect(memory.objectCount).toBeGreaterThan(1000);
       expect(memory.topObjectTypes.length).toBeGreaterThan(5);
       expect(memory.topObjectTypes[0]![1]).toBeGreaterThanOrEqual(memory.topObjectTypes[1]![1]);

@@ -23,6 +23,20 @@ export interface MemoryReport {
   readonly heapExtraMb: number;
   /** What the allocator (Bun's mimalloc) has handed out and not taken back, when it says. */
   readonly mallocMb: number | undefined;
+  /**
+   * The same by block size, when it says: `heapBlocks` are the 16 KB blocks JavaScriptCore's heaps
+   * (every thread's) are made of; `small` (up to 1 KB) is mostly string characters; `large` (over
+   * 16 KB) and `huge` are big arrays, maps and buffers.
+   */
+  readonly mallocBySizeMb:
+    | {
+        readonly small: number;
+        readonly medium: number;
+        readonly heapBlocks: number;
+        readonly large: number;
+        readonly huge: number;
+      }
+    | undefined;
   readonly objectCount: number;
   readonly topObjectTypes: ReadonlyArray<readonly [string, number]>;
 }
@@ -44,6 +58,32 @@ function statusMb(field: string): number | undefined {
 interface AllocatorStats {
   readonly malloc_normal?: { readonly current?: number };
   readonly malloc_huge?: { readonly current?: number };
+  /** Per size class: blocks handed out now (`current`) of `block_size` bytes. */
+  readonly malloc_bins?: ReadonlyArray<{ readonly current?: number; readonly block_size?: number }>;
+}
+
+/** JavaScriptCore allocates its heaps in blocks of this size (MarkedBlock). */
+const HEAP_BLOCK_BYTES = 16 * 1024;
+
+function bySize(allocator: AllocatorStats | undefined): MemoryReport["mallocBySizeMb"] {
+  const bins = allocator?.malloc_bins;
+  if (bins === undefined) return undefined;
+  const sums = { small: 0, medium: 0, heapBlocks: 0, large: 0 };
+  for (const bin of bins) {
+    const size = bin.block_size ?? 0;
+    const bytes = (bin.current ?? 0) * size;
+    if (size <= 1024) sums.small += bytes;
+    else if (size < HEAP_BLOCK_BYTES) sums.medium += bytes;
+    else if (size === HEAP_BLOCK_BYTES) sums.heapBlocks += bytes;
+    else sums.large += bytes;
+  }
+  return {
+    small: mb(sums.small),
+    medium: mb(sums.medium),
+    heapBlocks: mb(sums.heapBlocks),
+    large: mb(sums.large),
+    huge: mb(allocator?.malloc_huge?.current ?? 0),
+  };
 }
 
 export function memoryReport(top = 25): MemoryReport {
@@ -70,6 +110,7 @@ export function memoryReport(top = 25): MemoryReport {
     heapCapacityMb: mb(stats.heapCapacity ?? 0),
     heapExtraMb: mb(stats.extraMemorySize ?? 0),
     mallocMb: malloc === undefined ? undefined : mb(malloc),
+    mallocBySizeMb: bySize(allocator),
     objectCount: stats.objectCount,
     topObjectTypes: types,
   };
