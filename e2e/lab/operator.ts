@@ -23,6 +23,13 @@ export interface RunningOperator {
   readonly speakers: ReadonlyMap<string, PodHandle>;
 }
 
+/** The bundle's speaker runtime options, read once per process (every speaker start needs them). */
+let bundleRuntimeEnv: Record<string, string> | undefined;
+function runtimeEnv(): Record<string, string> {
+  bundleRuntimeEnv ??= speakerRuntimeEnv();
+  return bundleRuntimeEnv;
+}
+
 /** Extra environment for every speaker (e.g. METALBUN_L2_NON_REVERTIVE), as a DaemonSet edit would set it. */
 let speakerExtraEnv: Record<string, string> = {};
 
@@ -71,7 +78,7 @@ async function startSpeakerPod(nodeName: string, logLevel: string): Promise<PodH
       METALLB_ML_BIND_ADDR: node.ipv4,
       METALLB_ML_LABELS: "app=metallb,component=speaker",
       // The DaemonSet's runtime options (the JIT tiers), as shipped.
-      ...speakerRuntimeEnv(),
+      ...runtimeEnv(),
       ...speakerExtraEnv,
     },
   });

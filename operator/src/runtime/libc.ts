@@ -33,10 +33,10 @@ export const POLLNVAL = 0x20;
 const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = 0o2000000;
 const PR_SET_NAME = 15;
 /** The kernel keeps 15 bytes of a thread's name (TASK_COMM_LEN 16, with the NUL). */
 const THREAD_NAME_BYTES = 15;
-const EFD_CLOEXEC = 0o2000000;
 export const SO_ATTACH_FILTER = 26;
 export const SOL_PACKET = 263;
 export const PACKET_IGNORE_OUTGOING = 23;
@@ -164,11 +164,12 @@ export function eventFd(): number {
   return check("eventfd", libc().eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 }
 
-const ONE = new BigUint64Array([1n]);
+/** What signalEventFd adds to the counter. */
+const EVENTFD_INCREMENT = new BigUint64Array([1n]);
 
 /** Adds one to an eventfd's counter (an 8-byte write), which wakes a poll on it; an error text instead of throwing. */
 export function signalEventFd(fd: number): string | undefined {
-  const n = Number(libc().write(fd, ptr(ONE), 8));
+  const n = Number(libc().write(fd, ptr(EVENTFD_INCREMENT), 8));
   return n < 0 ? errnoText(errno()) : undefined;
 }
 

@@ -7,12 +7,12 @@
  * wake eventfd. The main thread counts each message in a shared Int32 and writes the eventfd
  * *before* posting it, so the poll returns at once. The loop takes turns of Bun's event loop only
  * until every counted message was delivered, and collects its heap itself after frames
- * (collectAfterFrames). An idle speaker's receive thread therefore sleeps in the kernel: no timeout
- * to wake it (but a 1 s bound), and no turn of Bun's loop (each of which ends with Bun's allocator
- * sweeping the thread's heaps). Ready
- * sockets are drained with non-blocking recv(2) and each frame is posted to the main thread (its
- * buffer transferred). `worker.terminate()` cannot interrupt a thread blocked in a system call:
- * "stop" wakes the poll like any message, and the shared stop flag ends the loop.
+ * (collectAfterFrames). An idle speaker's receive thread therefore sleeps in the kernel (the poll's
+ * 1 s bound is its only wake-up) and takes no turn of Bun's loop (each of which ends with Bun's
+ * allocator sweeping the thread's heaps). Ready sockets are drained with non-blocking recv(2) and
+ * each frame is posted to the main thread (its buffer transferred). `worker.terminate()` cannot
+ * interrupt a thread blocked in a system call: "stop" wakes the poll like any message, and the
+ * shared stop flag ends the loop.
  *
  * Protocol (main -> worker): {op:"init", stop, posted: SharedArrayBuffer, wakeFd} first (not
  * counted), then {op:"add", fd}, {op:"remove", fd}, {op:"stop"} (each counted). The Worker closes the
@@ -71,6 +71,9 @@ let posted: Int32Array | undefined;
 let received = 0;
 let wakeFd = -1;
 const wakeCounter = new BigUint64Array(1);
+/** Frames posted since this thread's heap was last collected, and when that was. */
+let postedSinceCollect = 0;
+let lastCollect = 0;
 const fds = new Set<number>();
 let pollBuffer = new Uint8Array(8);
 let pollView = new DataView(pollBuffer.buffer);
@@ -102,10 +105,6 @@ function rebuild(): void {
   pollCount = i;
   dirty = false;
 }
-
-/** Frames posted since this thread's heap was last collected, and when that was. */
-let postedSinceCollect = 0;
-let lastCollect = 0;
 
 function drain(fd: number): void {
   for (let n = 0; n < DRAIN_BATCH; n++) {
