@@ -1,0 +1,69 @@
+/**
+ * What a speaker's reconcile asks of the BGP announcer: the sessions this node must hold (one per
+ * BGPPeer that selects it) and, per session, the whole set of routes to originate. Pure data: the
+ * announcer diffs it against what each session sent (its Adj-RIB-Out) and sends the difference.
+ */
+import type { DynamicASNMode } from "../api/bgp-peer.ts";
+
+/** One BGP session of this node, fully resolved (defaults applied, Secret password read). */
+export interface BgpSessionSpec {
+  /** The BGPPeer's name: the session's identity in status objects, logs and metrics. */
+  readonly peer: string;
+  readonly myASN: number;
+  /** Fixed peer ASN; undefined with dynamicASN. */
+  readonly peerASN: number | undefined;
+  readonly dynamicASN: DynamicASNMode | undefined;
+  /** Canonical text. */
+  readonly peerAddress: string;
+  readonly peerPort: number;
+  /** Bind the session here (also the next hop); undefined: the kernel's choice. */
+  readonly sourceAddress: string | undefined;
+  /** Dotted quad; undefined: derived from the session's local address as MetalLB does. */
+  readonly routerID: string | undefined;
+  /** Proposed hold time in seconds (0 or >= 3); the session uses min(ours, peer's). */
+  readonly holdTimeS: number;
+  readonly keepaliveTimeS: number;
+  /** Upper bound of the reconnect backoff, seconds. */
+  readonly connectTimeS: number;
+  /** TCP MD5 key (RFC 2385); undefined: none. */
+  readonly password: string | undefined;
+  /** Multi-hop eBGP: TTL 255; single-hop eBGP: TTL 1; iBGP: the system default. */
+  readonly ebgpMultiHop: boolean;
+  /** Also carry the other address family over this session (MP-BGP). */
+  readonly dualStackAddressFamily: boolean;
+}
+
+/** One prefix to originate toward one session, with the attributes its advertisements give it. */
+export interface BgpRoute {
+  /** `address/length`, the address canonical and masked to the length. */
+  readonly prefix: string;
+  readonly family: "ipv4" | "ipv6";
+  /** undefined: not set (no LOCAL_PREF sent); only iBGP sessions send it. */
+  readonly localPref: number | undefined;
+  /** Standard communities as u32 (A << 16 | B), sorted, unique. */
+  readonly communities: readonly number[];
+  /** Large communities, sorted, unique. */
+  readonly largeCommunities: readonly {
+    readonly global: number;
+    readonly local1: number;
+    readonly local2: number;
+  }[];
+}
+
+/** The BGP announcer's whole desired set. */
+export interface BgpDesired {
+  /** In peer-name order. */
+  readonly sessions: readonly BgpSessionSpec[];
+  /** Peer name -> its routes in prefix order; a session without an entry originates nothing. */
+  readonly routes: ReadonlyMap<string, readonly BgpRoute[]>;
+}
+
+/** A session's state as the announcer reports it (RFC 4271 §8.2.2 names). */
+export type BgpSessionState = "idle" | "connect" | "active" | "openSent" | "openConfirm" | "established";
+
+export interface BgpSessionStatus {
+  readonly peer: string;
+  readonly state: BgpSessionState;
+  /** Why it last left Established or failed to reach it (a typed reason code), if it did. */
+  readonly lastError: string | undefined;
+}
