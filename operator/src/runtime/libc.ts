@@ -43,6 +43,17 @@ export const PACKET_IGNORE_OUTGOING = 23;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_JOIN_GROUP = 20;
 export const IPV6_LEAVE_GROUP = 21;
+export const SOCK_STREAM = 1;
+export const SO_ERROR = 4;
+export const IPPROTO_TCP = 6;
+export const IP_TTL = 2;
+export const IPV6_UNICAST_HOPS = 16;
+/** RFC 2385 signatures (include/uapi/linux/tcp.h). */
+export const TCP_MD5SIG = 14;
+/** The longest TCP MD5 key Linux takes (TCP_MD5SIG_MAXKEYLEN). */
+export const TCP_MD5SIG_MAXKEYLEN = 80;
+export const POLLOUT = 0x4;
+export const EINPROGRESS = 115;
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",
@@ -59,7 +70,14 @@ const ERRNO_NAMES: Record<number, string> = {
   98: "EADDRINUSE",
   99: "EADDRNOTAVAIL",
   100: "ENETDOWN",
+  92: "ENOPROTOOPT",
+  101: "ENETUNREACH",
+  104: "ECONNRESET",
   105: "ENOBUFS",
+  110: "ETIMEDOUT",
+  111: "ECONNREFUSED",
+  113: "EHOSTUNREACH",
+  115: "EINPROGRESS",
 };
 
 export function errnoText(errno: number): string {
@@ -70,6 +88,11 @@ function load() {
   return dlopen("libc.so.6", {
     socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    getsockopt: {
+      args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr],
+      returns: FFIType.i32,
+    },
     setsockopt: {
       args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32],
       returns: FFIType.i32,
@@ -123,6 +146,45 @@ export function setsockopt(fd: number, level: number, name: number, value: Uint8
 export function setsockoptInt(fd: number, level: number, name: number, value: number, what: string): void {
   const buf = new Int32Array([value]);
   check(`setsockopt ${what}`, libc().setsockopt(fd, level, name, ptr(buf), 4));
+}
+
+/** Starts connect(2) on a socket; 0 when connected at once, else -errno (-EINPROGRESS when non-blocking). */
+export function connectNow(fd: number, address: Uint8Array): number {
+  const result = libc().connect(fd, ptr(address), address.byteLength);
+  return result < 0 ? -errno() : 0;
+}
+
+/** getsockopt(SOL_SOCKET, SO_ERROR): the pending error of a socket (0: none), which it also clears. */
+export function socketError(fd: number): number {
+  const value = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  const result = libc().getsockopt(fd, SOL_SOCKET, SO_ERROR, ptr(value), ptr(length));
+  return result < 0 ? errno() : value[0]!;
+}
+
+/**
+ * struct tcp_md5sig (216 bytes) for setsockopt(IPPROTO_TCP, TCP_MD5SIG): the peer as a
+ * sockaddr_storage (family u16 host order at 0; IPv4 address at 4, IPv6 address at 8), flags 0,
+ * prefix length 0, key length u16 host order at 130, ifindex 0, key at 136. `peer` is 4 or 16
+ * address bytes in network order (an AF_INET6 socket to an IPv4 peer keys ::ffff:a.b.c.d). An empty
+ * key deletes the peer's key.
+ */
+export function tcpMd5Sig(peer: Uint8Array, key: Uint8Array): Uint8Array {
+  if (key.byteLength > TCP_MD5SIG_MAXKEYLEN) {
+    throw new Error(`TCP MD5 key of ${key.byteLength} bytes: at most ${TCP_MD5SIG_MAXKEYLEN}`);
+  }
+  const sig = new Uint8Array(216);
+  const view = new DataView(sig.buffer);
+  if (peer.byteLength === 4) {
+    view.setUint16(0, AF_INET, true);
+    sig.set(peer, 4);
+  } else {
+    view.setUint16(0, AF_INET6, true);
+    sig.set(peer.subarray(0, 16), 8);
+  }
+  view.setUint16(130, key.byteLength, true);
+  sig.set(key, 136);
+  return sig;
 }
 
 /** Sends a whole buffer; an error text (errno) instead of throwing. */
