@@ -9,6 +9,7 @@ import type { DynamicASNMode } from "../api/bgp-peer.ts";
 export interface BgpSessionSpec {
   /** The BGPPeer's name: the session's identity in status objects, logs and metrics. */
   readonly peer: string;
+  /** The AS this node presents to the peer (OPEN, AS_PATH): the BGPPeer's localASN when set, else myASN. */
   readonly myASN: number;
   /** Fixed peer ASN; undefined with dynamicASN. */
   readonly peerASN: number | undefined;
