@@ -59,7 +59,7 @@ line("full_10k", full, N);
 let state: SpeakerState = first.state;
 const [, same] = timed(() => reconcileSpeaker(inputs(), state, defaultOptions));
 line("unchanged_10k", same, N);
-line("announced_here", first.l2Entries.length, N, "count");
+line("announced_here", first.l2.entries.length, N, "count");
 
 const changed: number[] = [];
 for (let t = 0; t < TRIALS; t++) {

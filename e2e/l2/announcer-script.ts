@@ -52,7 +52,7 @@ const announcer = new L2Announcer({
   log: { debug: () => {}, info: log("info"), warn: log("warn"), error: log("error") },
 });
 await announcer.start();
-announcer.setDesired(
+announcer.setEntries(
   config.ips.map((ip) => ({ ip, interfaces: config.interfaces ?? [], services: ["default/svc"] })),
 );
 print({ event: "ready", at: Date.now(), stats: announcer.stats(), threads: threadNames() });

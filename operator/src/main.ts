@@ -1,5 +1,4 @@
 #!/usr/bin/env bun
-import { BehaviorSubject } from "rxjs";
 import { L2Announcer } from "./announcers/l2/announcer.ts";
 /**
  * `metalbun controller | speaker`: parses the command line, connects to the apiserver, serves
@@ -11,6 +10,7 @@ import {
   parseCommandLine,
   type SpeakerOptions,
 } from "./cli/options.ts";
+import { DEFAULT_EXCLUDE_PATTERNS } from "./domain/speaker/exclude-interfaces.ts";
 import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
 import { getSecret } from "./kube/secrets.ts";
@@ -25,7 +25,7 @@ import {
   startMetricsServer,
 } from "./observability/metrics.ts";
 import { startController } from "./pipeline/controller.ts";
-import { DEFAULT_EXCLUDED_INTERFACES, type RunningSpeaker, startSpeaker } from "./pipeline/speaker.ts";
+import { type RunningSpeaker, startSpeaker } from "./pipeline/speaker.ts";
 import { IdleTrimmer } from "./runtime/idle-trim.ts";
 import { VERSION } from "./version.ts";
 
@@ -105,9 +105,6 @@ async function runController(options: ControllerOptions, log: Logger, client: Ku
   return 0;
 }
 
-/** How long a stopping speaker keeps answering after its "leaving" beats, so successors announce first. */
-const HANDOVER_OVERLAP_MS = 500;
-
 /**
  * The memberlist key as MetalLB's speaker gets it (the Secret mounted at --ml-secret-key-path), or,
  * when nothing is mounted there, read from the API (the speaker's Role may read Secrets in its
@@ -139,10 +136,8 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   const namespace = options.namespace ?? client.namespace;
 
   const trimmer = idleTrimmer(log);
-  const interfaces$ = new BehaviorSubject<readonly string[] | undefined>(undefined);
   const announcer = new L2Announcer({
-    excludeInterfaces: DEFAULT_EXCLUDED_INTERFACES.map((p) => new RegExp(p)),
-    onInterfaces: (names) => interfaces$.next(names),
+    excludeInterfaces: DEFAULT_EXCLUDE_PATTERNS.map((p) => new RegExp(p)),
     log,
     metrics: {
       requestReceived: (ip) => speaker.layer2RequestsReceived.inc({ ip }),
@@ -190,16 +185,11 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       loadBalancerClass: options.lbClass,
       ignoreExcludeLB: options.ignoreExcludeLb,
       nonRevertive: options.l2NonRevertive,
-      announcer,
+      announcers: { l2: announcer },
       members$: membership?.members$,
-      interfaces$,
       log,
       clientMetrics: clientMetrics(registry),
       speakerMetrics: speaker,
-    });
-    // A peer (re)joining after a partition: whoever owns an IP now says so again, at once.
-    membership?.changes$.subscribe((u) => {
-      if (u.changes.some((c) => c.change === "joined")) announcer.announceNow();
     });
     notReady = () => running?.notReadyBecause() ?? "stopping";
   }
@@ -207,11 +197,8 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   // Make-before-break: freeze what we announce, tell the others we leave (they take over and send
   // their gratuitous ARP/NA), keep answering a moment, then go quiet.
   await running?.stop();
-  if (membership) {
-    await membership.leave();
-    await Bun.sleep(HANDOVER_OVERLAP_MS);
-  }
-  await announcer.stop();
+  await membership?.leave();
+  await announcer.stop(membership ? "handover" : "now");
   await membership?.stop();
   await Promise.all([health.stop(), metricsServer.stop()]);
   return 0;

@@ -13,6 +13,7 @@ export interface ClientMetrics {
   readonly updateErrors: Counter;
   readonly configLoaded: Gauge;
   readonly configStale: Gauge;
+  readonly watchRetries: Counter<"resource" | "relist">;
 }
 
 /** metallb_allocator_* of the controller, labelled by pool. */
@@ -76,6 +77,12 @@ export function clientMetrics(registry: Registry): ClientMetrics {
     configStale: new Gauge({
       name: "metallb_k8s_client_config_stale_bool",
       help: "1 if running on a stale configuration, because the latest config failed to load.",
+      registers: [registry],
+    }),
+    watchRetries: new Counter({
+      name: "metalbun_k8s_client_watch_retries_total",
+      help: "List+watch attempts that ended (an error, or the stream's end) and were retried, by resource.",
+      labelNames: ["resource", "relist"],
       registers: [registry],
     }),
   };

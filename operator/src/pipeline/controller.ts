@@ -8,13 +8,12 @@
  * The reconciler's state (last good config, in-flight assignments, reported events) is folded
  * through `scan`, so every snapshot is decided against the previous decision.
  */
-import { randomBytes } from "node:crypto";
 import { map, type SchedulerLike, type Subscription, scan } from "rxjs";
-import type { PoolCounters } from "../domain/allocator/decision.ts";
 import type { Service } from "../domain/api/core.ts";
 import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
-import type { ConfigError } from "../domain/config/errors.ts";
+import { configErrorEvents } from "../domain/config/error-events.ts";
 import type { ControllerInputs, ServiceIndex } from "../domain/controller/inputs.ts";
+import { poolsNeedingStatus } from "../domain/controller/pool-status.ts";
 import {
   type ControllerOutcome,
   type ControllerState,
@@ -30,15 +29,19 @@ import {
   poolStatusJob,
   serviceWriteJob,
 } from "../kube/controller-writes.ts";
-import { isNotFound } from "../kube/errors.ts";
 import { EventSink } from "../kube/event-sink.ts";
-import type { EventInput } from "../kube/events.ts";
 import { type KeyedJob, KeyedWriter } from "../kube/keyed-writer.ts";
-import { getOrCreateSecret } from "../kube/secrets.ts";
+import { ensureMemberlistSecret } from "../kube/memberlist-secret.ts";
 import { changedKeysBetween } from "../kube/store.ts";
-import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../observability/log.ts";
 import type { AllocatorMetrics, ClientMetrics } from "../observability/metrics.ts";
+import {
+  configErrorLogger,
+  postServiceEvents,
+  rfc3339Seconds,
+  watchRetryReporter,
+  writeErrorReporter,
+} from "./reporting.ts";
 import { clusterSnapshot$ } from "./snapshot.ts";
 import { sharedSources } from "./sources.ts";
 
@@ -81,92 +84,19 @@ const BACKLOG_WINDOW_MS = 100;
 const EVENT_DRAIN_MS = 5_000;
 
 function sources(deps: ControllerDeps) {
-  return sharedSources(deps.client, deps.namespace, { servicesPageSize: 5_000, servicesChangeLog: true });
-}
-
-/** MetalLB's controller creates the memberlist key when it is missing, owned by its Deployment. */
-async function ensureMemberlistSecret(deps: ControllerDeps): Promise<void> {
-  const { client, namespace, log } = deps;
-  let owner: KubeObject | undefined;
-  try {
-    owner = await client.get<KubeObject>(
-      { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true },
-      deps.deployment,
-      namespace,
-    );
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    log.info(
-      { op: "memberlist", deployment: deps.deployment },
-      "controller Deployment not found; Secret gets no owner",
-    );
-  }
-  const ownerReferences = owner?.metadata.uid
-    ? [{ apiVersion: "apps/v1", kind: "Deployment", name: deps.deployment, uid: owner.metadata.uid }]
-    : undefined;
-  await getOrCreateSecret(
-    client,
-    namespace,
-    deps.mlSecretName,
-    () => ({ secretkey: randomBytes(16).toString("base64") }),
-    "Opaque",
-    ownerReferences,
-  );
-}
-
-function poolsNeedingStatus(
-  outcome: ControllerOutcome,
-  observed: ReadonlyMap<string, IPAddressPool>,
-): Array<[string, PoolCounters]> {
-  const byName = new Map([...observed.values()].map((p) => [p.metadata.name ?? "", p]));
-  return [...outcome.pools].filter(([name, counters]) => {
-    const status = byName.get(name)?.status as Record<string, unknown> | undefined;
-    return (
-      byName.has(name) &&
-      (status?.assignedIPv4 !== counters.assignedIPv4 ||
-        status?.assignedIPv6 !== counters.assignedIPv6 ||
-        status?.availableIPv4 !== counters.availableIPv4 ||
-        status?.availableIPv6 !== counters.availableIPv6)
-    );
-  });
-}
-
-function configErrorEvents(errors: readonly ConfigError[], inputs: ControllerInputs): EventInput[] {
-  const objects = new Map<string, KubeObject>();
-  const add = (kind: string, list: readonly KubeObject[]) => {
-    for (const o of list) objects.set(`${kind}/${o.metadata.name}`, { ...o, kind });
-  };
-  add("IPAddressPool", inputs.ipAddressPools as unknown as KubeObject[]);
-  add("L2Advertisement", inputs.l2Advertisements as unknown as KubeObject[]);
-  add("BGPAdvertisement", inputs.bgpAdvertisements as unknown as KubeObject[]);
-  add("BGPPeer", inputs.bgpPeers as unknown as KubeObject[]);
-  add("BFDProfile", inputs.bfdProfiles as unknown as KubeObject[]);
-  add("Community", inputs.communities as unknown as KubeObject[]);
-  return errors.flatMap((e) => {
-    const about = objects.get(`${e.kind}/${e.name}`);
-    return about?.metadata.uid
-      ? [
-          {
-            about,
-            type: "Warning" as const,
-            reason: "ConfigurationError",
-            message: e.message,
-            component: COMPONENT,
-          },
-        ]
-      : [];
+  return sharedSources(deps.client, deps.namespace, {
+    servicesPageSize: 5_000,
+    servicesChangeLog: true,
+    onRetry: watchRetryReporter(deps.log, deps.clientMetrics),
   });
 }
 
 export async function startController(deps: ControllerDeps): Promise<RunningController> {
   const { client, log, namespace } = deps;
   const now = deps.now ?? (() => new Date());
-  await ensureMemberlistSecret(deps);
+  await ensureMemberlistSecret(client, namespace, deps.mlSecretName, deps.deployment, log);
 
-  const onError = (what: string) => (key: string, error: unknown, attempt: number, terminal: boolean) => {
-    deps.clientMetrics.updateErrors.inc();
-    log.warn({ op: what, key, attempt, terminal, error: (error as Error).message }, `${what} failed`);
-  };
+  const onError = writeErrorReporter(log, deps.clientMetrics);
   const serviceWriter = new KeyedWriter({
     concurrency: SERVICE_WRITE_CONCURRENCY,
     isTerminal: isTerminalWriteError,
@@ -195,7 +125,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   });
 
   let readyReason = "waiting for the first list of Services, Namespaces and metallb.io objects";
-  let lastConfigErrors: string | undefined;
+  const logConfigErrors = configErrorLogger(log);
   const stores = sources(deps);
   // The coalescing window follows the cost of a cycle (reconcile and hand-off to the writers): at
   // least the configured window, and at least twice the last cycle, so reconciling never takes
@@ -257,9 +187,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         ) => {
           const outcome = reconcileController(inputs, acc.state, {
             loadBalancerClass: deps.loadBalancerClass,
-            now: now()
-              .toISOString()
-              .replace(/\.\d+Z$/, "Z"),
+            now: rfc3339Seconds(now()),
           });
           return { state: outcome.state, outcome, inputs, pools: snapshot.ipAddressPools };
         },
@@ -285,7 +213,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
 
       poolWriter.setDesired(
         new Map(
-          poolsNeedingStatus(outcome, pools).map(([name, c]) => [
+          poolsNeedingStatus(outcome.pools, pools.values()).map(([name, c]) => [
             name,
             poolStatusJob(client, namespace, name, c),
           ]),
@@ -306,40 +234,11 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         ]),
       );
 
-      for (const intent of outcome.events) {
-        const fields = {
-          op: "allocate",
-          service: `${intent.namespace}/${intent.name}`,
-          event: intent.event.reason,
-        };
-        if (intent.event.type === "Warning") log.warn(fields, intent.event.message);
-        else log.info(fields, intent.event.message);
-      }
-      events.post(
-        outcome.events.map((i) => ({
-          about: {
-            apiVersion: "v1",
-            kind: "Service",
-            metadata: { name: i.name, namespace: i.namespace, uid: i.uid },
-          },
-          type: i.event.type,
-          reason: i.event.reason,
-          message: i.event.message,
-          component: COMPONENT,
-        })),
-      );
-
-      const errorsPrint = outcome.configErrors.map((e) => e.message).join("\n");
-      if (errorsPrint !== lastConfigErrors) {
-        lastConfigErrors = errorsPrint;
-        if (errorsPrint === "") log.info({ op: "setConfig" }, "configuration valid");
-        else {
-          log.error(
-            { op: "setConfig", errors: outcome.configErrors.map((e) => e.message) },
-            "failed to parse the configuration; keeping the last good one",
-          );
-          events.post(configErrorEvents(outcome.configErrors, inputs));
-        }
+      postServiceEvents(events, log, "allocate", outcome.events, COMPONENT);
+      if (logConfigErrors(outcome.configErrors) && outcome.configErrors.length > 0) {
+        events.post(
+          configErrorEvents(outcome.configErrors, inputs).map((e) => ({ ...e, component: COMPONENT })),
+        );
       }
 
       deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);

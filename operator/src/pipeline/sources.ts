@@ -15,7 +15,7 @@ import { resources } from "../kube/resource.ts";
 import { type ReflectOptions, reflect } from "../kube/store.ts";
 import { trimEvents } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
-import { listWatch$, type WatchEvent } from "../kube/watch.ts";
+import { listWatch$, type RetryInfo, type WatchEvent } from "../kube/watch.ts";
 
 /** A store of what a watch delivers, without the bookkeeping fields nothing reads (kube/trim.ts). */
 export const store = <T extends KubeObject>(
@@ -31,22 +31,44 @@ export interface SharedSourceOptions {
   readonly servicesPageSize?: number;
   /** Keep the Services store's change log (ReflectOptions.changeLog): the controller diffs snapshots. */
   readonly servicesChangeLog?: boolean;
+  /** Told of every retry of a list+watch, by resource (pipeline/reporting.ts watchRetryReporter). */
+  readonly onRetry?: WatchRetryHook;
 }
 
+export type WatchRetryHook = (resource: string) => (info: RetryInfo) => void;
+
 export function sharedSources(client: KubeClient, namespace: string, options: SharedSourceOptions = {}) {
+  const retry = (resource: string) => ({ onRetry: options.onRetry?.(resource) });
   return {
     services: store(
-      listWatch$<Service & KubeObject>(client, resources.services, { pageSize: options.servicesPageSize }),
+      listWatch$<Service & KubeObject>(client, resources.services, {
+        pageSize: options.servicesPageSize,
+        ...retry("services"),
+      }),
       { changeLog: options.servicesChangeLog },
     ),
-    namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces)),
-    ipAddressPools: store(listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace })),
-    l2Advertisements: store(listWatch$<L2Advertisement>(client, resources.l2Advertisements, { namespace })),
-    bgpAdvertisements: store(
-      listWatch$<BGPAdvertisement>(client, resources.bgpAdvertisements, { namespace }),
+    namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces, retry("namespaces"))),
+    ipAddressPools: store(
+      listWatch$<IPAddressPool>(client, resources.ipAddressPools, { namespace, ...retry("ipaddresspools") }),
     ),
-    bgpPeers: store(listWatch$<BGPPeer>(client, resources.bgpPeers, { namespace })),
-    bfdProfiles: store(listWatch$<BFDProfile>(client, resources.bfdProfiles, { namespace })),
-    communities: store(listWatch$<Community>(client, resources.communities, { namespace })),
+    l2Advertisements: store(
+      listWatch$<L2Advertisement>(client, resources.l2Advertisements, {
+        namespace,
+        ...retry("l2advertisements"),
+      }),
+    ),
+    bgpAdvertisements: store(
+      listWatch$<BGPAdvertisement>(client, resources.bgpAdvertisements, {
+        namespace,
+        ...retry("bgpadvertisements"),
+      }),
+    ),
+    bgpPeers: store(listWatch$<BGPPeer>(client, resources.bgpPeers, { namespace, ...retry("bgppeers") })),
+    bfdProfiles: store(
+      listWatch$<BFDProfile>(client, resources.bfdProfiles, { namespace, ...retry("bfdprofiles") }),
+    ),
+    communities: store(
+      listWatch$<Community>(client, resources.communities, { namespace, ...retry("communities") }),
+    ),
   };
 }

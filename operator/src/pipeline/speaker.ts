@@ -3,20 +3,22 @@
  *
  *   list+watch per kind -> reflect() -> clusterSnapshot$ (all synced, coalesced) --+
  *   membership: live speakers (members$) ------------------------------------------+-> combineLatest
- *     -> reconcileSpeaker (pure, domain/) -> L2 announcer (whole desired set), ServiceL2Status,
- *        nodeAssigned Events, ConfigurationState speaker-<node>, metrics, logs
+ *     -> reconcileSpeaker (pure, domain/) -> each protocol's announcer (its whole desired set,
+ *        through the one Announcer contract), ServiceL2Status, nodeAssigned Events,
+ *        ConfigurationState speaker-<node>, metrics, logs
  *
  * A membership change is reconciled at once (no coalescing): it is the failover path. When the
  * apiserver is away the stores keep their last state and the watches retry on their own, so the
  * speakers keep announcing and keep failing over among themselves on membership alone.
  */
 import { combineLatest, map, type Observable, of, type Subscription, scan } from "rxjs";
-import { parse as parseYaml } from "yaml";
-import { DEFAULT_EXCLUDE_PATTERNS } from "../announcers/l2/interfaces.ts";
+import type { Announcer } from "../announcers/announcer.ts";
+import type { L2Desired, L2Status } from "../announcers/l2/announcer.ts";
 import type { EndpointSlice, Node, Service } from "../domain/api/core.ts";
 import { LABEL_NODE } from "../domain/api/labels.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
-import type { L2Entry } from "../domain/speaker/desired.ts";
+import { decisionChanges } from "../domain/speaker/decision-changes.ts";
+import { EXCLUDE_CONFIGMAP, excludeInterfacesOf } from "../domain/speaker/exclude-interfaces.ts";
 import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
 import {
   initialSpeakerState,
@@ -41,13 +43,19 @@ import type { KubeObject } from "../kube/types.ts";
 import { listWatch$ } from "../kube/watch.ts";
 import type { Logger } from "../observability/log.ts";
 import type { ClientMetrics, SpeakerMetrics } from "../observability/metrics.ts";
+import {
+  configErrorLogger,
+  postServiceEvents,
+  rfc3339Seconds,
+  watchRetryReporter,
+  writeErrorReporter,
+} from "./reporting.ts";
 import { clusterSnapshot$, type SnapshotOf } from "./snapshot.ts";
 import { sharedSources, store } from "./sources.ts";
 
-/** What the speaker needs of the L2 announcer (announcers/l2): the whole desired set, always. */
-export interface L2AnnouncerPort {
-  setDesired(entries: readonly L2Entry[]): void;
-  setExcludeInterfaces(patterns: readonly RegExp[]): void;
+/** The announcers the speaker drives, one per protocol, all through the one contract. */
+export interface SpeakerAnnouncers {
+  readonly l2: Announcer<L2Desired, L2Status>;
 }
 
 export interface SpeakerDeps {
@@ -57,11 +65,9 @@ export interface SpeakerDeps {
   readonly loadBalancerClass: string;
   readonly ignoreExcludeLB: boolean;
   readonly nonRevertive: boolean;
-  readonly announcer: L2AnnouncerPort;
+  readonly announcers: SpeakerAnnouncers;
   /** Live speakers (node names, self included); undefined: membership disabled, every Node counts. */
   readonly members$: Observable<ReadonlySet<string>> | undefined;
-  /** The interfaces the announcer answers on (for `announceFailed`); absent: not checked. */
-  readonly interfaces$?: Observable<readonly string[] | undefined>;
   readonly log: Logger;
   readonly clientMetrics: ClientMetrics;
   readonly speakerMetrics: SpeakerMetrics;
@@ -77,61 +83,36 @@ export interface RunningSpeaker {
 }
 
 const COMPONENT = "metallb-speaker";
-export const EXCLUDE_CONFIGMAP = "metallb-excludel2";
-/** MetalLB's default `announcedInterfacesToExclude`, used while the ConfigMap is absent. */
-export const DEFAULT_EXCLUDED_INTERFACES = DEFAULT_EXCLUDE_PATTERNS;
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 
-/** The exclude patterns of the metallb-excludel2 ConfigMap; invalid ones are reported and skipped. */
-export function excludePatterns(
-  cm: ConfigMap | undefined,
-  onInvalid: (pattern: string, why: string) => void,
-): RegExp[] {
-  let patterns = DEFAULT_EXCLUDED_INTERFACES;
-  const text = cm?.data?.["excludel2.yaml"];
-  if (text !== undefined) {
-    try {
-      const parsed = parseYaml(text) as { announcedInterfacesToExclude?: unknown } | null;
-      const list = parsed?.announcedInterfacesToExclude;
-      patterns = Array.isArray(list) ? list.filter((p): p is string => typeof p === "string") : [];
-    } catch (error) {
-      onInvalid("excludel2.yaml", (error as Error).message);
-    }
-  }
-  return patterns.flatMap((p) => {
-    try {
-      return [new RegExp(p)];
-    } catch (error) {
-      onInvalid(p, (error as Error).message);
-      return [];
-    }
-  });
-}
-
 function sources(deps: SpeakerDeps) {
   const { client, namespace } = deps;
+  const onRetry = watchRetryReporter(deps.log, deps.clientMetrics);
   return {
-    ...sharedSources(client, namespace),
+    ...sharedSources(client, namespace, { onRetry }),
     services: store(
-      listWatch$<Service & KubeObject>(client, resources.services).pipe(mapEventObjects(serviceForSpeaker)),
-      { unchanged: sameProjection },
-    ),
-    endpointSlices: store(
-      listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices).pipe(
-        mapEventObjects(sliceForElection),
+      listWatch$<Service & KubeObject>(client, resources.services, { onRetry: onRetry("services") }).pipe(
+        mapEventObjects(serviceForSpeaker),
       ),
       { unchanged: sameProjection },
     ),
-    nodes: store(listWatch$<Node & KubeObject>(client, resources.nodes)),
+    endpointSlices: store(
+      listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices, {
+        onRetry: onRetry("endpointslices"),
+      }).pipe(mapEventObjects(sliceForElection)),
+      { unchanged: sameProjection },
+    ),
+    nodes: store(listWatch$<Node & KubeObject>(client, resources.nodes, { onRetry: onRetry("nodes") })),
     // Only this node's, unless non-revertive mode must see who announces elsewhere: with 10k
     // Services the others' objects would be most of a speaker's memory.
     serviceL2Statuses: store(
       listWatch$<ServiceL2Status & KubeObject>(client, resources.serviceL2Statuses, {
         namespace,
         ...(!deps.nonRevertive && { labelSelector: `${LABEL_NODE}=${deps.nodeName}` }),
+        onRetry: onRetry("servicel2statuses"),
       }).pipe(mapEventObjects(l2StatusForSpeaker)),
       { unchanged: sameProjection },
     ),
@@ -139,6 +120,7 @@ function sources(deps: SpeakerDeps) {
       listWatch$<ConfigMap>(client, resources.configMaps, {
         namespace,
         fieldSelector: `metadata.name=${EXCLUDE_CONFIGMAP}`,
+        onRetry: onRetry("configmaps"),
       }),
     ),
   };
@@ -149,16 +131,14 @@ type Snapshot = SnapshotOf<ReturnType<typeof sources>>;
 interface Acc {
   readonly state: SpeakerState;
   readonly outcome?: SpeakerOutcome;
+  readonly previous?: SpeakerOutcome;
   readonly snapshot?: Snapshot;
 }
 
 export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   const { client, log, namespace, nodeName } = deps;
   const now = deps.now ?? (() => new Date());
-  const onError = (what: string) => (key: string, error: unknown, attempt: number, terminal: boolean) => {
-    deps.clientMetrics.updateErrors.inc();
-    log.warn({ op: what, key, attempt, terminal, error: (error as Error).message }, `${what} failed`);
-  };
+  const onError = writeErrorReporter(log, deps.clientMetrics);
   const statusWriter = new KeyedWriter({
     concurrency: 8,
     // A create the watch has not shown after 10 s (the default) is usually only late under a
@@ -182,8 +162,10 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   });
 
   let readyReason = "waiting for the first list of Services, EndpointSlices, Nodes and metallb.io objects";
-  let lastExclude = "";
-  let lastConfigErrors: string | undefined;
+  const logConfigErrors = configErrorLogger(log);
+  let lastExcludeProblems = "";
+  /** Raised when a member (re)joins: the L2 owners announce their IPs again at once. */
+  let reannounce = 0;
   /** When the live set last lost a member: the start of a takeover, for the takeover histogram. */
   let memberLostAt: number | undefined;
   let previousMembers: ReadonlySet<string> | undefined;
@@ -200,7 +182,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     coalesceMs: () => Math.max(baseWindowMs, 2 * lastCycleMs),
   });
 
-  const interfaces$ = deps.interfaces$ ?? of(undefined);
+  const interfaces$ = deps.announcers.l2.status$;
   let cycleStarted = 0;
   let lastGaugeRows: SpeakerOutcome["announcedGauge"] = [];
   const subscription: Subscription = combineLatest([snapshot$, members$, interfaces$])
@@ -210,6 +192,8 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
         if (members && previousMembers && [...previousMembers].some((m) => !members.has(m))) {
           memberLostAt = performance.now();
         }
+        // A peer (re)joining after a partition: whoever owns an IP now says so again, at once.
+        if (members && previousMembers && [...members].some((m) => !previousMembers?.has(m))) reannounce++;
         previousMembers = members;
         const inputs: SpeakerInputs = {
           nodeName,
@@ -235,30 +219,35 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
             loadBalancerClass: deps.loadBalancerClass,
             ignoreExcludeLB: deps.ignoreExcludeLB,
             nonRevertive: deps.nonRevertive,
-            now: now()
-              .toISOString()
-              .replace(/\.\d+Z$/, "Z"),
+            now: rfc3339Seconds(now()),
           });
-          return { state: outcome.state, outcome, snapshot };
+          return { state: outcome.state, outcome, previous: acc.outcome, snapshot };
         },
-        { state: initialSpeakerState },
+        { state: initialSpeakerState } as Acc,
       ),
     )
-    .subscribe(({ outcome, snapshot }) => {
+    .subscribe(({ outcome, previous, snapshot }) => {
       if (!outcome || !snapshot) return;
       readyReason = "";
 
-      const patterns = excludePatterns([...snapshot.excludeConfigMap.values()][0], (pattern, why) =>
-        log.error({ op: "excludel2", pattern, error: why }, "invalid interface exclude pattern ignored"),
-      );
-      const print = patterns.map(String).join(" ");
-      if (print !== lastExclude) {
-        lastExclude = print;
-        deps.announcer.setExcludeInterfaces(patterns);
+      const exclude = excludeInterfacesOf([...snapshot.excludeConfigMap.values()][0]?.data);
+      const problems = JSON.stringify(exclude.problems);
+      if (problems !== lastExcludeProblems) {
+        lastExcludeProblems = problems;
+        for (const p of exclude.problems)
+          log.error(
+            { op: "excludel2", pattern: p.pattern, error: p.why },
+            "invalid interface exclude pattern ignored",
+          );
       }
-      deps.announcer.setDesired(outcome.l2Entries);
+      deps.announcers.l2.setDesired({
+        entries: outcome.l2.entries,
+        excludeInterfaces: exclude.patterns,
+        reannounce,
+      });
+      logDecisionChanges(log, previous, outcome);
 
-      const ips = new Set(outcome.l2Entries.map((e) => e.ip));
+      const ips = new Set(outcome.l2.entries.map((e) => e.ip));
       const gained = [...ips].filter((ip) => !announcedIPs.has(ip));
       if (gained.length > 0 && memberLostAt !== undefined) {
         deps.speakerMetrics.takeoverSeconds.observe((performance.now() - memberLostAt) / 1000);
@@ -271,7 +260,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
       announcedIPs = ips;
 
       statusWriter.setDesired(
-        l2StatusJobs(client, namespace, nodeName, outcome.l2Statuses, snapshot.serviceL2Statuses.values()),
+        l2StatusJobs(client, namespace, nodeName, outcome.l2.statuses, snapshot.serviceL2Statuses.values()),
       );
       stateWriter.setDesired(
         new Map([
@@ -288,36 +277,8 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
         ]),
       );
 
-      for (const e of outcome.events) {
-        const fields = { op: "setBalancer", service: `${e.namespace}/${e.name}`, event: e.event.reason };
-        if (e.event.type === "Warning") log.warn(fields, e.event.message);
-        else log.info(fields, e.event.message);
-      }
-      events.post(
-        outcome.events.map((e) => ({
-          about: {
-            apiVersion: "v1",
-            kind: "Service",
-            metadata: { name: e.name, namespace: e.namespace, uid: e.uid },
-          },
-          type: e.event.type,
-          reason: e.event.reason,
-          message: e.event.message,
-          component: COMPONENT,
-          host: nodeName,
-        })),
-      );
-
-      const errorsPrint = outcome.configErrors.map((e) => e.message).join("\n");
-      if (errorsPrint !== lastConfigErrors) {
-        lastConfigErrors = errorsPrint;
-        if (errorsPrint === "") log.info({ op: "setConfig" }, "configuration valid");
-        else
-          log.error(
-            { op: "setConfig", errors: outcome.configErrors.map((e) => e.message) },
-            "failed to parse the configuration; keeping the last good one",
-          );
-      }
+      postServiceEvents(events, log, "setBalancer", outcome.events, COMPONENT, nodeName);
+      logConfigErrors(outcome.configErrors);
 
       deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
       deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
@@ -345,4 +306,28 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
       await Promise.all([statusWriter.stop(), stateWriter.stop(), events.idle()]);
     },
   };
+}
+
+/** MetalLB's `serviceAnnounced` / `serviceWithdrawn` log lines, once per change of verdict. */
+function logDecisionChanges(
+  log: Logger,
+  previous: SpeakerOutcome | undefined,
+  outcome: SpeakerOutcome,
+): void {
+  const changes = [
+    ...decisionChanges(previous?.l2.decisions ?? [], outcome.l2.decisions),
+    ...decisionChanges(previous?.bgp.decisions ?? [], outcome.bgp.decisions),
+  ];
+  for (const c of changes) {
+    log.info(
+      {
+        op: "setBalancer",
+        protocol: c.protocol,
+        service: c.key,
+        ips: c.ips,
+        ...(c.reason && { reason: c.reason }),
+      },
+      c.change,
+    );
+  }
 }

@@ -143,7 +143,7 @@ describe("L2Announcer", () => {
   test("answers ARP requests for announced IPs with the receiving interface's MAC", async () => {
     const { announcer, link, metrics } = setup();
     await announcer.start();
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     link.takeSent();
     for (const iface of ["eth0", "eth1"]) {
       link.deliver(iface, "arp", arpRequest(VIP4_BYTES));
@@ -169,7 +169,7 @@ describe("L2Announcer", () => {
   test("drops what MetalLB drops, with its reasons, and counts them", async () => {
     const { announcer, link } = setup();
     await announcer.start();
-    announcer.setDesired([entry(VIP4, ["eth1"]), entry(VIP6, ["eth1"])]);
+    announcer.setEntries([entry(VIP4, ["eth1"]), entry(VIP6, ["eth1"])]);
     link.takeSent();
     link.deliver("eth1", "arp", arpRequest(VIP4_BYTES, BROADCAST_MAC, ARP_REPLY)); // arpReply
     link.deliver("eth1", "arp", arpRequest(VIP4_BYTES, mac("02:42:ac:12:00:99"))); // ethernetDestination
@@ -208,7 +208,7 @@ describe("L2Announcer", () => {
   test("answers NS carrying a source link-layer option with a solicited NA (S=1, O=0)", async () => {
     const { announcer, link, metrics } = setup();
     await announcer.start();
-    announcer.setDesired([entry(VIP6)]);
+    announcer.setEntries([entry(VIP6)]);
     link.takeSent();
     link.deliver("eth0", "ndp", neighborSolicitation(VIP6_BYTES));
     const [sent] = link.takeSent();
@@ -228,14 +228,14 @@ describe("L2Announcer", () => {
     const { announcer, link } = setup();
     await announcer.start();
     const group = toHex(solicitedNodeMulticast(VIP6_BYTES));
-    announcer.setDesired([entry(VIP6, ["eth1"]), entry(VIP4)]);
+    announcer.setEntries([entry(VIP6, ["eth1"]), entry(VIP4)]);
     expect([...link.socket("eth0", "ndp")!.groups]).toEqual([]);
     expect([...link.socket("eth1", "ndp")!.groups]).toEqual([group]);
     // Same low 24 bits: one group for two VIPs.
-    announcer.setDesired([entry(VIP6), entry("fc00:f853:ccd:e794::c8")]);
+    announcer.setEntries([entry(VIP6), entry("fc00:f853:ccd:e794::c8")]);
     expect([...link.socket("eth0", "ndp")!.groups]).toEqual([group]);
     expect([...link.socket("eth1", "ndp")!.groups]).toEqual([group]);
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     expect([...link.socket("eth0", "ndp")!.groups]).toEqual([]);
     expect([...link.socket("eth1", "ndp")!.groups]).toEqual([]);
     await announcer.stop();
@@ -244,7 +244,7 @@ describe("L2Announcer", () => {
   test("gratuitous burst: at once, then every 1.1 s until 5 s after the trigger; both ARP forms", async () => {
     const { announcer, link, scheduler, metrics } = setup();
     await announcer.start();
-    announcer.setDesired([entry(VIP4), entry(VIP6)]);
+    announcer.setEntries([entry(VIP4), entry(VIP6)]);
     const round = [
       "eth0:arp-request",
       "eth0:arp-reply",
@@ -268,10 +268,10 @@ describe("L2Announcer", () => {
     expect(metrics.gratuitousSent.filter((ip) => ip === VIP4)).toHaveLength(5 * 4);
     expect(metrics.gratuitousSent.filter((ip) => ip === VIP6)).toHaveLength(5 * 2);
     // The unsolicited NA goes to all nodes with Override.
-    announcer.setDesired([entry(VIP6, ["eth0"])]); // no new pair: no burst
+    announcer.setEntries([entry(VIP6, ["eth0"])]); // no new pair: no burst
     expect(link.takeSent()).toEqual([]);
-    announcer.setDesired([]);
-    announcer.setDesired([entry(VIP6, ["eth0"])]); // back again: a new burst
+    announcer.setEntries([]);
+    announcer.setEntries([entry(VIP6, ["eth0"])]); // back again: a new burst
     const [na] = link.takeSent();
     const d = decodeNdpFrame(na!.frame);
     expect(d.ok && formatMac(d.value.ethDst)).toBe("33:33:00:00:00:01");
@@ -283,11 +283,11 @@ describe("L2Announcer", () => {
   test("a withdrawn IP gets nothing sent and no more answers; its burst stops", async () => {
     const { announcer, link, scheduler } = setup();
     await announcer.start();
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     link.takeSent();
     scheduler.advance(1500);
     link.takeSent();
-    announcer.setDesired([]);
+    announcer.setEntries([]);
     expect(link.takeSent()).toEqual([]);
     scheduler.advance(10_000);
     expect(link.takeSent()).toEqual([]);
@@ -306,10 +306,10 @@ describe("L2Announcer", () => {
         const d = decodeArpFrame(s.frame);
         return d.ok ? d.value.senderIp.join(".") : "bad";
       });
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     expect(senders()).toEqual(["172.18.255.200", "172.18.255.200"]);
     scheduler.advance(500);
-    announcer.setDesired([entry(VIP4), entry("172.18.255.201")]);
+    announcer.setEntries([entry(VIP4), entry("172.18.255.201")]);
     expect(senders()).toEqual(["172.18.255.201", "172.18.255.201"]);
     scheduler.advance(700); // t = 1200: .200's second round (1100) went out, .201's is at 1600
     expect(senders()).toEqual(["172.18.255.200", "172.18.255.200"]);
@@ -318,10 +318,31 @@ describe("L2Announcer", () => {
     await announcer.stop();
   });
 
+  test("setDesired: entries, exclude patterns and a raised reannounce count in one whole set", async () => {
+    const { announcer } = setup([ethernetInterface("eth0", 2), ethernetInterface("eth1", 3)]);
+    const names: (readonly string[] | undefined)[] = [];
+    announcer.status$.subscribe((n) => names.push(n));
+    await announcer.start();
+    announcer.setDesired({ entries: [entry(VIP4)], excludeInterfaces: [/^eth1$/], reannounce: 0 });
+    expect(announcer.stats().announcedIps).toBe(1);
+    expect(names.at(-1)).toEqual(["eth0"]);
+    const bursts = announcer.stats().activeBursts;
+    expect(bursts).toBe(1);
+    // Same set again: nothing changes, no new scan.
+    const reports = names.length;
+    announcer.setDesired({ entries: [entry(VIP4)], excludeInterfaces: [/^eth1$/], reannounce: 0 });
+    expect(names.length).toBe(reports);
+    announcer.setDesired({ entries: [], excludeInterfaces: [], reannounce: 0 });
+    expect(names.at(-1)).toEqual(["eth0", "eth1"]);
+    expect(announcer.stats().announcedIps).toBe(0);
+    await announcer.stop();
+    expect(announcer.stats().pendingTimers).toBe(0);
+  });
+
   test("announceNow restarts the burst (5 s after the last trigger)", async () => {
     const { announcer, link, scheduler } = setup([ethernetInterface("eth0", 2)]);
     await announcer.start();
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     scheduler.advance(3000);
     announcer.announceNow();
     link.takeSent();
@@ -337,13 +358,13 @@ describe("L2Announcer", () => {
   test("shared IPs: entries merge (services and interfaces unite; [] means every interface)", async () => {
     const { announcer, link } = setup();
     await announcer.start();
-    announcer.setDesired([entry(VIP4, ["eth0"], ["ns/a"]), entry("172.18.255.200", ["eth1"], ["ns/b"])]);
+    announcer.setEntries([entry(VIP4, ["eth0"], ["ns/a"]), entry("172.18.255.200", ["eth1"], ["ns/b"])]);
     expect(announcer.stats().announcedIps).toBe(1);
     link.takeSent();
     link.deliver("eth0", "arp", arpRequest(VIP4_BYTES));
     link.deliver("eth1", "arp", arpRequest(VIP4_BYTES));
     expect(link.takeSent()).toHaveLength(2);
-    announcer.setDesired([entry(VIP4, ["eth9"], ["ns/a"]), entry(VIP4, [], ["ns/b"])]);
+    announcer.setEntries([entry(VIP4, ["eth9"], ["ns/a"]), entry(VIP4, [], ["ns/b"])]);
     link.deliver("eth1", "arp", arpRequest(VIP4_BYTES));
     expect(link.takeSent()).toHaveLength(1);
     await announcer.stop();
@@ -352,7 +373,7 @@ describe("L2Announcer", () => {
   test("entries whose IP does not parse are ignored and reported", async () => {
     const { announcer, logs } = setup();
     await announcer.start();
-    announcer.setDesired([entry("not-an-ip"), entry(VIP4), entry("300.1.1.1")]);
+    announcer.setEntries([entry("not-an-ip"), entry(VIP4), entry("300.1.1.1")]);
     expect(announcer.stats().invalidIps).toEqual(["not-an-ip", "300.1.1.1"]);
     expect(announcer.stats().announcedIps).toBe(1);
     expect(logs.some((l) => l.startsWith("warn ignoring entries"))).toBe(true);
@@ -361,7 +382,7 @@ describe("L2Announcer", () => {
 
   test("setDesired before start: announced when the responders open", async () => {
     const { announcer, link } = setup([ethernetInterface("eth0", 2)]);
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     expect(link.takeSent()).toEqual([]);
     await announcer.start();
     expect(describeSent(link.takeSent())).toEqual(["eth0:arp-request", "eth0:arp-reply"]);
@@ -371,7 +392,7 @@ describe("L2Announcer", () => {
   test("rescans every 10 s: down, back up (with a burst), excluded, MAC changed", async () => {
     const { announcer, link, scheduler, state } = setup();
     await announcer.start();
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     scheduler.advance(GARP_DURATION_MS + 2000);
     link.takeSent();
     const eth0 = ethernetInterface("eth0", 2);
@@ -406,8 +427,9 @@ describe("L2Announcer", () => {
 
   test("reports the interfaces it answers on, once per change (for announceFailed)", async () => {
     const reported: string[][] = [];
-    const { announcer, state } = setup([ethernetInterface("eth0", 2)], {
-      onInterfaces: (names) => reported.push([...names]),
+    const { announcer, state } = setup([ethernetInterface("eth0", 2)]);
+    announcer.status$.subscribe((names) => {
+      if (names !== undefined) reported.push([...names]);
     });
     await announcer.start();
     announcer.rescanInterfaces();
@@ -452,7 +474,7 @@ describe("L2Announcer", () => {
   test("a reply that cannot be sent counts as sendFailed", async () => {
     const { announcer, link, metrics } = setup([ethernetInterface("eth0", 2)]);
     await announcer.start();
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     link.sendFailure = () => "ENETDOWN (100)";
     link.deliver("eth0", "arp", arpRequest(VIP4_BYTES));
     expect(announcer.stats().dropped.sendFailed).toBe(1);
@@ -466,7 +488,7 @@ describe("L2Announcer", () => {
       periodicGratuitousMs: 30_000,
     });
     await announcer.start();
-    announcer.setDesired([entry(VIP4)]);
+    announcer.setEntries([entry(VIP4)]);
     const times: number[] = [];
     for (let t = 0; t < 100_000; t += 500) {
       if (link.takeSent().length > 0) times.push(scheduler.now());
@@ -479,7 +501,7 @@ describe("L2Announcer", () => {
   test("stop closes every socket and timer, then ignores everything", async () => {
     const { announcer, link, scheduler } = setup(undefined, { periodicGratuitousMs: 10_000 });
     await announcer.start();
-    announcer.setDesired([entry(VIP4), entry(VIP6)]);
+    announcer.setEntries([entry(VIP4), entry(VIP6)]);
     expect(announcer.stats().pendingTimers).toBe(3);
     const sockets = [...link.sockets];
     await announcer.stop();
@@ -490,7 +512,7 @@ describe("L2Announcer", () => {
     link.takeSent();
     for (const s of sockets)
       s.onFrame(s.protocol === "arp" ? arpRequest(VIP4_BYTES) : neighborSolicitation(VIP6_BYTES));
-    announcer.setDesired([entry("172.18.255.201")]);
+    announcer.setEntries([entry("172.18.255.201")]);
     announcer.rescanInterfaces();
     scheduler.advance(60_000);
     expect(link.takeSent()).toEqual([]);

@@ -2,8 +2,9 @@
  * The Layer 2 announcer: answers ARP and NDP for the IPs this node owns and announces takeovers
  * with gratuitous ARP / unsolicited NA (MetalLB §4.3, `internal/layer2/announcer.go`).
  *
- * The speaker calls `setDesired(entries)` with the whole set of IPs this node must answer for (the
- * result of the L2 election), whenever it changes:
+ * It implements the speaker's Announcer contract (announcers/announcer.ts). The speaker calls
+ * `setDesired({ entries, excludeInterfaces, reannounce })` with the whole set of IPs this node must
+ * answer for (the result of the L2 election), whenever it changes:
  * - an IP that is new (or newly allowed on an interface) gets a gratuitous burst at once, then every
  *   GARP_INTERVAL_MS until GARP_DURATION_MS after the last trigger (MetalLB's spamLoop);
  * - an IP that is gone simply stops being answered; nothing is sent on withdrawal (like MetalLB: the
@@ -12,14 +13,24 @@
  * services and interfaces unite; `interfaces: []` on any of them means every interface), so the caller
  * may pass one entry per Service or one per IP.
  *
- * Interfaces are rescanned every RESCAN_INTERVAL_MS (and by `rescanInterfaces()` or
- * `setExcludeInterfaces()`): responders open on interfaces that became eligible and close on those
- * that went away, were excluded, went down or got enslaved.
+ * - a `reannounce` count higher than the last one starts a burst for every announced IP (a peer
+ *   rejoined after a partition: whoever owns an IP says so again, at once).
+ * Interfaces are rescanned every RESCAN_INTERVAL_MS (and by `rescanInterfaces()` or when the
+ * exclude patterns change): responders open on interfaces that became eligible and close on those
+ * that went away, were excluded, went down or got enslaved. `status$` tells which interfaces have
+ * a responder (the speaker reports `announceFailed` for advertisements naming none of them).
  */
 
-import { asyncScheduler, type SchedulerLike, type Subscription } from "rxjs";
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  type Observable,
+  type SchedulerLike,
+  type Subscription,
+} from "rxjs";
 import { byCodeUnits } from "../../domain/code-unit-order.ts";
 import { addressKey, formatIP, type IPFamily, parseIP } from "../../domain/ip/index.ts";
+import type { Announcer, StopMode } from "../announcer.ts";
 import { addressBytes } from "./addresses.ts";
 import { gratuitousArpFrames } from "./arp.ts";
 import { type DropReason, emptyDropCounts } from "./drop.ts";
@@ -35,6 +46,8 @@ export const GARP_INTERVAL_MS = 1100;
 export const GARP_DURATION_MS = 5000;
 /** MetalLB rescans interfaces every 10 s. */
 export const RESCAN_INTERVAL_MS = 10_000;
+/** How long a stopping speaker keeps answering after its "leaving" beats, so successors announce first. */
+export const HANDOVER_OVERLAP_MS = 500;
 
 export interface L2Entry {
   readonly ip: string;
@@ -43,6 +56,18 @@ export interface L2Entry {
   /** Service keys ("ns/name") announcing this IP. */
   readonly services: readonly string[];
 }
+
+/** The Layer 2 announcer's whole desired set. */
+export interface L2Desired {
+  readonly entries: readonly L2Entry[];
+  /** Interface name patterns never used (the `metallb-excludel2` ConfigMap). */
+  readonly excludeInterfaces: readonly RegExp[];
+  /** Raised by one to make every owner announce its IPs again now (a member rejoined). */
+  readonly reannounce: number;
+}
+
+/** The interfaces with a responder, sorted; undefined until the first scan. */
+export type L2Status = readonly string[] | undefined;
 
 export interface L2Metrics {
   /** An ARP request / NS for an IP we announce, on an allowed interface (metallb_layer2_requests_received). */
@@ -80,11 +105,8 @@ export interface L2AnnouncerOptions {
   readonly scheduler?: SchedulerLike;
   /** Default RESCAN_INTERVAL_MS. */
   readonly rescanIntervalMs?: number;
-  /**
-   * Called with the names of the interfaces that have a responder, sorted, whenever that list
-   * changes (the speaker reports `announceFailed` for advertisements naming none of them).
-   */
-  readonly onInterfaces?: (names: readonly string[]) => void;
+  /** stop("handover") keeps answering this long first. Default HANDOVER_OVERLAP_MS. */
+  readonly handoverOverlapMs?: number;
 }
 
 export interface L2Stats {
@@ -162,7 +184,12 @@ interface Burst {
   until: number;
 }
 
-export class L2Announcer {
+export class L2Announcer implements Announcer<L2Desired, L2Status> {
+  readonly protocol = "layer2" as const;
+  private readonly interfaces$ = new BehaviorSubject<L2Status>(undefined);
+  readonly status$: Observable<L2Status> = this.interfaces$.asObservable();
+  private reannounced = 0;
+  private excludePrint: string;
   private readonly scheduler: SchedulerLike;
   private readonly listInterfaces: () => readonly NetInterface[];
   private readonly log: L2Log | undefined;
@@ -196,6 +223,7 @@ export class L2Announcer {
     this.listInterfaces = opts.listInterfaces ?? (() => readInterfaces());
     this.log = opts.log;
     this.exclude = opts.excludeInterfaces;
+    this.excludePrint = opts.excludeInterfaces.map(String).join(" ");
   }
 
   /** Opens responders on the eligible interfaces and starts the periodic work. */
@@ -219,8 +247,23 @@ export class L2Announcer {
     this.schedulePeriodic();
   }
 
+  /** The contract's whole desired set: the entries, the exclude patterns and the reannounce count. */
+  setDesired(desired: L2Desired): void {
+    if (this.state === "stopped") return;
+    const print = desired.excludeInterfaces.map(String).join(" ");
+    if (print !== this.excludePrint) {
+      this.excludePrint = print;
+      this.setExcludeInterfaces(desired.excludeInterfaces);
+    }
+    this.setEntries(desired.entries);
+    if (desired.reannounce > this.reannounced) {
+      this.reannounced = desired.reannounce;
+      this.announceNow();
+    }
+  }
+
   /** The whole set of IPs to answer for. Safe before start() (applied when it opens responders). */
-  setDesired(entries: readonly L2Entry[]): void {
+  setEntries(entries: readonly L2Entry[]): void {
     if (this.state === "stopped") return;
     const owned = new Map<number | string, Owned>();
     const invalid: string[] = [];
@@ -329,7 +372,7 @@ export class L2Announcer {
     const names = [...this.ports.keys()].sort();
     if (names.join("\n") !== this.reportedInterfaces) {
       this.reportedInterfaces = names.join("\n");
-      this.opts.onInterfaces?.(names);
+      this.interfaces$.next(names);
     }
     this.reconcile();
   }
@@ -350,9 +393,18 @@ export class L2Announcer {
     };
   }
 
-  /** Closes every socket, stops the receive Worker and every timer. Sends nothing. */
-  stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
+  /**
+   * Closes every socket, stops the receive Worker and every timer. Sends nothing. "handover" keeps
+   * answering for the overlap first: the others were told we leave, and take over meanwhile.
+   */
+  stop(how: StopMode = "now"): Promise<void> {
+    this.stopping ??= (async () => {
+      if (how === "handover" && this.state === "running") {
+        await Bun.sleep(this.opts.handoverOverlapMs ?? HANDOVER_OVERLAP_MS);
+      }
+      await this.shutdown();
+      this.interfaces$.complete();
+    })();
     return this.stopping;
   }
 

@@ -42,23 +42,8 @@ export interface InterfaceVerdict {
   readonly skipped?: SkipReason;
 }
 
-/** MetalLB's default `metallb-excludel2` list. */
-export const DEFAULT_EXCLUDE_PATTERNS: readonly string[] = [
-  "^docker.*",
-  "^cbr.*",
-  "^dummy.*",
-  "^virbr.*",
-  "^lxcbr.*",
-  "^veth.*",
-  "^lo$",
-  "^cali.*",
-  "^tunl.*",
-  "^flannel.*",
-  "^kube-ipvs.*",
-  "^cni.*",
-  "^nodelocaldns.*",
-  "^lxc.*",
-];
+/** MetalLB's default `metallb-excludel2` list (the speaker's domain owns it). */
+export { DEFAULT_EXCLUDE_PATTERNS } from "../../domain/speaker/exclude-interfaces.ts";
 
 export function interfaceVerdict(iface: NetInterface, exclude: readonly RegExp[]): InterfaceVerdict {
   if (exclude.some((re) => matches(re, iface.name))) return { arp: false, ndp: false, skipped: "excluded" };

@@ -6,7 +6,7 @@ import { anL2Ad, aPool, validConfig } from "../config/testing.ts";
 import { aNodeObject, anAnnouncedService, aSlice } from "../speaker/testing.ts";
 import { type L2Decision, l2DecisionFor } from "./l2-decision.ts";
 import { announceRequestOf } from "./request.ts";
-import { l2ViewOf } from "./view.ts";
+import { announceViewOf } from "./view.ts";
 
 // With 10.0.0.1 the hash orders a, c, b, d; with 10.0.0.2 b, d, c, a. This node is "a".
 const NODES = ["a", "b", "c", "d"];
@@ -29,7 +29,7 @@ function decide(service: Service, w: World = {}): L2Decision {
   const config = w.noConfig
     ? undefined
     : validConfig({ ipAddressPools: w.pools ?? [pool], l2Advertisements: w.ads ?? [anL2Ad("all")], nodes });
-  const view = l2ViewOf({
+  const view = announceViewOf({
     self: "a",
     config,
     nodes,
@@ -271,7 +271,7 @@ describe("l2DecisionFor: why this node does (not) announce", () => {
 
   test("a non-revertive incumbent keeps the IP while it is a candidate", () => {
     const nodes = NODES.map((n) => aNodeObject(n));
-    const view = l2ViewOf({
+    const view = announceViewOf({
       self: "a",
       config: validConfig({ ipAddressPools: [pool], l2Advertisements: [anL2Ad("all")], nodes }),
       nodes,

@@ -1,8 +1,8 @@
 /**
  * Per Service, for this node: announce in Layer 2 or not, and why (MetalLB §4.1-§4.3). The
- * generic checks come first (LoadBalancer, class, an IP, a pool that holds it), then Layer 2's
- * ShouldAnnounce: a serving endpoint somewhere, the advertisements covering the Service, the
- * sharing rule, then the election. The election runs whenever the Service is announceable at
+ * checks common to every protocol come first (common.ts: LoadBalancer, class, an IP, a pool that
+ * holds it, a serving endpoint somewhere), then Layer 2's ShouldAnnounce: the advertisements
+ * covering the Service, the sharing rule, then the election. The election runs whenever the Service is announceable at
  * all, even when this node cannot win it, so the caller learns the owner of every IP (what
  * non-revertive mode remembers).
  */
@@ -11,12 +11,13 @@ import type { L2AdvertisementConfig } from "../config/types.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
 import { internedNames, type L2Candidates, type L2Exclusion, l2Candidates } from "../election/candidates.ts";
 import { l2OwnerFor } from "../election/owner.ts";
-import { NO_SERVING_ENDPOINTS } from "../election/serving-endpoints.ts";
+import { commonVerdictFor } from "./common.ts";
 import type { L2WithdrawReason } from "./reasons.ts";
-import { type AnnounceRequest, ingressAddresses } from "./request.ts";
-import type { L2View } from "./view.ts";
+import type { AnnounceRequest } from "./request.ts";
+import type { AnnounceView } from "./view.ts";
 
 interface L2DecisionBase {
+  readonly protocol: "layer2";
   readonly key: string;
   readonly namespace: string;
   readonly name: string;
@@ -68,10 +69,6 @@ export function l2Interfaces(ads: readonly L2AdvertisementConfig[], node: string
   return [...new Set(mine.flatMap((ad) => ad.interfaces))].sort();
 }
 
-function classMatches(request: AnnounceRequest, loadBalancerClass: string): boolean {
-  return (request.loadBalancerClass ?? "") === loadBalancerClass;
-}
-
 function withdrawal(
   base: L2DecisionBase,
   reason: L2WithdrawReason,
@@ -88,11 +85,12 @@ function withdrawal(
  */
 export function l2DecisionFor(
   request: AnnounceRequest,
-  view: L2View,
+  view: AnnounceView,
   currentOwner?: string | readonly string[],
 ): L2Decision {
   const ips = request.ips;
   const base = {
+    protocol: "layer2" as const,
     key: request.key,
     namespace: request.namespace,
     name: request.name,
@@ -103,16 +101,14 @@ export function l2DecisionFor(
     candidates: [] as readonly string[],
   };
 
-  if (!request.isLoadBalancer) return withdrawal(base, "notLoadBalancer");
-  if (!classMatches(request, view.loadBalancerClass)) return withdrawal(base, "loadBalancerClassMismatch");
-  if (request.ingress === "none") return withdrawal(base, "noIPAllocated");
-  if (request.ingress === "invalid") return withdrawal(base, "invalidIP");
-  if (view.config === undefined || view.pools === undefined) return withdrawal(base, "noConfig");
-  const pool = view.pools.poolFor(ingressAddresses(request));
-  if (pool === undefined) return withdrawal(base, "ipNotAllowed");
-
-  const endpoints = view.endpoints.get(request.key) ?? NO_SERVING_ENDPOINTS;
-  if (!endpoints.any) return withdrawal(base, "noEndpoints", { pool: pool.name });
+  const common = commonVerdictFor(request, view);
+  if (!common.eligible)
+    return withdrawal(
+      base,
+      common.reason,
+      common.pool === undefined ? undefined : { pool: common.pool.name },
+    );
+  const { pool, endpoints } = common;
   const ads = l2AdvertisementsFor(pool, request.labels);
   // Services sharing an IP must elect one node; with serviceSelectors they could see different
   // advertisements (hence node sets and preferences) and elect two. MetalLB main refuses them.

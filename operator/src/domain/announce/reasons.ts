@@ -1,13 +1,19 @@
 /**
- * Why this node does not announce a Service in Layer 2 mode. The strings are MetalLB's (logged
- * as `serviceWithdrawn` reasons) and are used verbatim in logs, metrics labels and tests.
+ * Why this node does not announce a Service. The strings are MetalLB's (logged as
+ * `serviceWithdrawn` reasons) and are used verbatim in logs, metrics labels and tests.
+ *
+ * The checks common to every protocol (MetalLB's speaker runs them before any protocol handler,
+ * or every handler runs them alike) come first and give a CommonWithdrawReason; then each
+ * protocol adds its own.
  *
  * Where MetalLB's Layer 2 code says `notOwner` for every lost election, metalbun names the rule
  * that took this node out, using the names MetalLB's BGP side already uses for the same rules
  * (`noEndpoints`, `noLocalEndpoints`, `nodeNetworkUnavailable`, `nodeLabeledExcludeBalancers`);
  * `notOwner` remains for "a candidate, but another node ranks first" and "not a live member".
+ * Where MetalLB's BGP code says `notOwner` for "no BGPAdvertisement of the pool selects this node",
+ * metalbun says `noMatchingAdvertisement`, as for Layer 2.
  */
-export type L2WithdrawReason =
+export type CommonWithdrawReason =
   /** Not `type: LoadBalancer`. */
   | "notLoadBalancer"
   /** spec.loadBalancerClass does not match --lb-class (another implementation's Service). */
@@ -20,15 +26,28 @@ export type L2WithdrawReason =
   | "ipNotAllowed"
   /** No configuration has loaded yet. */
   | "noConfig"
-  /** No endpoint of the Service can serve anywhere (MetalLB L2 says `notOwner`). */
-  | "noEndpoints"
-  /** allow-shared-ip with an L2Advertisement that uses serviceSelectors (MetalLB main, #3025). */
-  | "sharedIPWithServiceSelector"
-  /** No advertisement covering the Service selects this node. */
-  | "noMatchingAdvertisement"
+  /** No endpoint of the Service can serve anywhere. */
+  | "noEndpoints";
+
+/** Facts of this node that keep it from announcing anything of a Service, in every protocol. */
+export type NodeWithdrawReason =
   | "nodeNetworkUnavailable"
   | "nodeLabeledExcludeBalancers"
   /** externalTrafficPolicy Local and no serving endpoint on this node. */
-  | "noLocalEndpoints"
+  | "noLocalEndpoints";
+
+export type L2WithdrawReason =
+  | CommonWithdrawReason
+  | NodeWithdrawReason
+  /** allow-shared-ip with an L2Advertisement that uses serviceSelectors (MetalLB main, #3025). */
+  | "sharedIPWithServiceSelector"
+  /** No L2Advertisement covering the Service selects this node. */
+  | "noMatchingAdvertisement"
   /** Another node ranks first, or this node's speaker is not a live member. */
   | "notOwner";
+
+export type BgpWithdrawReason =
+  | CommonWithdrawReason
+  | NodeWithdrawReason
+  /** No BGPAdvertisement covering the Service selects this node. */
+  | "noMatchingAdvertisement";

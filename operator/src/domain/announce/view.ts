@@ -1,5 +1,5 @@
 /**
- * Everything a Layer 2 decision reads besides the Service, prepared once per reconcile so that
+ * Everything a decision (Layer 2 or BGP) reads besides the Service, prepared once per reconcile so that
  * deciding 10k Services does not re-read nodes, slices or pools each time.
  */
 import { PoolLocator } from "../allocator/pool-locator.ts";
@@ -8,7 +8,7 @@ import type { Config } from "../config/types.ts";
 import { type NodeFacts, nodeFactsByName } from "../election/node-facts.ts";
 import { type ServingEndpoints, servingEndpointsByService } from "../election/serving-endpoints.ts";
 
-export interface L2View {
+export interface AnnounceView {
   /** This speaker's node. */
   readonly self: string;
   /** The configuration in use; undefined until one loaded. */
@@ -28,7 +28,7 @@ export interface EndpointsLookup {
   get(serviceKey: string): ServingEndpoints | undefined;
 }
 
-export interface L2ViewSource {
+export interface AnnounceViewSource {
   readonly self: string;
   readonly config: Config | undefined;
   readonly nodes: readonly Node[];
@@ -40,7 +40,7 @@ export interface L2ViewSource {
   readonly ignoreExcludeLB: boolean;
 }
 
-export function l2ViewOf(source: L2ViewSource): L2View {
+export function announceViewOf(source: AnnounceViewSource): AnnounceView {
   return {
     self: source.self,
     config: source.config,

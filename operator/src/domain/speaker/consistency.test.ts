@@ -126,7 +126,7 @@ describe("consistency across speakers", () => {
         // Per Service, every speaker computes the same owner.
         const ownersByService = new Map<string, Set<string | undefined>>();
         for (const o of outcomes.values()) {
-          for (const d of o.decisions) {
+          for (const d of o.l2.decisions) {
             const set = ownersByService.get(d.key) ?? new Set();
             set.add(d.owner);
             ownersByService.set(d.key, set);
@@ -136,7 +136,7 @@ describe("consistency across speakers", () => {
           if (owners.size !== 1) throw new Error(`seed ${seed}: ${key} owners ${[...owners]}`);
         }
         // Per IP: one announcer when someone owns it, none otherwise, and it is the owner.
-        const decisions = outcomes.get(NODES[0]!)!.decisions;
+        const decisions = outcomes.get(NODES[0]!)!.l2.decisions;
         const ips = new Set(decisions.flatMap((d) => d.ips));
         for (const ip of ips) {
           const owners = new Set(decisions.filter((d) => d.ips.includes(ip)).map((d) => d.owner));

@@ -9,6 +9,7 @@
  * Never changes an outcome: a state without the memo reconciles to the same result, only slower
  * (memo.test.ts checks it over random histories).
  */
+import type { BgpDecision } from "../announce/bgp-decision.ts";
 import type { L2Decision } from "../announce/l2-decision.ts";
 import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts";
 import type { EndpointSlice, Node, Service } from "../api/core.ts";
@@ -38,6 +39,8 @@ export interface ServiceRecord extends AnnounceRequest {
   /** The Service's slices when it was last decided. */
   slices: readonly EndpointSlice[];
   decision: L2Decision | undefined;
+  /** Its BGP decision; undefined when BGP was not decided (no BGPAdvertisement in the config). */
+  bgpDecision: BgpDecision | undefined;
   /** The base it was decided under; undefined: not reusable (non-revertive mode). */
   decidedUnder: DecisionBase | undefined;
 }
@@ -87,6 +90,7 @@ function recordOf(service: Service): ServiceRecord {
       externalTrafficPolicyLocal: r.externalTrafficPolicyLocal,
       slices: NO_SLICES,
       decision: undefined,
+      bgpDecision: undefined,
       decidedUnder: undefined,
     };
     records.set(service, record);
@@ -101,11 +105,25 @@ export function requestsOf(services: readonly Service[]): ServiceRecord[] {
   return services.map(recordOf).sort(byKey);
 }
 
-export type Decider = (request: AnnounceRequest) => L2Decision;
+/** One decider per protocol; BGP's only when the configuration has BGP advertisements. */
+export interface Deciders {
+  readonly l2: (request: AnnounceRequest) => L2Decision;
+  readonly bgp: ((request: AnnounceRequest) => BgpDecision) | undefined;
+}
+
+export interface DecidedAll {
+  /** Layer 2, one per request, in their order. */
+  readonly decisions: L2Decision[];
+  /** BGP, one per request in their order; empty when BGP was not decided. */
+  readonly bgpDecisions: BgpDecision[];
+  /** `reused[i]`: request i's decisions are last run's. */
+  readonly reused: Uint8Array;
+  readonly memo: DecisionMemo;
+}
 
 /**
- * One decision per request (in their order), reusing last run's where allowed, and the memo for
- * the next run; `reused[i]` says whether decision i is last run's.
+ * Every protocol's decision per request (in their order), reusing last run's where allowed, and
+ * the memo for the next run.
  */
 export function decideAll(
   requests: readonly ServiceRecord[],
@@ -113,27 +131,32 @@ export function decideAll(
   base: DecisionBase,
   reuse: boolean,
   memo: DecisionMemo | undefined,
-  decide: Decider,
-): { decisions: L2Decision[]; reused: Uint8Array; memo: DecisionMemo } {
+  deciders: Deciders,
+): DecidedAll {
   // An equal base is last run's base object itself: records decided under it stay reusable.
   const current = memo?.base !== undefined && sameBase(memo.base, base) ? memo.base : base;
   const reused = new Uint8Array(requests.length);
+  const bgpDecisions: BgpDecision[] = [];
   const decisions = requests.map((record, i) => {
     const own = slices.get(record.key) ?? NO_SLICES;
     if (
       reuse &&
       record.decision !== undefined &&
       record.decidedUnder === current &&
-      sameElements(record.slices, own)
+      sameElements(record.slices, own) &&
+      (deciders.bgp === undefined) === (record.bgpDecision === undefined)
     ) {
       reused[i] = 1;
+      if (record.bgpDecision !== undefined) bgpDecisions.push(record.bgpDecision);
       return record.decision;
     }
-    const decision = decide(record);
+    const decision = deciders.l2(record);
     record.slices = own;
     record.decision = decision;
+    record.bgpDecision = deciders.bgp?.(record);
+    if (record.bgpDecision !== undefined) bgpDecisions.push(record.bgpDecision);
     record.decidedUnder = reuse ? current : undefined;
     return decision;
   });
-  return { decisions, reused, memo: { base: current } };
+  return { decisions, bgpDecisions, reused, memo: { base: current } };
 }

@@ -2,6 +2,7 @@
  * What this node's Layer 2 decisions mean for the announcer, the status objects and the metrics:
  * whole desired sets, rebuilt on every reconcile, in a stable order.
  */
+import type { BgpDecision } from "../announce/bgp-decision.ts";
 import type { L2Announce, L2Decision } from "../announce/l2-decision.ts";
 import { compareAddresses, type IPAddress, parseIP } from "../ip/address.ts";
 
@@ -26,7 +27,7 @@ export interface DesiredL2Status {
 /** A `metallb_speaker_announced` row (value 1). */
 export interface AnnouncedRow {
   readonly service: string;
-  readonly protocol: "layer2";
+  readonly protocol: "layer2" | "bgp";
   readonly node: string;
   readonly ip: string;
 }
@@ -86,7 +87,7 @@ function reportOf(decision: L2Announce, node: string): Report {
       serviceNamespace: decision.namespace,
       interfaces: decision.interfaces.length === 0 ? NONE : decision.interfaces.map((name) => ({ name })),
     },
-    rows: decision.ips.map((ip) => ({ service: decision.key, protocol: "layer2" as const, node, ip })),
+    rows: decision.ips.map((ip) => ({ service: decision.key, protocol: decision.protocol, node, ip })),
   };
   reports.set(decision, report);
   return report;
@@ -142,4 +143,11 @@ export function desiredL2Statuses(decisions: readonly L2Decision[], node: string
 
 export function announcedRows(decisions: readonly L2Decision[], node: string): AnnouncedRow[] {
   return announced(decisions).flatMap((d) => reportOf(d, node).rows);
+}
+
+/** `metallb_speaker_announced` rows of the BGP decisions that announce. */
+export function bgpAnnouncedRows(decisions: readonly BgpDecision[], node: string): AnnouncedRow[] {
+  return decisions.flatMap((d) =>
+    d.announce ? d.ips.map((ip) => ({ service: d.key, protocol: d.protocol, node, ip })) : [],
+  );
 }

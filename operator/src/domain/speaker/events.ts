@@ -1,7 +1,7 @@
 /**
  * The Events a speaker emits (MetalLB §3.4). On a Service it starts announcing: Normal,
  * reason `nodeAssigned`, `announcing from node "<node>" with protocol "layer2"` (Go's %q on both),
- * so `kubectl describe svc` reads exactly as with MetalLB.
+ * so `kubectl describe svc` reads exactly as with MetalLB; BGP says `with protocol "bgp"`.
  */
 import { goQuote } from "../allocator/go-format.ts";
 
@@ -9,7 +9,7 @@ export type SpeakerEvent =
   | { readonly type: "Normal"; readonly reason: "nodeAssigned"; readonly message: string }
   | { readonly type: "Warning"; readonly reason: "announceFailed"; readonly message: string };
 
-export function nodeAssigned(node: string, protocol: "layer2" = "layer2"): SpeakerEvent {
+export function nodeAssigned(node: string, protocol: "layer2" | "bgp"): SpeakerEvent {
   return {
     type: "Normal",
     reason: "nodeAssigned",

@@ -135,7 +135,7 @@ describe("the speaker's memo changes no outcome", () => {
         const withMemo = reconcileSpeaker(inputs, state, defaultOptions);
         const scratch = reconcileSpeaker(inputs, { ...state, memo: undefined }, defaultOptions);
         expect({ seed, step, ...comparable(withMemo) }).toEqual({ seed, step, ...comparable(scratch) });
-        if (withMemo.l2Entries.length > 0) announcedSteps++;
+        if (withMemo.l2.entries.length > 0) announcedSteps++;
         state = withMemo.state;
       }
       announcedOverall += announcedSteps;

@@ -67,9 +67,9 @@ function permutations<T>(items: readonly T[]): T[][] {
 /** The parts of an outcome that must not depend on history. */
 function settled(o: SpeakerOutcome) {
   return {
-    l2Entries: o.l2Entries,
-    decisions: o.decisions,
-    l2Statuses: o.l2Statuses,
+    entries: o.l2.entries,
+    decisions: o.l2.decisions,
+    statuses: o.l2.statuses,
     announcedGauge: o.announcedGauge,
     configStale: o.configStale,
     configLoaded: o.configLoaded,
@@ -92,14 +92,14 @@ describe("order independence", () => {
       ]),
     );
     // The final answer itself: web (.9) from d, local (.2, ETP Local, endpoints on a and c) from c.
-    expect(expected.get("d")!.l2Entries).toEqual([
+    expect(expected.get("d")!.entries).toEqual([
       { ip: "10.0.0.9", interfaces: [], services: ["default/web"] },
     ]);
-    expect(expected.get("c")!.l2Entries).toEqual([
+    expect(expected.get("c")!.entries).toEqual([
       { ip: "10.0.0.2", interfaces: [], services: ["default/local"] },
     ]);
-    expect(expected.get("a")!.l2Entries).toEqual([]);
-    expect(expected.get("b")!.l2Entries).toEqual([]);
+    expect(expected.get("a")!.entries).toEqual([]);
+    expect(expected.get("b")!.entries).toEqual([]);
 
     const distinct = new Set<string>();
     for (const order of orders) {

@@ -38,8 +38,8 @@ describe("reconcileSpeaker", () => {
   test("whole outcome for one announced Service", () => {
     const cluster = withServices(base, ["web", ["10.0.0.1"]], ["other", ["10.0.0.2"]]);
     const out = run(cluster);
-    expect(out.l2Entries).toEqual([{ ip: "10.0.0.1", interfaces: [], services: ["default/web"] }]);
-    expect(out.decisions.map((d) => [d.key, d.announce ? "announce" : d.reason])).toEqual([
+    expect(out.l2.entries).toEqual([{ ip: "10.0.0.1", interfaces: [], services: ["default/web"] }]);
+    expect(out.l2.decisions.map((d) => [d.key, d.announce ? "announce" : d.reason])).toEqual([
       ["default/other", "notOwner"],
       ["default/web", "announce"],
     ]);
@@ -50,7 +50,7 @@ describe("reconcileSpeaker", () => {
       message: 'announcing from node "a" with protocol "layer2"',
     });
     expect(out.events[0]!.uid).toBe("uid-web");
-    expect(out.l2Statuses).toEqual([
+    expect(out.l2.statuses).toEqual([
       { key: "default/web", node: "a", serviceName: "web", serviceNamespace: "default", interfaces: [] },
     ]);
     expect(out.announcedGauge).toEqual([
@@ -92,11 +92,11 @@ describe("reconcileSpeaker", () => {
     const cluster = withServices(base, ["web", ["10.0.0.1"]], ["other", ["10.0.0.2"]], ["six", ["fd00::1"]]);
     const first = run(cluster);
     const second = run(cluster, first.state);
-    expect(second.l2Entries.length).toBeGreaterThan(0);
-    for (const [i, entry] of second.l2Entries.entries()) expect(entry).toBe(first.l2Entries[i]!);
-    for (const [i, status] of second.l2Statuses.entries()) expect(status).toBe(first.l2Statuses[i]!);
+    expect(second.l2.entries.length).toBeGreaterThan(0);
+    for (const [i, entry] of second.l2.entries.entries()) expect(entry).toBe(first.l2.entries[i]!);
+    for (const [i, status] of second.l2.statuses.entries()) expect(status).toBe(first.l2.statuses[i]!);
     for (const [i, row] of second.announcedGauge.entries()) expect(row).toBe(first.announcedGauge[i]!);
-    for (const [i, decision] of second.decisions.entries()) expect(decision).toBe(first.decisions[i]!);
+    for (const [i, decision] of second.l2.decisions.entries()) expect(decision).toBe(first.l2.decisions[i]!);
     expect(second.state.memo!.decisions.base).toBe(first.state.memo!.decisions.base);
     for (const [key, print] of second.state.announced) expect(print).toBe(first.state.announced.get(key)!);
     // A changed Service gets new objects; the others keep theirs.
@@ -104,7 +104,7 @@ describe("reconcileSpeaker", () => {
       withServices(cluster, ["web", ["10.0.0.1"]], ["other", ["10.0.0.3"]], ["six", ["fd00::1"]]),
       second.state,
     );
-    const byKey = (out: typeof first) => new Map(out.decisions.map((d) => [d.key, d]));
+    const byKey = (out: typeof first) => new Map(out.l2.decisions.map((d) => [d.key, d]));
     expect(byKey(moved).get("default/other")).not.toBe(byKey(second).get("default/other"));
     expect(byKey(moved).get("default/other")?.ips).toEqual(["10.0.0.3"]);
   });
@@ -115,10 +115,10 @@ describe("reconcileSpeaker", () => {
     expect(eventsOf(first)).toHaveLength(1);
     const again = run(cluster, first.state);
     expect(eventsOf(again)).toEqual([]);
-    expect(again.l2Entries).toEqual(first.l2Entries);
+    expect(again.l2.entries).toEqual(first.l2.entries);
     const lost = run({ ...cluster, members: ["b", "c", "d"] }, again.state);
-    expect(lost.l2Entries).toEqual([]);
-    expect(lost.l2Statuses).toEqual([]);
+    expect(lost.l2.entries).toEqual([]);
+    expect(lost.l2.statuses).toEqual([]);
     expect(lost.announcedGauge).toEqual([]);
     const regained = run(cluster, lost.state);
     expect(eventsOf(regained)).toEqual(['default/web announcing from node "a" with protocol "layer2"']);
@@ -130,7 +130,7 @@ describe("reconcileSpeaker", () => {
     expect(eventsOf(moved)).toHaveLength(1);
     const recreated = run(withServices(base, ["web", ["10.0.0.1", "fd00::1"], { uid: "new" }]), moved.state);
     expect(eventsOf(recreated)).toHaveLength(1);
-    expect(recreated.l2Entries.map((e) => e.ip)).toEqual(["10.0.0.1", "fd00::1"]);
+    expect(recreated.l2.entries.map((e) => e.ip)).toEqual(["10.0.0.1", "fd00::1"]);
   });
 
   test("shared IP: one entry with both Services, merged interfaces", () => {
@@ -140,10 +140,10 @@ describe("reconcileSpeaker", () => {
       l2Advertisements: [anL2Ad("eth", { interfaces: ["eth1", "eth0"] })],
     };
     const out = run(cluster);
-    expect(out.l2Entries).toEqual([
+    expect(out.l2.entries).toEqual([
       { ip: "10.0.0.1", interfaces: ["eth0", "eth1"], services: ["default/dns-tcp", "default/dns-udp"] },
     ]);
-    expect(out.l2Statuses.map((s) => [s.key, s.interfaces])).toEqual([
+    expect(out.l2.statuses.map((s) => [s.key, s.interfaces])).toEqual([
       ["default/dns-tcp", [{ name: "eth0" }, { name: "eth1" }]],
       ["default/dns-udp", [{ name: "eth0" }, { name: "eth1" }]],
     ]);
@@ -162,7 +162,12 @@ describe("reconcileSpeaker", () => {
       members: undefined,
       nodes: [aNodeObject("a")],
     };
-    expect(run(cluster).l2Entries.map((e) => e.ip)).toEqual(["10.0.0.1", "10.0.0.9", "10.0.0.10", "fd00::1"]);
+    expect(run(cluster).l2.entries.map((e) => e.ip)).toEqual([
+      "10.0.0.1",
+      "10.0.0.9",
+      "10.0.0.10",
+      "fd00::1",
+    ]);
   });
 
   test("an invalid configuration keeps the last good one: stale, Invalid, still announcing", () => {
@@ -177,7 +182,7 @@ describe("reconcileSpeaker", () => {
     expect(out.configStale).toBe(true);
     expect(out.configLoaded).toBe(true);
     expect(out.configErrors.length).toBeGreaterThan(0);
-    expect(out.l2Entries).toEqual(good.l2Entries);
+    expect(out.l2.entries).toEqual(good.l2.entries);
     expect(out.events).toEqual([]);
     expect(out.configurationState.status.result).toBe("Invalid");
     expect(out.configurationState.status.conditions?.[0]).toMatchObject({
@@ -202,14 +207,14 @@ describe("reconcileSpeaker", () => {
     };
     const out = run(cluster);
     expect([out.configStale, out.configLoaded]).toEqual([true, false]);
-    expect(out.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual(["noConfig"]);
-    expect(out.l2Entries).toEqual([]);
+    expect(out.l2.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual(["noConfig"]);
+    expect(out.l2.entries).toEqual([]);
   });
 
   test("a configuration that would orphan an announced IP is refused until the IP is gone", () => {
     const cluster = withServices(base, ["web", ["10.0.0.1"]], ["v6", ["fd00::5"]]);
     const good = run(cluster);
-    expect(good.l2Entries.map((e) => e.ip)).toContain("10.0.0.1");
+    expect(good.l2.entries.map((e) => e.ip)).toContain("10.0.0.1");
     const shrunk: Cluster = { ...cluster, ipAddressPools: [aPool("p", { addresses: ["fd00::/120"] })] };
     const refused = run(shrunk, good.state);
     expect(refused.configStale).toBe(true);
@@ -217,13 +222,13 @@ describe("reconcileSpeaker", () => {
     expect(refused.orphaned).toEqual([{ key: "default/web", ips: ["10.0.0.1"] }]);
     expect(refused.configurationState.status.result).toBe("Invalid");
     expect(refused.configurationState.status.errorSummary).toContain('service "default/web"');
-    expect(refused.l2Entries.map((e) => e.ip)).toContain("10.0.0.1");
+    expect(refused.l2.entries.map((e) => e.ip)).toContain("10.0.0.1");
     // The controller clears the IP: now the same configuration is accepted.
     const cleared = withServices(shrunk, ["web", []], ["v6", ["fd00::5"]]);
     const accepted = run(cleared, refused.state);
     expect(accepted.configStale).toBe(false);
     expect(accepted.orphaned).toEqual([]);
-    expect(accepted.decisions.find((d) => d.key === "default/web")).toMatchObject({
+    expect(accepted.l2.decisions.find((d) => d.key === "default/web")).toMatchObject({
       reason: "noIPAllocated",
     });
   });
@@ -234,7 +239,7 @@ describe("reconcileSpeaker", () => {
     const shrunk: Cluster = { ...cluster, ipAddressPools: [aPool("p", { addresses: ["fd00::/120"] })] };
     const out = run(shrunk, first.state);
     expect(out.configStale).toBe(false);
-    expect(out.decisions[0]).toMatchObject({ announce: false, reason: "ipNotAllowed" });
+    expect(out.l2.decisions[0]).toMatchObject({ announce: false, reason: "ipNotAllowed" });
   });
 
   test("Node objects resolve advertisement nodeSelectors at parse time", () => {
@@ -242,37 +247,37 @@ describe("reconcileSpeaker", () => {
       ...withServices(base, ["web", ["10.0.0.1"]]),
       l2Advertisements: [anL2Ad("edge", { nodeSelectors: [{ matchLabels: { role: "edge" } }] })],
     };
-    expect(run(cluster).decisions[0]).toMatchObject({ reason: "noMatchingAdvertisement", candidates: [] });
+    expect(run(cluster).l2.decisions[0]).toMatchObject({ reason: "noMatchingAdvertisement", candidates: [] });
     const labelled: Cluster = {
       ...cluster,
       nodes: NODES.map((n) => aNodeObject(n, { labels: n === "a" || n === "d" ? { role: "edge" } : {} })),
     };
-    expect(run(labelled).decisions[0]).toMatchObject({ announce: true, candidates: ["a", "d"] });
+    expect(run(labelled).l2.decisions[0]).toMatchObject({ announce: true, candidates: ["a", "d"] });
   });
 
   test("non-revertive: the remembered owner keeps the IP when a better node joins", () => {
     const options = { ...defaultOptions, nonRevertive: true };
     const cluster = withServices(base, ["web", ["10.0.0.1"]]);
     const withoutA = run({ ...cluster, members: ["b", "c", "d"] }, initialSpeakerState, "c", options);
-    expect(withoutA.decisions[0]).toMatchObject({ owner: "c", announce: true });
+    expect(withoutA.l2.decisions[0]).toMatchObject({ owner: "c", announce: true });
     const aBack = run(cluster, withoutA.state, "c", options);
-    expect(aBack.decisions[0]).toMatchObject({ owner: "c", announce: true });
+    expect(aBack.l2.decisions[0]).toMatchObject({ owner: "c", announce: true });
     expect(aBack.events).toEqual([]);
     // Revertive (the default) hands it back to "a".
     const revertive = run(cluster, withoutA.state, "c");
-    expect(revertive.decisions[0]).toMatchObject({ owner: "a", announce: false, reason: "notOwner" });
+    expect(revertive.l2.decisions[0]).toMatchObject({ owner: "a", announce: false, reason: "notOwner" });
   });
 
   test("non-revertive without memory or status objects behaves like MetalLB", () => {
     const options = { ...defaultOptions, nonRevertive: true };
     const out = run(withServices(base, ["web", ["10.0.0.1"]]), initialSpeakerState, "a", options);
-    expect(out.decisions[0]).toMatchObject({ owner: "a", announce: true });
+    expect(out.l2.decisions[0]).toMatchObject({ owner: "a", announce: true });
   });
 
   test("Services of another class are left alone", () => {
     const out = run(withServices(base, ["web", ["10.0.0.1"], { loadBalancerClass: "other" }]));
-    expect(out.decisions[0]).toMatchObject({ reason: "loadBalancerClassMismatch" });
-    expect(out.l2Entries).toEqual([]);
+    expect(out.l2.decisions[0]).toMatchObject({ reason: "loadBalancerClassMismatch" });
+    expect(out.l2.entries).toEqual([]);
   });
 
   describe("announceFailed (L2Advertisement.interfaces this node lacks)", () => {
@@ -292,7 +297,7 @@ describe("reconcileSpeaker", () => {
       expect(warnings(out)).toEqual([
         'web announceFailed: the interfaces specified by LB IP "10.0.0.1" doesn\'t exist in assigned node "a" with protocol "layer2"',
       ]);
-      expect(out.l2Entries.map((e) => [e.ip, e.interfaces])).toEqual([["10.0.0.1", ["eth1"]]]);
+      expect(out.l2.entries.map((e) => [e.ip, e.interfaces])).toEqual([["10.0.0.1", ["eth1"]]]);
     });
 
     test("reported once while it lasts, again after it cleared and came back", () => {

@@ -14,9 +14,10 @@
  * - Events: `nodeAssigned` once per takeover (a Service this node did not announce before, or
  *   announced with other IPs or as another object), not on every run.
  */
+import { type BgpDecision, bgpDecisionFor } from "../announce/bgp-decision.ts";
 import { type L2Decision, l2DecisionFor } from "../announce/l2-decision.ts";
 import type { AnnounceRequest } from "../announce/request.ts";
-import { l2ViewOf } from "../announce/view.ts";
+import { announceViewOf } from "../announce/view.ts";
 import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
 import { serviceKey } from "../api/core.ts";
 import type { ServiceL2Status } from "../api/service-l2-status.ts";
@@ -33,6 +34,7 @@ import { type DecisionBase, type DecisionMemo, decideAll, requestsOf } from "./d
 import {
   type AnnouncedRow,
   announcedRows,
+  bgpAnnouncedRows,
   type DesiredL2Status,
   desiredL2Statuses,
   type L2Entry,
@@ -46,8 +48,10 @@ import { type OrphanedAnnouncement, orphanedAnnouncements, orphanMessage } from 
 export interface SpeakerState {
   /** The last configuration in use; undefined until one was accepted. */
   readonly lastGoodConfig: Config | undefined;
-  /** Services this node announced at the last run: key -> what was announced (uid and IPs). */
+  /** Services this node announced in Layer 2 at the last run: key -> what (uid and IPs). */
   readonly announced: ReadonlyMap<string, string>;
+  /** The same for BGP. */
+  readonly bgpAnnounced?: ReadonlyMap<string, string>;
   /**
    * Non-revertive mode only (empty otherwise: nothing else reads it, and at 10k Services the map
    * alone is 0.7 MB of a speaker's heap): first IP -> the node elected for it at the last run
@@ -98,16 +102,28 @@ export interface SpeakerConfigurationState {
   readonly status: ConfigurationStateStatus;
 }
 
-export interface SpeakerOutcome {
-  readonly state: SpeakerState;
+/** What Layer 2 asks of its announcer and writers. */
+export interface L2Outcome {
   /** The announcer's whole desired set: one entry per IP, in address order. */
-  readonly l2Entries: readonly L2Entry[];
+  readonly entries: readonly L2Entry[];
   /** One per Service, in key order. */
   readonly decisions: readonly L2Decision[];
-  /** Events to emit now (only takeovers since the previous run). */
-  readonly events: readonly SpeakerEventIntent[];
   /** The ServiceL2Status objects this node should hold, in key order. */
-  readonly l2Statuses: readonly DesiredL2Status[];
+  readonly statuses: readonly DesiredL2Status[];
+}
+
+/** What BGP asks of its announcer and writers. */
+export interface BgpOutcome {
+  /** One per Service, in key order; empty when the configuration has no BGPAdvertisement. */
+  readonly decisions: readonly BgpDecision[];
+}
+
+export interface SpeakerOutcome {
+  readonly state: SpeakerState;
+  readonly l2: L2Outcome;
+  readonly bgp: BgpOutcome;
+  /** Events to emit now (only takeovers since the previous run), every protocol's. */
+  readonly events: readonly SpeakerEventIntent[];
   readonly configurationState: SpeakerConfigurationState;
   readonly configErrors: readonly ConfigError[];
   /** A valid configuration refused because it would orphan these announcements. */
@@ -165,8 +181,13 @@ function incumbentsByIP(
   return incumbents;
 }
 
-function announcedFingerprint(decision: L2Decision): string {
+function announcedFingerprint(decision: L2Decision | BgpDecision): string {
   return `${decision.uid}|${decision.ips.join(",")}`;
+}
+
+function hasBgpAdvertisements(config: Config): boolean {
+  for (const pool of config.pools.byName.values()) if (pool.bgpAdvertisements.length > 0) return true;
+  return false;
 }
 
 export function reconcileSpeaker(
@@ -189,7 +210,7 @@ export function reconcileSpeaker(
 
   // Serving endpoints are computed per Service, when its decision is computed (not reused).
   const slices = slicesByService(inputs.endpointSlices);
-  const view = l2ViewOf({
+  const view = announceViewOf({
     self,
     config,
     nodes: inputs.nodes,
@@ -210,18 +231,17 @@ export function reconcileSpeaker(
     loadBalancerClass: options.loadBalancerClass,
     ignoreExcludeLB: options.ignoreExcludeLB,
   };
-  const decided = decideAll(
-    requests,
-    slices,
-    base,
-    !options.nonRevertive,
-    state.memo?.decisions,
-    (request) => {
+  const decided = decideAll(requests, slices, base, !options.nonRevertive, state.memo?.decisions, {
+    l2: (request) => {
       const ip = firstIPOf(request);
       return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
     },
-  );
-  const { decisions, reused } = decided;
+    bgp:
+      config !== undefined && hasBgpAdvertisements(config)
+        ? (request) => bgpDecisionFor(request, view)
+        : undefined,
+  });
+  const { decisions, bgpDecisions, reused } = decided;
 
   const announced = new Map<string, string>();
   const owners = new Map<string, string>();
@@ -240,7 +260,22 @@ export function reconcileSpeaker(
         namespace: decision.namespace,
         name: decision.name,
         uid: decision.uid,
-        event: nodeAssigned(self),
+        event: nodeAssigned(self, "layer2"),
+      });
+    }
+  }
+
+  const bgpAnnounced = new Map<string, string>();
+  for (const decision of bgpDecisions) {
+    if (!decision.announce) continue;
+    const print = announcedFingerprint(decision);
+    bgpAnnounced.set(decision.key, print);
+    if (state.bgpAnnounced?.get(decision.key) !== print) {
+      events.push({
+        namespace: decision.namespace,
+        name: decision.name,
+        uid: decision.uid,
+        event: nodeAssigned(self, "bgp"),
       });
     }
   }
@@ -257,15 +292,15 @@ export function reconcileSpeaker(
     state: {
       lastGoodConfig: config,
       announced,
+      bgpAnnounced,
       owners,
       configurationState: status,
       announceFailed: interfaceCheck.reported,
       memo: { config: configMemo, decisions: decided.memo },
     },
-    l2Entries: l2EntriesOf(decisions),
-    decisions,
+    l2: { entries: l2EntriesOf(decisions), decisions, statuses: desiredL2Statuses(decisions, self) },
+    bgp: { decisions: bgpDecisions },
     events,
-    l2Statuses: desiredL2Statuses(decisions, self),
     configurationState: {
       name: speakerConfigurationStateName(self),
       labels: speakerConfigurationStateLabels(self),
@@ -275,6 +310,6 @@ export function reconcileSpeaker(
     orphaned,
     configStale: !accepted,
     configLoaded: config !== undefined,
-    announcedGauge: announcedRows(decisions, self),
+    announcedGauge: [...announcedRows(decisions, self), ...bgpAnnouncedRows(bgpDecisions, self)],
   };
 }

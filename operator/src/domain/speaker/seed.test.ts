@@ -64,12 +64,12 @@ describe("the seed lab", () => {
       'svc3: nodeAssigned announcing from node "myk8s-worker3" with protocol "layer2"',
     ]);
     const cp = speakers.last.get(CP)!;
-    expect(cp.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual([
+    expect(cp.l2.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual([
       "nodeLabeledExcludeBalancers",
       "nodeLabeledExcludeBalancers",
       "nodeLabeledExcludeBalancers",
     ]);
-    expect(speakers.last.get(W2)!.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual([
+    expect(speakers.last.get(W2)!.l2.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual([
       "notOwner",
       "notOwner",
       "notOwner",
@@ -82,7 +82,7 @@ describe("the seed lab", () => {
   test("the full candidate order per IP (control plane excluded)", () => {
     const speakers = new Speakers([W1]);
     const out = speakers.reconcile(seed).get(W1)!;
-    expect(Object.fromEntries(out.decisions.map((d) => [d.ips[0], d.candidates]))).toEqual({
+    expect(Object.fromEntries(out.l2.decisions.map((d) => [d.ips[0], d.candidates]))).toEqual({
       "172.18.255.200": [W1, W2, W3],
       "172.18.255.201": [W1, W3, W2],
       "172.18.255.202": [W3, W2, W1],
@@ -128,7 +128,7 @@ describe("the seed lab", () => {
     // The returning speaker has no memory; the ServiceL2Status objects tell it who announces.
     speakers.restart(W1);
     const statuses = alive.flatMap((node) =>
-      speakers.last.get(node)!.l2Statuses.map((s) => ({
+      speakers.last.get(node)!.l2.statuses.map((s) => ({
         apiVersion: "metallb.io/v1beta1" as const,
         kind: "ServiceL2Status" as const,
         metadata: { name: `l2-${s.serviceName}-${node}`, namespace: "metallb-system" },
@@ -159,7 +159,7 @@ describe("the seed lab", () => {
     const alive = [CP, W2, W3];
     speakers.reconcile({ ...seed, members: alive }, alive);
     const successors = alive.flatMap((node) =>
-      speakers.last.get(node)!.l2Statuses.map((s) => status(s.node, s.serviceName)),
+      speakers.last.get(node)!.l2.statuses.map((s) => status(s.node, s.serviceName)),
     );
     speakers.restart(W1);
     speakers.reconcile({ ...seed, serviceL2Statuses: [...leftovers, ...successors] });
@@ -174,7 +174,7 @@ describe("the seed lab", () => {
     const speakers = new Speakers(NODES, { ...defaultOptions, ignoreExcludeLB: true });
     speakers.reconcile(seed);
     const out = speakers.last.get(W1)!;
-    expect(Object.fromEntries(out.decisions.map((d) => [d.ips[0], d.candidates]))).toEqual({
+    expect(Object.fromEntries(out.l2.decisions.map((d) => [d.ips[0], d.candidates]))).toEqual({
       "172.18.255.200": [W1, CP, W2, W3],
       "172.18.255.201": [W1, W3, W2, CP],
       "172.18.255.202": [W3, W2, W1, CP],

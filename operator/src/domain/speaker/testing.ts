@@ -136,7 +136,7 @@ export class Speakers {
   announcers(running: readonly string[] = this.names): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const name of running) {
-      for (const entry of this.last.get(name)?.l2Entries ?? []) {
+      for (const entry of this.last.get(name)?.l2.entries ?? []) {
         out[entry.ip] = [...(out[entry.ip] ?? []), name].sort();
       }
     }
