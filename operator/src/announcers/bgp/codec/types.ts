@@ -160,6 +160,7 @@ export type BgpErrorReason =
   | "connectionNotSynchronized" // 1/1
   | "badMessageLength" // 1/2
   | "badMessageType" // 1/3
+  | "openMessageUnspecific" // 2/0: a malformed optional parameter or capability (RFC 4271 §6.2)
   | "unsupportedVersionNumber" // 2/1
   | "badPeerAS" // 2/2
   | "badBgpIdentifier" // 2/3
@@ -200,4 +201,9 @@ export interface SessionCodecContext {
   readonly extendedMessage: boolean;
   /** Families both sides sent (capability 1); without capability 1 at all, IPv4 unicast only. */
   readonly families: readonly Family[];
+  /**
+   * An iBGP session. From an eBGP peer LOCAL_PREF is discarded (RFC 7606 §7.5); unset counts as
+   * iBGP, so the attribute is kept.
+   */
+  readonly internal?: boolean;
 }
