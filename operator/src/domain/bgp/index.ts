@@ -1,0 +1,7 @@
+export * from "./advertisement-plan.ts";
+export * from "./password.ts";
+export * from "./peer-problems.ts";
+export * from "./prefix.ts";
+export * from "./routes.ts";
+export * from "./sessions.ts";
+export * from "./types.ts";

@@ -1,0 +1,262 @@
+/**
+ * The routes this node originates, per session, for the Services it announces over BGP (those
+ * that passed the checks common to every protocol), as MetalLB's bgp_controller builds them:
+ *
+ * - the BGPAdvertisements of the Service's pool apply when they select this node (`nodes`) and
+ *   their serviceSelectors are empty or match the Service's labels;
+ * - each one originates every IP of the Service masked to its aggregation length, toward the
+ *   sessions its `peers` names (none: every session of this node), IPv4 prefixes only on
+ *   sessions that carry IPv4 and IPv6 prefixes only on those carrying IPv6;
+ * - one prefix toward one peer is one route, however many Services and advertisements lead to it:
+ *   their communities are unioned, and it is withdrawn only when the last of them goes.
+ *
+ * Per Service it also says which peers it is advertised to (ServiceBGPStatus `status.peers`),
+ * or why it has no route at all. Output order never depends on input order.
+ */
+import { byCodeUnits } from "../code-unit-order.ts";
+import type { Pool } from "../config/types.ts";
+import { anySelectorMatches, type Labels } from "../selector/label-selector.ts";
+import {
+  type AdvertisementPlan,
+  mergedAttributes,
+  poolPlanFor,
+  type RouteAttributes,
+  sessionsPrint,
+} from "./advertisement-plan.ts";
+import { originatedPrefix } from "./prefix.ts";
+import type { BgpDesired, BgpRoute, BgpSessionSpec } from "./types.ts";
+
+/** A Service this node announces over BGP (the common checks passed). */
+export interface BgpServiceInput {
+  /** `namespace/name`; unique in one call. */
+  readonly key: string;
+  /** Its LoadBalancer IPs in canonical text (AnnounceRequest.ips). */
+  readonly ips: readonly string[];
+  /** The pool holding them. */
+  readonly pool: Pool;
+  /** The Service's labels, for BGPAdvertisement serviceSelectors. */
+  readonly labels: Labels;
+}
+
+export interface BgpRoutesInput {
+  /** This speaker's node. */
+  readonly node: string;
+  /** This node's sessions (bgpSessionsFor). */
+  readonly sessions: readonly BgpSessionSpec[];
+  readonly services: readonly BgpServiceInput[];
+}
+
+/** Why a Service that passed the common checks originates no route from this node. */
+export type BgpRouteWithdrawReason =
+  /** No BGPAdvertisement of its pool both selects this node and matches the Service's labels. */
+  | "noMatchingAdvertisement"
+  /** Advertisements apply, but none targets a session this node holds (`peers`, nodeSelectors). */
+  | "noPeerForAdvertisement"
+  /** Sessions are targeted, but none carries the family of the Service's IPs. */
+  | "familyNotCarried"
+  /** None of `ips` is canonical address text. */
+  | "invalidIP";
+
+export interface BgpServiceRoutes {
+  /** BGPPeer names the Service is advertised to from this node, sorted; ServiceBGPStatus `peers`. */
+  readonly peers: readonly string[];
+  /** Set exactly when `peers` is empty. */
+  readonly reason: BgpRouteWithdrawReason | undefined;
+}
+
+/** Two non-zero LOCAL_PREF values met on one prefix toward one peer; the highest was sent. */
+export interface BgpLocalPrefConflict {
+  readonly peer: string;
+  readonly prefix: string;
+  /** Ascending, unique. */
+  readonly localPrefs: readonly number[];
+}
+
+export interface BgpRoutes {
+  readonly desired: BgpDesired;
+  /** By Service key, in key order. */
+  readonly services: ReadonlyMap<string, BgpServiceRoutes>;
+  /** By peer, then prefix. */
+  readonly localPrefConflicts: readonly BgpLocalPrefConflict[];
+}
+
+/**
+ * How far a Service got toward a route, for its reason when it has none: the reason of the
+ * furthest step reached, in this order.
+ */
+const PROGRESS_REASONS: readonly BgpRouteWithdrawReason[] = [
+  "noMatchingAdvertisement",
+  "noPeerForAdvertisement",
+  "familyNotCarried",
+  "invalidIP",
+];
+const ADVERTISEMENT_APPLIES = 1;
+const SESSION_TARGETED = 2;
+const FAMILY_CARRIED = 3;
+
+const NO_PEERS: readonly string[] = Object.freeze([]);
+
+/** Routes being gathered: peer -> prefix -> attributes; merges remembered per pair of inputs. */
+class RouteTable {
+  readonly byPeer = new Map<string, Map<string, RouteAttributes>>();
+  readonly conflicts = new Map<string, Map<string, Set<number>>>();
+  private readonly merges = new Map<RouteAttributes, Map<RouteAttributes, RouteAttributes>>();
+
+  add(peer: string, prefix: string, attributes: RouteAttributes): void {
+    let routes = this.byPeer.get(peer);
+    if (routes === undefined) {
+      routes = new Map();
+      this.byPeer.set(peer, routes);
+    }
+    const existing = routes.get(prefix);
+    if (existing === undefined) routes.set(prefix, attributes);
+    else if (existing !== attributes) routes.set(prefix, this.merge(peer, prefix, existing, attributes));
+  }
+
+  private merge(peer: string, prefix: string, a: RouteAttributes, b: RouteAttributes): RouteAttributes {
+    if (a.localPref !== undefined && b.localPref !== undefined && a.localPref !== b.localPref) {
+      let prefixes = this.conflicts.get(peer);
+      if (prefixes === undefined) {
+        prefixes = new Map();
+        this.conflicts.set(peer, prefixes);
+      }
+      const values = prefixes.get(prefix) ?? new Set<number>();
+      values.add(a.localPref).add(b.localPref);
+      prefixes.set(prefix, values);
+    }
+    let withA = this.merges.get(a);
+    if (withA === undefined) {
+      withA = new Map();
+      this.merges.set(a, withA);
+    }
+    let merged = withA.get(b);
+    if (merged === undefined) {
+      merged = mergedAttributes(a, b);
+      // A later merge with either part of `merged` yields `merged` again (same content).
+      withA.set(b, merged);
+    }
+    return merged;
+  }
+}
+
+/** Peers of one Service: shared sorted arrays, one per distinct list in a call. */
+class PeerLists {
+  private readonly lists = new Map<string, readonly string[]>();
+
+  of(peers: ReadonlySet<string>): readonly string[] {
+    if (peers.size === 0) return NO_PEERS;
+    const sorted = [...peers].sort(byCodeUnits);
+    const print = sorted.join("\n");
+    const found = this.lists.get(print);
+    if (found !== undefined) return found;
+    Object.freeze(sorted);
+    this.lists.set(print, sorted);
+    return sorted;
+  }
+}
+
+function applies(ad: AdvertisementPlan, labels: Labels, unselective: boolean): boolean {
+  return unselective || ad.serviceSelectors.length === 0 || anySelectorMatches(ad.serviceSelectors, labels);
+}
+
+function inPeerOrder(sessions: readonly BgpSessionSpec[]): readonly BgpSessionSpec[] {
+  for (let i = 1; i < sessions.length; i++) {
+    if (byCodeUnits((sessions[i - 1] as BgpSessionSpec).peer, (sessions[i] as BgpSessionSpec).peer) > 0)
+      return [...sessions].sort((a, b) => byCodeUnits(a.peer, b.peer));
+  }
+  return sessions;
+}
+
+function routeFor(prefix: string, attributes: RouteAttributes, shared: Map<string, BgpRoute[]>): BgpRoute {
+  // One object per (prefix, attributes): peers receiving the same route share it.
+  const known = shared.get(prefix);
+  if (known !== undefined) {
+    for (const route of known) {
+      if (
+        route.localPref === attributes.localPref &&
+        route.communities === attributes.communities &&
+        route.largeCommunities === attributes.largeCommunities
+      )
+        return route;
+    }
+  }
+  const route: BgpRoute = {
+    prefix,
+    family: prefix.includes(":") ? "ipv6" : "ipv4",
+    localPref: attributes.localPref,
+    communities: attributes.communities,
+    largeCommunities: attributes.largeCommunities,
+  };
+  if (known === undefined) shared.set(prefix, [route]);
+  else known.push(route);
+  return route;
+}
+
+export function bgpRoutesFor(input: BgpRoutesInput): BgpRoutes {
+  const sessions = inPeerOrder(input.sessions);
+  const print = sessionsPrint(sessions);
+  const table = new RouteTable();
+  const peerLists = new PeerLists();
+  const services = [...input.services].sort((a, b) => byCodeUnits(a.key, b.key));
+  const outcomes = new Map<string, BgpServiceRoutes>();
+  const peers = new Set<string>();
+  for (const service of services) {
+    const plan = poolPlanFor(service.pool, input.node, sessions, print);
+    let progress = 0;
+    peers.clear();
+    for (const ad of plan.advertisements) {
+      if (!applies(ad, service.labels, plan.unselective)) continue;
+      progress = Math.max(progress, ADVERTISEMENT_APPLIES);
+      if (!ad.targetsASession) continue;
+      progress = Math.max(progress, SESSION_TARGETED);
+      for (const ip of service.ips) {
+        const v6 = ip.includes(":");
+        const targets = v6 ? ad.ipv6Peers : ad.ipv4Peers;
+        if (targets.length === 0) continue;
+        progress = FAMILY_CARRIED;
+        const originated = originatedPrefix(ip, ad.aggregationLength, ad.aggregationLengthV6);
+        if (originated === undefined) continue;
+        for (const peer of targets) {
+          table.add(peer, originated.prefix, ad.attributes);
+          peers.add(peer);
+        }
+      }
+    }
+    const list = peerLists.of(peers);
+    outcomes.set(service.key, {
+      peers: list,
+      reason: list.length > 0 ? undefined : PROGRESS_REASONS[progress],
+    });
+  }
+  return {
+    desired: { sessions, routes: routesOf(table) },
+    services: outcomes,
+    localPrefConflicts: conflictsOf(table),
+  };
+}
+
+function routesOf(table: RouteTable): ReadonlyMap<string, readonly BgpRoute[]> {
+  const shared = new Map<string, BgpRoute[]>();
+  const routes = new Map<string, readonly BgpRoute[]>();
+  for (const peer of [...table.byPeer.keys()].sort(byCodeUnits)) {
+    const byPrefix = table.byPeer.get(peer) as Map<string, RouteAttributes>;
+    const prefixes = [...byPrefix.keys()].sort(byCodeUnits);
+    routes.set(
+      peer,
+      prefixes.map((prefix) => routeFor(prefix, byPrefix.get(prefix) as RouteAttributes, shared)),
+    );
+  }
+  return routes;
+}
+
+function conflictsOf(table: RouteTable): BgpLocalPrefConflict[] {
+  const conflicts: BgpLocalPrefConflict[] = [];
+  for (const peer of [...table.conflicts.keys()].sort(byCodeUnits)) {
+    const byPrefix = table.conflicts.get(peer) as Map<string, Set<number>>;
+    for (const prefix of [...byPrefix.keys()].sort(byCodeUnits)) {
+      const values = [...(byPrefix.get(prefix) as Set<number>)].sort((a, b) => a - b);
+      conflicts.push({ peer, prefix, localPrefs: values });
+    }
+  }
+  return conflicts;
+}
