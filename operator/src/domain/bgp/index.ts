@@ -1,4 +1,3 @@
-export * from "./advertisement-plan.ts";
 export * from "./password.ts";
 export * from "./peer-problems.ts";
 export * from "./prefix.ts";

@@ -139,20 +139,35 @@ class RouteTable {
   }
 }
 
-/** Peers of one Service: shared sorted arrays, one per distinct list in a call. */
+/**
+ * Peers of one Service: shared sorted arrays, one per distinct list in a call. Consecutive
+ * Services mostly reach the same peers, so the last list is checked before sorting anything.
+ */
 class PeerLists {
   private readonly lists = new Map<string, readonly string[]>();
+  private last: readonly string[] = NO_PEERS;
 
-  of(peers: ReadonlySet<string>): readonly string[] {
-    if (peers.size === 0) return NO_PEERS;
+  /** `peers`: without duplicates, in any order; not kept. */
+  of(peers: readonly string[]): readonly string[] {
+    if (peers.length === 0) return NO_PEERS;
+    if (sameMembers(peers, this.last)) return this.last;
     const sorted = [...peers].sort(byCodeUnits);
     const print = sorted.join("\n");
-    const found = this.lists.get(print);
-    if (found !== undefined) return found;
-    Object.freeze(sorted);
-    this.lists.set(print, sorted);
-    return sorted;
+    let found = this.lists.get(print);
+    if (found === undefined) {
+      found = Object.freeze(sorted);
+      this.lists.set(print, found);
+    }
+    this.last = found;
+    return found;
   }
+}
+
+/** Whether two short lists without duplicates hold the same names. */
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (const name of a) if (!b.includes(name)) return false;
+  return true;
 }
 
 function applies(ad: AdvertisementPlan, labels: Labels, unselective: boolean): boolean {
@@ -167,29 +182,14 @@ function inPeerOrder(sessions: readonly BgpSessionSpec[]): readonly BgpSessionSp
   return sessions;
 }
 
-function routeFor(prefix: string, attributes: RouteAttributes, shared: Map<string, BgpRoute[]>): BgpRoute {
-  // One object per (prefix, attributes): peers receiving the same route share it.
-  const known = shared.get(prefix);
-  if (known !== undefined) {
-    for (const route of known) {
-      if (
-        route.localPref === attributes.localPref &&
-        route.communities === attributes.communities &&
-        route.largeCommunities === attributes.largeCommunities
-      )
-        return route;
-    }
-  }
-  const route: BgpRoute = {
+function routeOf(prefix: string, attributes: RouteAttributes): BgpRoute {
+  return {
     prefix,
     family: prefix.includes(":") ? "ipv6" : "ipv4",
     localPref: attributes.localPref,
     communities: attributes.communities,
     largeCommunities: attributes.largeCommunities,
   };
-  if (known === undefined) shared.set(prefix, [route]);
-  else known.push(route);
-  return route;
 }
 
 export function bgpRoutesFor(input: BgpRoutesInput): BgpRoutes {
@@ -199,11 +199,11 @@ export function bgpRoutesFor(input: BgpRoutesInput): BgpRoutes {
   const peerLists = new PeerLists();
   const services = [...input.services].sort((a, b) => byCodeUnits(a.key, b.key));
   const outcomes = new Map<string, BgpServiceRoutes>();
-  const peers = new Set<string>();
+  const peers: string[] = [];
   for (const service of services) {
     const plan = poolPlanFor(service.pool, input.node, sessions, print);
     let progress = 0;
-    peers.clear();
+    peers.length = 0;
     for (const ad of plan.advertisements) {
       if (!applies(ad, service.labels, plan.unselective)) continue;
       progress = Math.max(progress, ADVERTISEMENT_APPLIES);
@@ -218,7 +218,7 @@ export function bgpRoutesFor(input: BgpRoutesInput): BgpRoutes {
         if (originated === undefined) continue;
         for (const peer of targets) {
           table.add(peer, originated.prefix, ad.attributes);
-          peers.add(peer);
+          if (!peers.includes(peer)) peers.push(peer);
         }
       }
     }
@@ -236,17 +236,34 @@ export function bgpRoutesFor(input: BgpRoutesInput): BgpRoutes {
 }
 
 function routesOf(table: RouteTable): ReadonlyMap<string, readonly BgpRoute[]> {
-  const shared = new Map<string, BgpRoute[]>();
-  const routes = new Map<string, readonly BgpRoute[]>();
-  for (const peer of [...table.byPeer.keys()].sort(byCodeUnits)) {
-    const byPrefix = table.byPeer.get(peer) as Map<string, RouteAttributes>;
-    const prefixes = [...byPrefix.keys()].sort(byCodeUnits);
-    routes.set(
-      peer,
-      prefixes.map((prefix) => routeFor(prefix, byPrefix.get(prefix) as RouteAttributes, shared)),
-    );
+  // Peers mostly share their prefixes: one sort of them all, then each peer picks its own.
+  const all = new Set<string>();
+  for (const byPrefix of table.byPeer.values()) for (const prefix of byPrefix.keys()) all.add(prefix);
+  const prefixes = [...all].sort(byCodeUnits);
+  const peers = [...table.byPeer.keys()].sort(byCodeUnits);
+  const tables = peers.map((peer) => table.byPeer.get(peer) as Map<string, RouteAttributes>);
+  const lists = peers.map((): BgpRoute[] => []);
+  // Peers receiving the same attributes for a prefix share one route object.
+  const made: BgpRoute[] = [];
+  for (const prefix of prefixes) {
+    made.length = 0;
+    for (let i = 0; i < peers.length; i++) {
+      const attributes = tables[i]?.get(prefix);
+      if (attributes === undefined) continue;
+      let route = made.find(
+        (r) =>
+          r.localPref === attributes.localPref &&
+          r.communities === attributes.communities &&
+          r.largeCommunities === attributes.largeCommunities,
+      );
+      if (route === undefined) {
+        route = routeOf(prefix, attributes);
+        made.push(route);
+      }
+      lists[i]?.push(route);
+    }
   }
-  return routes;
+  return new Map(peers.map((peer, i) => [peer, lists[i] as BgpRoute[]]));
 }
 
 function conflictsOf(table: RouteTable): BgpLocalPrefConflict[] {
