@@ -132,7 +132,7 @@ class RouteTable {
     let merged = withA.get(b);
     if (merged === undefined) {
       merged = mergedAttributes(a, b);
-      // A later merge with either part of `merged` yields `merged` again (same content).
+      // Once per distinct pair: thousands of Services on one aggregate merge the same two sets.
       withA.set(b, merged);
     }
     return merged;
