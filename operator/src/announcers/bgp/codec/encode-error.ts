@@ -29,3 +29,8 @@ export function isAsn(value: number): boolean {
 export function isU32(value: number): boolean {
   return Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
 }
+
+/** A community as a u32, or as the int32 that `(A << 16) | B` gives in JavaScript (same bits). */
+export function isCommunity(value: number): boolean {
+  return Number.isInteger(value) && value >= -0x80000000 && value <= 0xffffffff;
+}

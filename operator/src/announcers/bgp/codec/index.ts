@@ -33,6 +33,7 @@ export {
 export { encodeRouteRefresh, RouteRefreshSubtype } from "./route-refresh.ts";
 export * from "./types.ts";
 export { decodeUpdate } from "./update-decode.ts";
+export { encodeEndOfRib, encodeUpdates, encodeWithdrawals, maxUpdateLength } from "./update-encode.ts";
 
 /**
  * What UPDATE decoding assumes before the OPENs are exchanged: 2-octet AS paths, 4096-byte
