@@ -46,6 +46,8 @@ export interface FsmConfig extends LocalOpenPolicy {
   readonly connectTimeS: number;
   /** How long a dial may take before it counts as failed (MetalLB: 10 s). */
   readonly dialTimeoutS: number;
+  /** The hold timer while waiting for the peer's OPEN; default OPEN_SENT_HOLD_S. */
+  readonly openSentHoldS?: number;
 }
 
 export type FsmTimer = "connectRetry" | "dial" | "hold" | "keepalive";
@@ -353,7 +355,7 @@ export function fsmTransition(
         effects: [
           { type: "cancelTimer", timer: "dial" },
           { type: "sendOpen", routerID: event.routerID },
-          { type: "armTimer", timer: "hold", ms: OPEN_SENT_HOLD_S * 1000 },
+          { type: "armTimer", timer: "hold", ms: (config.openSentHoldS ?? OPEN_SENT_HOLD_S) * 1000 },
           report("openSent"),
         ],
         reason: "tcpConnected",
