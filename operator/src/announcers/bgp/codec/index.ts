@@ -19,6 +19,7 @@ export { bgpError } from "./errors.ts";
 export { MessageFramer } from "./framer.ts";
 export { MAX_EXTENDED_MESSAGE_LENGTH, MessageType } from "./header.ts";
 export { encodeKeepalive } from "./keepalive.ts";
+export { negotiateContext } from "./negotiate.ts";
 export { encodeNotification, notificationFor } from "./notification.ts";
 export {
   BGP_VERSION,
