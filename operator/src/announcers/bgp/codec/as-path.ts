@@ -5,7 +5,10 @@
 import { AsPathSegment } from "./attributes.ts";
 import { u16, u32 } from "./bytes.ts";
 
-/** The ASNs of every segment in order, or undefined when the value is malformed (RFC 7606 §7.2). */
+/**
+ * The ASNs of every segment in order, or undefined when the value is malformed (RFC 7606 §7.2):
+ * a bad segment type, an empty segment, an overrun, or AS 0 (RFC 7607 §2).
+ */
 export function decodeAsPath(value: Uint8Array, asnSize: 2 | 4): number[] | undefined {
   const asns: number[] = [];
   let at = 0;
@@ -16,7 +19,11 @@ export function decodeAsPath(value: Uint8Array, asnSize: 2 | 4): number[] | unde
     if (type < AsPathSegment.set || type > AsPathSegment.confedSet || count === 0) return undefined;
     const end = at + 2 + count * asnSize;
     if (end > value.length) return undefined;
-    for (let p = at + 2; p < end; p += asnSize) asns.push(asnSize === 4 ? u32(value, p) : u16(value, p));
+    for (let p = at + 2; p < end; p += asnSize) {
+      const asn = asnSize === 4 ? u32(value, p) : u16(value, p);
+      if (asn === 0) return undefined;
+      asns.push(asn);
+    }
     at = end;
   }
   return asns;

@@ -325,6 +325,7 @@ describe("decodeUpdate: treat-as-withdraw and attribute discard", () => {
     expect(taw(`${ORIGIN_IGP} 400202 0200 ${NEXT_HOP}`)).toEqual([3, 11, ""]);
     expect(taw(`${ORIGIN_IGP} 400204 0501 fc00 ${NEXT_HOP}`, TWO)).toEqual([3, 11, ""]);
     expect(taw(`${ORIGIN_IGP} 400204 0202 fc00 ${NEXT_HOP}`, TWO)).toEqual([3, 11, ""]);
+    expect(taw(`${ORIGIN_IGP} 400206 0201 00000000 ${NEXT_HOP}`)).toEqual([3, 11, ""]); // AS 0, RFC 7607
     expect(withAttributes(`${ORIGIN_IGP} 400206 0202 fc00fde8 ${NEXT_HOP}`, TWO).asPath).toEqual([
       64512, 65000,
     ]);
