@@ -358,15 +358,15 @@ export class BgpSession {
       const value = message.value;
       switch (value.type) {
         case "open":
-          this.received.open++;
+          this.countReceived("open");
           this.dispatch({ type: "openReceived", open: value });
           break;
         case "keepalive":
-          this.received.keepalive++;
+          this.countReceived("keepalive");
           this.dispatch({ type: "keepaliveReceived" });
           break;
         case "notification":
-          this.received.notification++;
+          this.countReceived("notification");
           this.options.log?.warn(
             { peer: this.label, code: value.code, subcode: value.subcode },
             "NOTIFICATION received",
@@ -374,11 +374,11 @@ export class BgpSession {
           this.dispatch({ type: "notificationReceived", notification: value });
           break;
         case "route-refresh":
-          this.received.routeRefresh++;
+          this.countReceived("routeRefresh");
           this.dispatch({ type: "routeRefreshReceived", request: value });
           break;
         case "update": {
-          this.received.update++;
+          this.countReceived("update");
           if (value.treatAsWithdraw) {
             // RFC 7606 §2: treat-as-withdraw; we hold nothing of the peer's, so only log it.
             this.options.log?.debug(
@@ -394,6 +394,11 @@ export class BgpSession {
       // A transition may have closed this connection; the rest of the chunk is moot.
       if (this.decoder !== decoder) return;
     }
+  }
+
+  private countReceived(kind: MessageKind): void {
+    this.received[kind]++;
+    this.options.metrics?.messageReceived(this.label, kind);
   }
 
   private send(kind: MessageKind, bytes: Uint8Array | undefined): void {

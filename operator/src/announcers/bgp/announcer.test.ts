@@ -1,0 +1,166 @@
+/** BgpAnnouncer over loopback against scripted peers (testing/scripted-peer.ts). */
+import { afterEach, describe, expect, test } from "bun:test";
+import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
+import { BgpAnnouncer, type BgpAnnouncerMetrics } from "./announcer.ts";
+import type { NotificationMessage } from "./codec/types.ts";
+import { type PeerConnection, ScriptedPeer } from "./testing/scripted-peer.ts";
+
+const peers: ScriptedPeer[] = [];
+const announcers: BgpAnnouncer[] = [];
+
+afterEach(async () => {
+  await Promise.all(announcers.splice(0).map((a) => a.stop("now")));
+  for (const p of peers.splice(0)) p.stop();
+});
+
+function peer(): ScriptedPeer {
+  const p = new ScriptedPeer({
+    asn: 64500,
+    ctx: { fourOctetASN: true, extendedMessage: false, families: ["ipv4-unicast"] },
+  }).start();
+  peers.push(p);
+  return p;
+}
+
+function spec(name: string, port: number, overrides: Partial<BgpSessionSpec> = {}): BgpSessionSpec {
+  return {
+    peer: name,
+    myASN: 64512,
+    peerASN: 64500,
+    dynamicASN: undefined,
+    peerAddress: "127.0.0.1",
+    peerPort: port,
+    sourceAddress: undefined,
+    routerID: undefined,
+    holdTimeS: 90,
+    keepaliveTimeS: 0,
+    connectTimeS: 2,
+    password: undefined,
+    ebgpMultiHop: false,
+    dualStackAddressFamily: false,
+    ...overrides,
+  };
+}
+
+function route(prefix: string): BgpRoute {
+  return { prefix, family: "ipv4", localPref: undefined, communities: [], largeCommunities: [] };
+}
+
+function desired(sessions: BgpSessionSpec[], routes: Record<string, BgpRoute[]>): BgpDesired {
+  return { sessions, routes: new Map(Object.entries(routes)) };
+}
+
+function announcer(events: string[] = []): {
+  announcer: BgpAnnouncer;
+  statuses: (readonly BgpSessionStatus[])[];
+} {
+  const metrics: BgpAnnouncerMetrics = {
+    sessionUp: (p, up) => events.push(`up ${p} ${up}`),
+    updateSent: () => {},
+    prefixes: () => {},
+    messageSent: () => {},
+    messageReceived: () => {},
+    sessionRemoved: (p) => events.push(`removed ${p}`),
+  };
+  const a = new BgpAnnouncer({
+    nodeName: "node-1",
+    metrics,
+    handoverGraceMs: 100,
+    sessionOptions: {
+      random: () => 0,
+      interfaces: () => ({
+        lo: [{ address: "127.0.0.1", family: "IPv4", cidr: "127.0.0.1/8", internal: true }],
+      }),
+    },
+  });
+  announcers.push(a);
+  const statuses: (readonly BgpSessionStatus[])[] = [];
+  a.status$.subscribe((s) => statuses.push(s));
+  return { announcer: a, statuses };
+}
+
+const notifications = (c: PeerConnection) =>
+  c.messages
+    .filter((m): m is NotificationMessage => m.type === "notification")
+    .map((n) => `${n.code}/${n.subcode}`);
+const established = (a: BgpAnnouncer, name: string) =>
+  a.currentStatuses().find((s) => s.peer === name)?.state === "established";
+
+describe("BgpAnnouncer", () => {
+  test("one session per peer with its own routes; status$ reports every state", async () => {
+    const p1 = peer();
+    const p2 = peer();
+    const { announcer: a, statuses } = announcer();
+    a.setDesired(
+      desired([spec("a", p1.port), spec("b", p2.port)], {
+        a: [route("192.0.2.1/32")],
+        b: [route("192.0.2.2/32")],
+      }),
+    );
+    await a.start();
+    await p1.until("both up", () => established(a, "a") && established(a, "b"));
+    const nlri = (p: ScriptedPeer) =>
+      p.connections[0]!.messages.flatMap((m) => (m.type === "update" ? m.nlri.map((n) => n.address) : []));
+    await p1.until("routes", () => nlri(p1).length > 0 && nlri(p2).length > 0);
+    expect(nlri(p1)).toEqual(["192.0.2.1"]);
+    expect(nlri(p2)).toEqual(["192.0.2.2"]);
+    expect(statuses.at(-1)!.map((s) => `${s.peer}:${s.state}`)).toEqual(["a:established", "b:established"]);
+    expect(statuses.some((list) => list.some((s) => s.state === "openSent"))).toBe(true);
+  });
+
+  test("a removed peer gets Cease 6/3; a changed spec gets 6/6 and a new session", async () => {
+    const p1 = peer();
+    const p2 = peer();
+    const events: string[] = [];
+    const { announcer: a } = announcer(events);
+    await a.start();
+    a.setDesired(desired([spec("a", p1.port), spec("b", p2.port)], {}));
+    await p1.until("both up", () => established(a, "a") && established(a, "b"));
+    a.setDesired(desired([spec("b", p2.port, { holdTimeS: 30 })], {}));
+    await p1.until("6/3", () => notifications(p1.connections[0]!).length > 0);
+    expect(notifications(p1.connections[0]!)).toEqual(["6/3"]);
+    await p2.until("6/6", () => notifications(p2.connections[0]!).length > 0);
+    expect(notifications(p2.connections[0]!)).toEqual(["6/6"]);
+    await p2.until("new session", () => p2.connections.length === 2 && established(a, "b"));
+    const open = p2.connections[1]!.messages[0]!;
+    expect(open.type === "open" && open.holdTimeS).toBe(30);
+    expect(a.currentStatuses().map((s) => s.peer)).toEqual(["b"]);
+    await p1.until("metrics removed", () => events.includes(`removed 127.0.0.1:${p1.port}`));
+    expect(events).not.toContain(`removed 127.0.0.1:${p2.port}`);
+  });
+
+  test("stop('handover') withdraws every route before Cease 6/2", async () => {
+    const p = peer();
+    const { announcer: a } = announcer();
+    a.setDesired(desired([spec("a", p.port)], { a: [route("192.0.2.1/32"), route("192.0.2.2/32")] }));
+    await a.start();
+    await p.until("up", () => established(a, "a"));
+    const c = p.connections[0]!;
+    await p.until("routes", () => c.messages.some((m) => m.type === "update" && m.nlri.length === 2));
+    await a.stop("handover");
+    await p.until("cease", () => notifications(c).length > 0);
+    const withdrawIndex = c.messages.findIndex((m) => m.type === "update" && m.withdrawn.length > 0);
+    const ceaseIndex = c.messages.findIndex((m) => m.type === "notification");
+    expect(withdrawIndex).toBeGreaterThan(0);
+    expect(withdrawIndex).toBeLessThan(ceaseIndex);
+    const withdrawal = c.messages[withdrawIndex]!;
+    expect(withdrawal.type === "update" && withdrawal.withdrawn.map((w) => w.address).sort()).toEqual([
+      "192.0.2.1",
+      "192.0.2.2",
+    ]);
+    expect(notifications(c)).toEqual(["6/2"]);
+  });
+
+  test("stop('now') sends Cease 6/2 at once, without withdrawing", async () => {
+    const p = peer();
+    const { announcer: a } = announcer();
+    a.setDesired(desired([spec("a", p.port)], { a: [route("192.0.2.1/32")] }));
+    await a.start();
+    await p.until("up", () => established(a, "a"));
+    const c = p.connections[0]!;
+    await a.stop("now");
+    await p.until("cease", () => notifications(c).length > 0);
+    expect(notifications(c)).toEqual(["6/2"]);
+    expect(c.messages.some((m) => m.type === "update" && m.withdrawn.length > 0)).toBe(false);
+  });
+});

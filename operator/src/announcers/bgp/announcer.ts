@@ -1,0 +1,177 @@
+/**
+ * The BGP announcer: one session per BGPPeer that selects this node (DESIGN.md "The announcer
+ * contract"). The speaker hands it the whole desired set after every reconcile; each session gets
+ * its routes and sends only what changed (session.ts, rib-out.ts).
+ *
+ * - A peer whose spec changed is restarted: Cease 6/6 (other configuration change, RFC 4486), then
+ *   a new session with the new spec.
+ * - A peer that is gone is ended: Cease 6/3 (peer de-configured).
+ * - stop("now"): Cease 6/2 (administrative shutdown) to every peer, then close.
+ * - stop("handover"), the planned stop of a rolling restart: withdraw every route first, wait until
+ *   the withdrawals were taken by the kernel and a short grace for the router to reprogramme its
+ *   FIB, then Cease 6/2; traffic has moved to the other nodes before the session ends.
+ *
+ * Sessions keep their own timers and sockets and never wait for the reconcile: setDesired only
+ * stores sets and queues writes. The sessions are created through `sessionFactory`, the seam where a
+ * Worker host (sessions on their own thread, as membership/worker.ts) plugs in.
+ */
+import { BehaviorSubject, type Observable } from "rxjs";
+import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
+import type { Announcer, AnnouncerProtocol, StopMode } from "../announcer.ts";
+import type { StopCause } from "./fsm.ts";
+import { type BgpLog, BgpSession, type BgpSessionMetrics, type BgpSessionOptions } from "./session.ts";
+
+/** After the withdrawals left: time for the router to recompute and reprogramme its FIB. */
+export const HANDOVER_GRACE_MS = 1000;
+
+/** What the announcer needs of a session (BgpSession, or a proxy to one in a Worker). */
+export interface ManagedSession {
+  readonly label: string;
+  status(): BgpSessionStatus;
+  start(): void;
+  setRoutes(routes: readonly BgpRoute[]): void;
+  /** Resolves when everything queued was written. */
+  flushed(): Promise<void>;
+  stop(cause: StopCause): Promise<void>;
+}
+
+export interface BgpAnnouncerMetrics extends BgpSessionMetrics {
+  /** The session is gone: delete its label's series (MetalLB deletes them when the session closes). */
+  sessionRemoved(peer: string): void;
+}
+
+export type SessionFactory = (spec: BgpSessionSpec, options: BgpSessionOptions) => ManagedSession;
+
+export interface BgpAnnouncerOptions {
+  readonly nodeName: string;
+  readonly log?: BgpLog;
+  readonly metrics?: BgpAnnouncerMetrics;
+  /** Default: an in-thread BgpSession. */
+  readonly sessionFactory?: SessionFactory;
+  readonly handoverGraceMs?: number;
+  /** Passed through to every session (clock, dialer, interfaces, timeouts), for tests. */
+  readonly sessionOptions?: Partial<BgpSessionOptions>;
+}
+
+interface Entry {
+  readonly spec: BgpSessionSpec;
+  readonly key: string;
+  readonly session: ManagedSession;
+}
+
+const NO_ROUTES: readonly BgpRoute[] = [];
+
+/** Specs are flat records of primitives: equal keys, equal sessions. */
+function specKey(spec: BgpSessionSpec): string {
+  return JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionStatus[]> {
+  readonly protocol: AnnouncerProtocol = "bgp";
+  private readonly statuses = new BehaviorSubject<readonly BgpSessionStatus[]>([]);
+  readonly status$: Observable<readonly BgpSessionStatus[]> = this.statuses.asObservable();
+  private readonly sessions = new Map<string, Entry>();
+  private desired: BgpDesired = { sessions: [], routes: new Map() };
+  private started = false;
+  private stopped = false;
+  /** Sessions being ended; stop() waits for them. */
+  private readonly ending = new Set<Promise<void>>();
+
+  constructor(private readonly options: BgpAnnouncerOptions) {}
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.apply();
+  }
+
+  setDesired(desired: BgpDesired): void {
+    if (this.stopped) return;
+    this.desired = desired;
+    if (this.started) this.apply();
+  }
+
+  async stop(how: StopMode): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const entries = [...this.sessions.values()];
+    if (how === "handover") {
+      for (const entry of entries) entry.session.setRoutes(NO_ROUTES);
+      await Promise.all(entries.map((entry) => entry.session.flushed()));
+      if (entries.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
+    }
+    for (const entry of entries) this.end(entry, "adminShutdown");
+    await Promise.all([...this.ending]);
+  }
+
+  /** The sessions now, in peer-name order. */
+  currentStatuses(): readonly BgpSessionStatus[] {
+    return this.statuses.getValue();
+  }
+
+  private apply(): void {
+    const wanted = new Map(this.desired.sessions.map((spec) => [spec.peer, spec]));
+    for (const [peer, entry] of this.sessions) {
+      const spec = wanted.get(peer);
+      if (!spec) this.end(entry, "peerDeconfigured");
+      else if (specKey(spec) !== entry.key) this.end(entry, "configChanged");
+    }
+    for (const spec of this.desired.sessions) {
+      const entry = this.sessions.get(spec.peer) ?? this.create(spec);
+      entry.session.setRoutes(this.desired.routes.get(spec.peer) ?? NO_ROUTES);
+    }
+    this.publish();
+  }
+
+  private create(spec: BgpSessionSpec): Entry {
+    const factory = this.options.sessionFactory ?? ((s, o) => new BgpSession(s, o));
+    const entry: Entry = {
+      spec,
+      key: specKey(spec),
+      session: factory(spec, {
+        ...this.options.sessionOptions,
+        nodeName: this.options.nodeName,
+        log: this.options.log,
+        metrics: this.options.metrics,
+        onStatus: () => {
+          if (this.sessions.get(spec.peer) === entry) this.publish();
+        },
+      }),
+    };
+    this.sessions.set(spec.peer, entry);
+    this.options.log?.info({ peer: entry.session.label, name: spec.peer }, "BGP session created");
+    entry.session.start();
+    return entry;
+  }
+
+  private end(entry: Entry, cause: StopCause): void {
+    this.sessions.delete(entry.spec.peer);
+    this.options.log?.info(
+      { peer: entry.session.label, name: entry.spec.peer, reason: cause },
+      "BGP session ended",
+    );
+    const ending = entry.session.stop(cause).then(() => {
+      // A restarted peer keeps its label; only a label no session uses any more loses its series.
+      const reused = [...this.sessions.values()].some((e) => e.session.label === entry.session.label);
+      if (!reused) this.options.metrics?.sessionRemoved(entry.session.label);
+      this.ending.delete(ending);
+    });
+    this.ending.add(ending);
+    this.publish();
+  }
+
+  private publish(): void {
+    const statuses = [...this.sessions.values()]
+      .map((entry) => entry.session.status())
+      .sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0));
+    const last = this.statuses.getValue();
+    const same =
+      last.length === statuses.length &&
+      last.every(
+        (s, i) =>
+          s.peer === statuses[i]!.peer &&
+          s.state === statuses[i]!.state &&
+          s.lastError === statuses[i]!.lastError,
+      );
+    if (!same) this.statuses.next(statuses);
+  }
+}
