@@ -13,8 +13,9 @@
  *   LARGE_COMMUNITY not of 12 (3/5); an unrecognized well-known attribute (3/2); ORIGIN, AS_PATH or
  *   (with IPv4 NLRI) NEXT_HOP missing from an UPDATE that carries routes (3/3, data = the type).
  * - Attribute discard: LOCAL_PREF from an eBGP peer (§7.5), ATOMIC_AGGREGATE of non-zero length,
- *   AGGREGATOR of the wrong length (§7.6-7.7), AS4_PATH/AS4_AGGREGATOR (RFC 6793 §6), repeats of
- *   any other attribute (§3.g).
+ *   AGGREGATOR of the wrong length (§7.6-7.7), AS4_AGGREGATOR, AS4_PATH from a 4-octet session or
+ *   malformed (RFC 6793 §6), repeats of any other attribute (§3.g). A valid AS4_PATH on a 2-octet
+ *   session is merged into the AS_PATH returned (RFC 6793 §4.2.3).
  * Data fields follow RFC 4271 §6.3: the whole offending attribute where it names one.
  */
 import { formatIPv4, formatIPv6 } from "./addresses.ts";
@@ -52,6 +53,8 @@ interface MpUnreach {
 interface AttributeState {
   origin: Origin | undefined;
   asPath: number[] | undefined;
+  /** A valid AS4_PATH from a 2-octet session, merged into asPath at the end (RFC 6793 §4.2.3). */
+  as4Path: number[] | undefined;
   nextHop: string | undefined;
   localPref: number | undefined;
   communities: StandardCommunity[];
@@ -92,6 +95,7 @@ export function decodeUpdate(message: Uint8Array, ctx: SessionCodecContext): Dec
   const state: AttributeState = {
     origin: undefined,
     asPath: undefined,
+    as4Path: undefined,
     nextHop: undefined,
     localPref: undefined,
     communities: [],
@@ -104,6 +108,7 @@ export function decodeUpdate(message: Uint8Array, ctx: SessionCodecContext): Dec
   };
   readAttributes(body, attributesStart, attributesEnd, ctx, state);
   if (state.reset !== undefined) return fail(state.reset);
+  mergeAs4Path(state);
   checkMandatory(state, nlri.length > 0);
 
   const endOfRib = endOfRibOf(withdrawn, nlri, attributesLength, state);
@@ -240,13 +245,17 @@ function readAttribute(
         });
       }
       return;
+    case AttributeType.as4Path:
+      // RFC 6793 §6: ignored from a 4-octet speaker, discarded when malformed.
+      if (!ctx.fourOctetASN) state.as4Path = decodeAsPath(value, 4);
+      return;
     case AttributeType.mpReachNlri:
       return readMpReach(value, attribute, state);
     case AttributeType.mpUnreachNlri:
       return readMpUnreach(value, attribute, state);
     default:
-      // ATOMIC_AGGREGATE, AGGREGATOR, AS4_PATH, AS4_AGGREGATOR: checked nowhere we need them, and
-      // each one's malformation is attribute-discard (RFC 7606 §7.6-7.7, RFC 6793 §6).
+      // ATOMIC_AGGREGATE, AGGREGATOR, AS4_AGGREGATOR: needed nowhere, and each one's malformation
+      // is attribute-discard (RFC 7606 §7.6-7.7, RFC 6793 §6).
       return;
   }
 }
@@ -322,6 +331,16 @@ function readMpUnreach(value: Uint8Array, attribute: Uint8Array, state: Attribut
     return;
   }
   state.mpUnreach = { family, withdrawn };
+}
+
+/**
+ * RFC 6793 §4.2.3: the real path is AS_PATH's leading ASNs followed by AS4_PATH, when AS4_PATH is
+ * not the longer one (then it is ignored). Counted per ASN: the paths are flattened.
+ */
+function mergeAs4Path(state: AttributeState): undefined {
+  const { asPath, as4Path } = state;
+  if (asPath === undefined || as4Path === undefined || as4Path.length > asPath.length) return;
+  state.asPath = [...asPath.slice(0, asPath.length - as4Path.length), ...as4Path];
 }
 
 /** RFC 7606 §3.d: ORIGIN and AS_PATH, and NEXT_HOP for IPv4 NLRI, when the UPDATE carries routes. */

@@ -123,7 +123,7 @@ describe("encodeUpdates", () => {
     const [bytes] = encoded(encodeUpdates(TWO, "ipv4-unicast", attributes, [v4("10.0.0.1")]));
     expect(toHex(bytes!)).toContain("400204 0201 5ba0".replace(/ /g, ""));
     expect(toHex(bytes!)).toContain("c01106 0201 fa56ea00".replace(/ /g, ""));
-    expect(decoded(bytes!, TWO).asPath).toEqual([23456]);
+    expect(decoded(bytes!, TWO).asPath).toEqual([4200000000]); // merged back (RFC 6793 §4.2.3)
     const [four] = encoded(encodeUpdates(FOUR, "ipv4-unicast", attributes, [v4("10.0.0.1")]));
     expect(toHex(four!)).not.toContain("c011");
     expect(decoded(four!).asPath).toEqual([4200000000]);
@@ -338,6 +338,16 @@ describe("decodeUpdate: treat-as-withdraw and attribute discard", () => {
     expect(taw(`${ORIGIN_IGP}${AS_PATH_64512} 400305 0a00000b00`)).toEqual([3, 5, "4003050a00000b00"]);
     expect(taw(`${ORIGIN_IGP}${AS_PATH_64512}${NEXT_HOP} 800403 000001`)).toEqual([3, 5, "800403000001"]);
     expect(taw(`${ORIGIN_IGP}${AS_PATH_64512}${NEXT_HOP} 400503 000064`)).toEqual([3, 5, "400503000064"]);
+  });
+
+  test("AS4_PATH: merged on a 2-octet session, ignored on a 4-octet one, discarded when malformed", () => {
+    const paths = `${ORIGIN_IGP} 400206 0202 5ba0fc00 ${NEXT_HOP}`;
+    expect(withAttributes(`${paths} c0110a 0202 fa56ea00 0000fde8`, TWO).asPath).toEqual([4200000000, 65000]);
+    expect(withAttributes(`${paths} c01106 0201 fa56ea00`, TWO).asPath).toEqual([23456, 4200000000]);
+    const malformed = withAttributes(`${paths} c01106 0202 fa56ea00`, TWO);
+    expect([malformed.asPath, malformed.treatAsWithdraw]).toEqual([[23456, 64512], undefined]);
+    const fourOctet = `${ORIGIN_IGP} 400206 0201 fa56ea00 ${NEXT_HOP} c01106 0201 0000fde8`;
+    expect(withAttributes(fourOctet).asPath).toEqual([4200000000]);
   });
 
   test("LOCAL_PREF from an eBGP peer is discarded, malformed or not", () => {
