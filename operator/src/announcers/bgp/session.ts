@@ -202,9 +202,9 @@ export class BgpSession {
   /** Cease with the cause's subcode, close, no retry; resolves once the NOTIFICATION left (bounded). */
   async stop(cause: StopCause): Promise<void> {
     const connection = this.connection;
-    const drained = connection?.drained();
     this.dispatch({ type: "stop", cause });
-    await Promise.race([drained ?? Promise.resolve(), Bun.sleep(NOTIFICATION_GRACE_MS)]);
+    // The Cease was queued by the transition; the connection closes once it left.
+    await Promise.race([connection?.drained() ?? Promise.resolve(), Bun.sleep(NOTIFICATION_GRACE_MS)]);
   }
 
   /** Runs events one at a time: effects may raise events (a write that fails closes the socket). */
