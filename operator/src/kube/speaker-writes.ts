@@ -1,55 +1,82 @@
 /**
- * The speaker's writes as KeyedJobs: the ServiceL2Status objects of this node (one per announced
- * Service, MetalLB 0.14.2+), created with `generateName: l2-` and MetalLB's labels, their status
- * set through the status subresource, deleted when the Service moves away. The desired set comes
- * from domain/speaker; this diffs it against what the watch shows and says how each change lands.
+ * The speaker's writes as KeyedJobs: this node's per-Service status objects, ServiceL2Status
+ * (MetalLB 0.14.2+, one per Service announced in Layer 2) and ServiceBGPStatus (one per Service
+ * advertised over BGP, listing the peers), created with `generateName` (`l2-`, `bgp-`) and
+ * MetalLB's labels, their status set through the status subresource, deleted when the Service is
+ * no longer announced here. The desired sets come from domain/speaker; this diffs them against
+ * what the watch shows and says how each change lands.
  */
 
 import { LABEL_NODE, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE } from "../domain/api/labels.ts";
-import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import { byCodeUnits } from "../domain/code-unit-order.ts";
-import type { DesiredL2Status } from "../domain/speaker/desired.ts";
+import type { DesiredBgpStatus, DesiredL2Status } from "../domain/speaker/desired.ts";
 import type { KubeClient } from "./client.ts";
 import { isNotFound } from "./errors.ts";
 import type { KeyedJob } from "./keyed-writer.ts";
-import { resources } from "./resource.ts";
+import { type ResourceType, resources } from "./resource.ts";
 import type { KubeObject } from "./types.ts";
 
-function statusBody(d: DesiredL2Status) {
-  return {
-    status: {
-      node: d.node,
-      serviceName: d.serviceName,
-      serviceNamespace: d.serviceNamespace,
-      interfaces: d.interfaces.map((i) => ({ name: i.name })),
-    },
-  };
+/** What every per-Service status object of a node shares. */
+interface DesiredStatusObject {
+  readonly key: string;
+  readonly node: string;
+  readonly serviceName: string;
+  readonly serviceNamespace: string;
 }
 
-function serviceKeyOfStatus(o: ServiceL2Status): string {
+interface StatusObject extends KubeObject {
+  readonly status?: { readonly node?: string; readonly interfaces?: unknown; readonly peers?: unknown };
+}
+
+/** How one kind of status object is written. */
+interface StatusKind<D extends DesiredStatusObject> {
+  readonly resource: ResourceType;
+  readonly generateName: string;
+  /** The part of `status` that may change after creation. */
+  mutable(d: D): Record<string, unknown>;
+  /** Whether the object already says what `d` says. */
+  same(o: StatusObject, d: D): boolean;
+}
+
+const names = (list: unknown, field: "name" | undefined) =>
+  (Array.isArray(list) ? list : []).map((x) => (field ? (x as { name?: string })?.name : x)).join(",");
+
+const L2_STATUS: StatusKind<DesiredL2Status> = {
+  resource: resources.serviceL2Statuses,
+  generateName: "l2-",
+  mutable: (d) => ({ interfaces: d.interfaces.map((i) => ({ name: i.name })) }),
+  same: (o, d) =>
+    o.status?.node === d.node &&
+    names(o.status?.interfaces, "name") === d.interfaces.map((i) => i.name).join(","),
+};
+
+const BGP_STATUS: StatusKind<DesiredBgpStatus> = {
+  resource: resources.serviceBGPStatuses,
+  generateName: "bgp-",
+  mutable: (d) => ({ peers: [...d.peers] }),
+  same: (o, d) => o.status?.node === d.node && names(o.status?.peers, undefined) === d.peers.join(","),
+};
+
+function serviceKeyOfStatus(o: KubeObject): string {
   const labels = o.metadata.labels ?? {};
   return `${labels[LABEL_SERVICE_NAMESPACE] ?? ""}/${labels[LABEL_SERVICE_NAME] ?? ""}`;
 }
 
-function sameInterfaces(o: ServiceL2Status, d: DesiredL2Status): boolean {
-  const have = (o.status?.interfaces ?? []).map((i) => i.name).join(",");
-  return have === d.interfaces.map((i) => i.name).join(",") && o.status?.node === d.node;
-}
-
 /**
- * The jobs that bring this node's ServiceL2Status objects to `desired`: create the missing, update
- * the ones whose interfaces changed, delete the ones no longer announced here (and duplicates).
+ * The jobs that bring this node's objects of one kind to `desired`: create the missing, update the
+ * ones whose mutable part changed, delete the ones no longer wanted here (and duplicates).
  */
-export function l2StatusJobs(
+function statusJobs<D extends DesiredStatusObject>(
+  kind: StatusKind<D>,
   client: KubeClient,
   namespace: string,
   node: string,
-  desired: readonly DesiredL2Status[],
-  observed: Iterable<ServiceL2Status>,
+  desired: readonly D[],
+  observed: Iterable<StatusObject>,
 ): Map<string, KeyedJob> {
   const jobs = new Map<string, KeyedJob>();
   const mine = [...observed].filter((o) => o.metadata.labels?.[LABEL_NODE] === node);
-  const byService = new Map<string, ServiceL2Status[]>();
+  const byService = new Map<string, StatusObject[]>();
   for (const o of mine) {
     const key = serviceKeyOfStatus(o);
     byService.set(key, [...(byService.get(key) ?? []), o]);
@@ -62,25 +89,50 @@ export function l2StatusJobs(
     );
     const [keep, ...extra] = existing;
     for (const dup of extra)
-      jobs.set(`delete:${dup.metadata.name}`, deleteJob(client, namespace, dup.metadata.name!));
-    if (keep === undefined) jobs.set(`create:${d.key}`, createJob(client, namespace, d));
-    else if (!sameInterfaces(keep, d))
-      jobs.set(`update:${keep.metadata.name}`, updateJob(client, namespace, keep.metadata.name!, d));
+      jobs.set(`delete:${dup.metadata.name}`, deleteJob(kind, client, namespace, dup.metadata.name!));
+    if (keep === undefined) jobs.set(`create:${d.key}`, createJob(kind, client, namespace, d));
+    else if (!kind.same(keep, d))
+      jobs.set(`update:${keep.metadata.name}`, updateJob(kind, client, namespace, keep.metadata.name!, d));
   }
   for (const o of mine) {
     if (!wanted.has(serviceKeyOfStatus(o)))
-      jobs.set(`delete:${o.metadata.name}`, deleteJob(client, namespace, o.metadata.name!));
+      jobs.set(`delete:${o.metadata.name}`, deleteJob(kind, client, namespace, o.metadata.name!));
   }
   return jobs;
 }
 
-function createJob(client: KubeClient, namespace: string, d: DesiredL2Status): KeyedJob {
+export function l2StatusJobs(
+  client: KubeClient,
+  namespace: string,
+  node: string,
+  desired: readonly DesiredL2Status[],
+  observed: Iterable<StatusObject>,
+): Map<string, KeyedJob> {
+  return statusJobs(L2_STATUS, client, namespace, node, desired, observed);
+}
+
+export function bgpStatusJobs(
+  client: KubeClient,
+  namespace: string,
+  node: string,
+  desired: readonly DesiredBgpStatus[],
+  observed: Iterable<StatusObject>,
+): Map<string, KeyedJob> {
+  return statusJobs(BGP_STATUS, client, namespace, node, desired, observed);
+}
+
+function createJob<D extends DesiredStatusObject>(
+  kind: StatusKind<D>,
+  client: KubeClient,
+  namespace: string,
+  d: D,
+): KeyedJob {
   return {
     fingerprint: `create:${JSON.stringify(d)}`,
     run: async () => {
-      const created = await client.create<KubeObject>(resources.serviceL2Statuses, {
+      const created = await client.create<KubeObject>(kind.resource, {
         metadata: {
-          generateName: "l2-",
+          generateName: kind.generateName,
           namespace,
           labels: {
             [LABEL_NODE]: d.node,
@@ -90,35 +142,50 @@ function createJob(client: KubeClient, namespace: string, d: DesiredL2Status): K
         },
         spec: {},
       } as KubeObject);
+      const status = {
+        node: d.node,
+        serviceName: d.serviceName,
+        serviceNamespace: d.serviceNamespace,
+        ...kind.mutable(d),
+      };
       await client.patchStatus(
-        resources.serviceL2Statuses,
+        kind.resource,
         created.metadata.name!,
         namespace,
-        statusBody(d),
-        {
-          type: "merge",
-        },
+        { status },
+        { type: "merge" },
       );
     },
   };
 }
 
-function updateJob(client: KubeClient, namespace: string, name: string, d: DesiredL2Status): KeyedJob {
-  const body = { status: { interfaces: d.interfaces.map((i) => ({ name: i.name })) } };
+function updateJob<D extends DesiredStatusObject>(
+  kind: StatusKind<D>,
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  d: D,
+): KeyedJob {
+  const body = { status: kind.mutable(d) };
   return {
     fingerprint: `update:${JSON.stringify(body)}`,
     run: async () => {
-      await client.patchStatus(resources.serviceL2Statuses, name, namespace, body, { type: "merge" });
+      await client.patchStatus(kind.resource, name, namespace, body, { type: "merge" });
     },
   };
 }
 
-function deleteJob(client: KubeClient, namespace: string, name: string): KeyedJob {
+function deleteJob<D extends DesiredStatusObject>(
+  kind: StatusKind<D>,
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): KeyedJob {
   return {
     fingerprint: `delete:${name}`,
     run: async () => {
       try {
-        await client.delete(resources.serviceL2Statuses, name, namespace);
+        await client.delete(kind.resource, name, namespace);
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }

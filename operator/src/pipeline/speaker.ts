@@ -16,7 +16,10 @@ import type { Announcer } from "../announcers/announcer.ts";
 import type { L2Desired, L2Status } from "../announcers/l2/announcer.ts";
 import type { EndpointSlice, Node, Service } from "../domain/api/core.ts";
 import { LABEL_NODE } from "../domain/api/labels.ts";
+import type { ServiceBGPStatus } from "../domain/api/service-bgp-status.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
+import type { BgpSecret } from "../domain/bgp/password.ts";
+import type { BgpDesired, BgpSessionStatus } from "../domain/bgp/types.ts";
 import { decisionChanges } from "../domain/speaker/decision-changes.ts";
 import { EXCLUDE_CONFIGMAP, excludeInterfacesOf } from "../domain/speaker/exclude-interfaces.ts";
 import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
@@ -37,7 +40,7 @@ import {
   sliceForElection,
 } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
-import { l2StatusJobs } from "../kube/speaker-writes.ts";
+import { bgpStatusJobs, l2StatusJobs } from "../kube/speaker-writes.ts";
 import { mapEventObjects } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$ } from "../kube/watch.ts";
@@ -56,6 +59,8 @@ import { sharedSources, store } from "./sources.ts";
 /** The announcers the speaker drives, one per protocol, all through the one contract. */
 export interface SpeakerAnnouncers {
   readonly l2: Announcer<L2Desired, L2Status>;
+  /** Absent: BGP is not served by this speaker (tests of Layer 2 alone). */
+  readonly bgp?: Announcer<BgpDesired, readonly BgpSessionStatus[]>;
 }
 
 export interface SpeakerDeps {
@@ -116,6 +121,21 @@ function sources(deps: SpeakerDeps) {
       }).pipe(mapEventObjects(l2StatusForSpeaker)),
       { unchanged: sameProjection },
     ),
+    serviceBGPStatuses: store(
+      listWatch$<ServiceBGPStatus & KubeObject>(client, resources.serviceBGPStatuses, {
+        namespace,
+        labelSelector: `${LABEL_NODE}=${deps.nodeName}`,
+        onRetry: onRetry("servicebgpstatuses"),
+      }),
+    ),
+    // BGPPeer passwordSecrets: kubernetes.io/basic-auth Secrets of this namespace, only those.
+    bgpSecrets: store(
+      listWatch$<BgpSecret & KubeObject>(client, resources.secrets, {
+        namespace,
+        fieldSelector: "type=kubernetes.io/basic-auth",
+        onRetry: onRetry("secrets"),
+      }),
+    ),
     excludeConfigMap: store(
       listWatch$<ConfigMap>(client, resources.configMaps, {
         namespace,
@@ -170,6 +190,25 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   let memberLostAt: number | undefined;
   let previousMembers: ReadonlySet<string> | undefined;
   let announcedIPs = new Set<string>();
+  let lastBgpProblems = "";
+  let lastUnrouted: ReadonlyMap<string, string> = new Map();
+  /** BGPPeer problems and Services that reach no peer, logged when they change. */
+  const logBgpProblems = (outcome: SpeakerOutcome) => {
+    const print = outcome.bgp.peerProblems.map((p) => p.message).join("\n");
+    if (print !== lastBgpProblems) {
+      lastBgpProblems = print;
+      for (const p of outcome.bgp.peerProblems) {
+        const fields = { op: "bgpPeer", peer: p.peer, code: p.code, field: p.field };
+        if (p.severity === "error") log.error(fields, p.message);
+        else log.warn(fields, p.message);
+      }
+    }
+    for (const [service, reason] of outcome.bgp.unrouted) {
+      if (lastUnrouted.get(service) !== reason)
+        log.info({ op: "setBalancer", protocol: "bgp", service, reason }, "serviceWithdrawn");
+    }
+    lastUnrouted = outcome.bgp.unrouted;
+  };
 
   const members$: Observable<ReadonlySet<string> | undefined> = deps.members$ ?? of(undefined);
   // The coalescing window follows the cost of one cycle (reconcile and effects), as in the
@@ -185,6 +224,96 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   const interfaces$ = deps.announcers.l2.status$;
   let cycleStarted = 0;
   let lastGaugeRows: SpeakerOutcome["announcedGauge"] = [];
+  const applyCycle = ({ outcome, previous, snapshot }: Acc): void => {
+    if (!outcome || !snapshot) return;
+    readyReason = "";
+
+    const exclude = excludeInterfacesOf([...snapshot.excludeConfigMap.values()][0]?.data);
+    const problems = JSON.stringify(exclude.problems);
+    if (problems !== lastExcludeProblems) {
+      lastExcludeProblems = problems;
+      for (const p of exclude.problems)
+        log.error(
+          { op: "excludel2", pattern: p.pattern, error: p.why },
+          "invalid interface exclude pattern ignored",
+        );
+    }
+    deps.announcers.l2.setDesired({
+      entries: outcome.l2.entries,
+      excludeInterfaces: exclude.patterns,
+      reannounce,
+    });
+    deps.announcers.bgp?.setDesired(outcome.bgp.desired);
+    logDecisionChanges(log, previous, outcome);
+    logBgpProblems(outcome);
+
+    const ips = new Set(outcome.l2.entries.map((e) => e.ip));
+    const gained = [...ips].filter((ip) => !announcedIPs.has(ip));
+    if (gained.length > 0 && memberLostAt !== undefined) {
+      deps.speakerMetrics.takeoverSeconds.observe((performance.now() - memberLostAt) / 1000);
+      log.info(
+        { op: "takeover", ips: gained, ms: Math.round(performance.now() - memberLostAt) },
+        "took over",
+      );
+      memberLostAt = undefined;
+    }
+    announcedIPs = ips;
+
+    statusWriter.setDesired(
+      new Map([
+        ...prefixed(
+          "l2",
+          l2StatusJobs(client, namespace, nodeName, outcome.l2.statuses, snapshot.serviceL2Statuses.values()),
+        ),
+        ...prefixed(
+          "bgp",
+          bgpStatusJobs(
+            client,
+            namespace,
+            nodeName,
+            outcome.bgp.statuses,
+            snapshot.serviceBGPStatuses.values(),
+          ),
+        ),
+      ]),
+    );
+    stateWriter.setDesired(
+      new Map([
+        [
+          outcome.configurationState.name,
+          configurationStateJob(
+            client,
+            namespace,
+            outcome.configurationState.name,
+            { ...outcome.configurationState.labels },
+            outcome.configurationState.status,
+          ),
+        ],
+      ]),
+    );
+
+    postServiceEvents(events, log, "setBalancer", outcome.events, COMPONENT, nodeName);
+    logConfigErrors(outcome.configErrors);
+
+    deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
+    deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
+    // Rebuilt only when the rows changed: 2.5k labelled sets per cycle are measurable at 10k.
+    const rows = outcome.announcedGauge;
+    const sameRows =
+      rows.length === lastGaugeRows.length &&
+      rows.every((r, i) => {
+        const o = lastGaugeRows[i]!;
+        return r.service === o.service && r.ip === o.ip && r.node === o.node && r.protocol === o.protocol;
+      });
+    if (!sameRows) {
+      deps.speakerMetrics.announced.reset();
+      for (const row of rows) deps.speakerMetrics.announced.set({ ...row }, 1);
+      lastGaugeRows = rows;
+    }
+    lastCycleMs = performance.now() - cycleStarted;
+    deps.onCycle?.(lastCycleMs);
+  };
+
   const subscription: Subscription = combineLatest([snapshot$, members$, interfaces$])
     .pipe(
       map(([snapshot, members, localInterfaces]) => {
@@ -210,6 +339,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
           communities: [...snapshot.communities.values()],
           serviceL2Statuses: [...snapshot.serviceL2Statuses.values()],
           localInterfaces,
+          secrets: new Map([...snapshot.bgpSecrets.values()].map((o) => [o.metadata.name ?? "", o])),
         };
         return { snapshot, inputs };
       }),
@@ -219,6 +349,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
             loadBalancerClass: deps.loadBalancerClass,
             ignoreExcludeLB: deps.ignoreExcludeLB,
             nonRevertive: deps.nonRevertive,
+            namespace,
             now: rfc3339Seconds(now()),
           });
           return { state: outcome.state, outcome, previous: acc.outcome, snapshot };
@@ -226,77 +357,17 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
         { state: initialSpeakerState } as Acc,
       ),
     )
-    .subscribe(({ outcome, previous, snapshot }) => {
-      if (!outcome || !snapshot) return;
-      readyReason = "";
-
-      const exclude = excludeInterfacesOf([...snapshot.excludeConfigMap.values()][0]?.data);
-      const problems = JSON.stringify(exclude.problems);
-      if (problems !== lastExcludeProblems) {
-        lastExcludeProblems = problems;
-        for (const p of exclude.problems)
-          log.error(
-            { op: "excludel2", pattern: p.pattern, error: p.why },
-            "invalid interface exclude pattern ignored",
-          );
-      }
-      deps.announcers.l2.setDesired({
-        entries: outcome.l2.entries,
-        excludeInterfaces: exclude.patterns,
-        reannounce,
-      });
-      logDecisionChanges(log, previous, outcome);
-
-      const ips = new Set(outcome.l2.entries.map((e) => e.ip));
-      const gained = [...ips].filter((ip) => !announcedIPs.has(ip));
-      if (gained.length > 0 && memberLostAt !== undefined) {
-        deps.speakerMetrics.takeoverSeconds.observe((performance.now() - memberLostAt) / 1000);
-        log.info(
-          { op: "takeover", ips: gained, ms: Math.round(performance.now() - memberLostAt) },
-          "took over",
+    .subscribe((acc) => {
+      // A failing effect must not end the pipeline (an rxjs subscriber that throws is closed): log
+      // it and keep reconciling; the next cycle tries again with the whole desired set.
+      try {
+        applyCycle(acc);
+      } catch (error) {
+        log.error(
+          { op: "reconcile", error: (error as Error).stack ?? String(error) },
+          "applying a cycle failed",
         );
-        memberLostAt = undefined;
       }
-      announcedIPs = ips;
-
-      statusWriter.setDesired(
-        l2StatusJobs(client, namespace, nodeName, outcome.l2.statuses, snapshot.serviceL2Statuses.values()),
-      );
-      stateWriter.setDesired(
-        new Map([
-          [
-            outcome.configurationState.name,
-            configurationStateJob(
-              client,
-              namespace,
-              outcome.configurationState.name,
-              { ...outcome.configurationState.labels },
-              outcome.configurationState.status,
-            ),
-          ],
-        ]),
-      );
-
-      postServiceEvents(events, log, "setBalancer", outcome.events, COMPONENT, nodeName);
-      logConfigErrors(outcome.configErrors);
-
-      deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
-      deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
-      // Rebuilt only when the rows changed: 2.5k labelled sets per cycle are measurable at 10k.
-      const rows = outcome.announcedGauge;
-      const sameRows =
-        rows.length === lastGaugeRows.length &&
-        rows.every((r, i) => {
-          const o = lastGaugeRows[i]!;
-          return r.service === o.service && r.ip === o.ip && r.node === o.node && r.protocol === o.protocol;
-        });
-      if (!sameRows) {
-        deps.speakerMetrics.announced.reset();
-        for (const row of rows) deps.speakerMetrics.announced.set({ ...row }, 1);
-        lastGaugeRows = rows;
-      }
-      lastCycleMs = performance.now() - cycleStarted;
-      deps.onCycle?.(lastCycleMs);
     });
 
   return {
@@ -330,4 +401,8 @@ function logDecisionChanges(
       c.change,
     );
   }
+}
+
+function prefixed<V>(prefix: string, map: ReadonlyMap<string, V>): [string, V][] {
+  return [...map].map(([key, value]) => [`${prefix}:${key}`, value]);
 }

@@ -24,6 +24,16 @@ export interface DesiredL2Status {
   readonly interfaces: readonly { readonly name: string }[];
 }
 
+/** A ServiceBGPStatus this node should hold: one per Service it advertises to some peer. */
+export interface DesiredBgpStatus {
+  readonly key: string;
+  readonly node: string;
+  readonly serviceName: string;
+  readonly serviceNamespace: string;
+  /** BGPPeer names the Service is advertised to from this node, sorted (MetalLB's `peers`). */
+  readonly peers: readonly string[];
+}
+
 /** A `metallb_speaker_announced` row (value 1). */
 export interface AnnouncedRow {
   readonly service: string;

@@ -6,6 +6,7 @@ import type { EndpointSlice, Namespace, Node, Service } from "../api/core.ts";
 import type { IPAddressPool } from "../api/ip-address-pool.ts";
 import type { L2Advertisement } from "../api/l2-advertisement.ts";
 import type { ServiceL2Status } from "../api/service-l2-status.ts";
+import type { BgpSecrets } from "../bgp/password.ts";
 
 /** Everything one speaker decides from, as one level-triggered view (objects only, no events). */
 export interface SpeakerInputs {
@@ -38,4 +39,9 @@ export interface SpeakerInputs {
    * interfaces gets MetalLB's `announceFailed` Warning.
    */
   readonly localInterfaces?: readonly string[];
+  /**
+   * Secrets of the MetalLB namespace by name (type and base64 data): BGPPeer passwordSecrets are
+   * read from them. Absent: none.
+   */
+  readonly secrets?: BgpSecrets;
 }

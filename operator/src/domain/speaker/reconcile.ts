@@ -21,9 +21,14 @@ import { announceViewOf } from "../announce/view.ts";
 import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
 import { serviceKey } from "../api/core.ts";
 import type { ServiceL2Status } from "../api/service-l2-status.ts";
+import type { BgpPeerProblem } from "../bgp/peer-problems.ts";
+import { type BgpRouteWithdrawReason, type BgpServiceInput, bgpRoutesFor } from "../bgp/routes.ts";
+import { bgpSessionsFor } from "../bgp/sessions.ts";
+import type { BgpDesired } from "../bgp/types.ts";
 import { type ConfigMemo, parseConfigMemo } from "../config/config-memo.ts";
 import type { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/types.ts";
+import { nodeFactsOf } from "../election/node-facts.ts";
 import { servingEndpointsOf, slicesByService } from "../election/serving-endpoints.ts";
 import {
   speakerConfigurationStateLabels,
@@ -35,6 +40,7 @@ import {
   type AnnouncedRow,
   announcedRows,
   bgpAnnouncedRows,
+  type DesiredBgpStatus,
   type DesiredL2Status,
   desiredL2Statuses,
   type L2Entry,
@@ -84,6 +90,8 @@ export interface SpeakerOptions {
   readonly nonRevertive: boolean;
   /** RFC 3339, for condition transition times. */
   readonly now: string;
+  /** The MetalLB namespace: a BGPPeer passwordSecret naming another one is refused. */
+  readonly namespace?: string;
 }
 
 export interface ServiceRef {
@@ -116,7 +124,17 @@ export interface L2Outcome {
 export interface BgpOutcome {
   /** One per Service, in key order; empty when the configuration has no BGPAdvertisement. */
   readonly decisions: readonly BgpDecision[];
+  /** The announcer's whole desired set: this node's sessions and each one's routes. */
+  readonly desired: BgpDesired;
+  /** The ServiceBGPStatus objects this node should hold, in key order. */
+  readonly statuses: readonly DesiredBgpStatus[];
+  /** BGPPeers this node cannot serve as asked (also on `speaker-<node>`). */
+  readonly peerProblems: readonly BgpPeerProblem[];
+  /** Announcing Services that reach no peer, and why (logged, not withdrawn elsewhere). */
+  readonly unrouted: ReadonlyMap<string, BgpRouteWithdrawReason>;
 }
+
+const NO_BGP_DESIRED: BgpDesired = { sessions: [], routes: new Map() };
 
 export interface SpeakerOutcome {
   readonly state: SpeakerState;
@@ -185,6 +203,56 @@ function announcedFingerprint(decision: L2Decision | BgpDecision): string {
   return `${decision.uid}|${decision.ips.join(",")}`;
 }
 
+/** The BGP part of the outcome: routes per session from the announcing decisions. */
+function bgpOutcomeOf(
+  decisions: readonly BgpDecision[],
+  config: Config | undefined,
+  self: string,
+  sessions: { readonly sessions: BgpDesired["sessions"]; readonly problems: readonly BgpPeerProblem[] },
+): { outcome: BgpOutcome; routed: ReadonlySet<string> } {
+  const services: BgpServiceInput[] = [];
+  for (const d of decisions) {
+    const pool = d.announce ? config?.pools.byName.get(d.pool) : undefined;
+    if (d.announce && pool !== undefined) services.push({ key: d.key, ips: d.ips, pool, labels: d.labels });
+  }
+  if (services.length === 0 && sessions.sessions.length === 0) {
+    return {
+      outcome: {
+        decisions,
+        desired: NO_BGP_DESIRED,
+        statuses: [],
+        peerProblems: sessions.problems,
+        unrouted: new Map(),
+      },
+      routed: new Set(),
+    };
+  }
+  const routes = bgpRoutesFor({ node: self, sessions: sessions.sessions, services });
+  const statuses: DesiredBgpStatus[] = [];
+  const unrouted = new Map<string, BgpRouteWithdrawReason>();
+  const routed = new Set<string>();
+  for (const d of decisions) {
+    const r = d.announce ? routes.services.get(d.key) : undefined;
+    if (r === undefined) continue;
+    if (r.peers.length === 0) {
+      if (r.reason !== undefined) unrouted.set(d.key, r.reason);
+      continue;
+    }
+    routed.add(d.key);
+    statuses.push({
+      key: d.key,
+      node: self,
+      serviceName: d.name,
+      serviceNamespace: d.namespace,
+      peers: r.peers,
+    });
+  }
+  return {
+    outcome: { decisions, desired: routes.desired, statuses, peerProblems: sessions.problems, unrouted },
+    routed,
+  };
+}
+
 function hasBgpAdvertisements(config: Config): boolean {
   for (const pool of config.pools.byName.values()) if (pool.bgpAdvertisements.length > 0) return true;
   return false;
@@ -205,7 +273,23 @@ export function reconcileSpeaker(
   const orphaned = parsed.ok ? orphanedAnnouncements(requests, state.announced, parsed.config) : [];
   const accepted = parsed.ok && orphaned.length === 0;
   const config = accepted ? parsed.config : state.lastGoodConfig;
-  const problems = [...configErrors.map((e) => e.message), ...orphaned.map(orphanMessage)];
+  const selfNode = inputs.nodes.find((n) => n.metadata?.name === self);
+  const bgpSessions =
+    config === undefined
+      ? { sessions: [], problems: [] }
+      : bgpSessionsFor(
+          config,
+          selfNode === undefined ? { labels: undefined } : nodeFactsOf(selfNode),
+          inputs.secrets ?? new Map(),
+          {
+            metallbNamespace: options.namespace,
+          },
+        );
+  const problems = [
+    ...configErrors.map((e) => e.message),
+    ...orphaned.map(orphanMessage),
+    ...bgpSessions.problems.filter((p) => p.severity === "error").map((p) => p.message),
+  ];
   const status = speakerConfigurationStateStatus(problems, options.now, state.configurationState);
 
   // Serving endpoints are computed per Service, when its decision is computed (not reused).
@@ -265,9 +349,11 @@ export function reconcileSpeaker(
     }
   }
 
+  const bgp = bgpOutcomeOf(bgpDecisions, config, self, bgpSessions);
   const bgpAnnounced = new Map<string, string>();
   for (const decision of bgpDecisions) {
-    if (!decision.announce) continue;
+    // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
+    if (!decision.announce || !bgp.routed.has(decision.key)) continue;
     const print = announcedFingerprint(decision);
     bgpAnnounced.set(decision.key, print);
     if (state.bgpAnnounced?.get(decision.key) !== print) {
@@ -299,7 +385,7 @@ export function reconcileSpeaker(
       memo: { config: configMemo, decisions: decided.memo },
     },
     l2: { entries: l2EntriesOf(decisions), decisions, statuses: desiredL2Statuses(decisions, self) },
-    bgp: { decisions: bgpDecisions },
+    bgp: bgp.outcome,
     events,
     configurationState: {
       name: speakerConfigurationStateName(self),
@@ -310,6 +396,12 @@ export function reconcileSpeaker(
     orphaned,
     configStale: !accepted,
     configLoaded: config !== undefined,
-    announcedGauge: [...announcedRows(decisions, self), ...bgpAnnouncedRows(bgpDecisions, self)],
+    announcedGauge: [
+      ...announcedRows(decisions, self),
+      ...bgpAnnouncedRows(
+        bgpDecisions.filter((d) => bgp.routed.has(d.key)),
+        self,
+      ),
+    ],
   };
 }
