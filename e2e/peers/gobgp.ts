@@ -89,7 +89,10 @@ const ORIGINS = ["IGP", "EGP", "incomplete"];
 function toPath(p: { attrs?: AttrJson[]; best?: boolean; stale?: boolean }): GobgpPath {
   const attrs = p.attrs ?? [];
   const of = (type: number) => attrs.find((a) => a.type === type);
-  const nexthops = [of(3)?.nexthop, ...(of(14)?.nexthops ?? [])].filter((n): n is string => !!n);
+  const mpReach = of(14);
+  const nexthops = [of(3)?.nexthop, mpReach?.nexthop, ...(mpReach?.nexthops ?? [])].filter(
+    (n): n is string => !!n,
+  );
   const localPref = of(5)?.value;
   const large = (of(32)?.value ?? []) as Array<{
     global_admin?: number;

@@ -9,16 +9,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execIn } from "../net/exec.ts";
 import { runOk } from "../net/run.ts";
 import { netDown, netDownOnSignals, netUp } from "../net/testbed.ts";
-import { CLIENT, nodeNamed, ROUTER, WEB_PORT } from "../net/topology.ts";
+import { CLIENT, IPV6_PREFIX, IPV6_PREFIX_LENGTH, nodeNamed, ROUTER, WEB_PORT } from "../net/topology.ts";
 import { type FrrHandle, startFrr } from "./frr.ts";
 import { frrNeighbors, frrRoutes } from "./frr-query.ts";
 import { type GobgpHandle, startGobgp } from "./gobgp.ts";
 import { kernelRoute } from "./kernel-route.ts";
+import { consecutivePrefixes } from "./mrt.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "./routing.ts";
 import { waitFor } from "./wait.ts";
 
 const VIP = "172.18.255.200";
 const VIP_PREFIX = `${VIP}/32`;
+/** In the IPv6 pool of routing.ts (fc00:f853:ccd:e799::/64). */
+const VIP6_PREFIX = "fc00:f853:ccd:e799::1/128";
 const ROUTER_ASN = 64500;
 const NODE_ASN = 64512;
 const TIMERS = { keepaliveS: 1, holdS: 3 };
@@ -67,6 +70,14 @@ beforeAll(async () => {
         remoteAs: "external",
         timers: TIMERS,
         families: ["ipv4"],
+      },
+      {
+        kind: "range",
+        name: "NODES6",
+        ranges: [`${IPV6_PREFIX}/${IPV6_PREFIX_LENGTH}`],
+        remoteAs: "external",
+        timers: TIMERS,
+        families: ["ipv6"],
       },
     ],
   });
@@ -167,6 +178,42 @@ describe("e2e/peers: GoBGP stand-in nodes and FRR in the router namespace", () =
       expect(answers.filter((a) => a !== worker.name && a !== worker2.name)).toEqual([]);
       expect(counts[worker.name]).toBeGreaterThan(0);
       expect(counts[worker2.name]).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "a stand-in node sends 10k prefixes in bulk over IPv4 and one over IPv6, next hop its global address",
+    async () => {
+      const node = nodeNamed("myk8s-worker3");
+      const sender = await startGobgp(node.name, {
+        asn: NODE_ASN,
+        routerId: node.ipv4,
+        listenPort: -1,
+        neighbors: [
+          { address: ROUTER.ipv4, peerAs: ROUTER_ASN, families: ["ipv4"], connectRetryS: 1 },
+          { address: ROUTER.ipv6, peerAs: ROUTER_ASN, families: ["ipv6"], connectRetryS: 1 },
+        ],
+      });
+      const bulk = consecutivePrefixes("198.18.0.0", 10_000);
+      await sender.announce([...bulk, VIP6_PREFIX], { communities: ["65000:7"] });
+      const v4Routes = await waitFor(
+        async () => {
+          const r = await frrRoutes(ROUTER.name, "ipv4");
+          return bulk.every((p) => r.get(p)?.nexthops[0] === node.ipv4) ? r : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 250, what: "10k prefixes from worker3 in FRR" },
+      );
+      expect(v4Routes.get(bulk[9_999] ?? "")?.communities).toEqual(["65000:7"]);
+      const v6Route = await waitFor(async () => (await frrRoutes(ROUTER.name, "ipv6")).get(VIP6_PREFIX), {
+        what: "the IPv6 prefix in FRR",
+      });
+      expect(v6Route.nexthops).toEqual([node.ipv6]);
+      expect(await kernelRoute(ROUTER.name, VIP6_PREFIX)).toEqual([node.ipv6]);
+      await sender.stop();
+      await waitFor(async () => ((await frrRoutes(ROUTER.name, "ipv4")).size === 1 ? true : undefined), {
+        what: "worker3's prefixes withdrawn after its Cease",
+      });
     },
     TEST_TIMEOUT_MS,
   );
