@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { BgpAnnouncer } from "./announcers/bgp/announcer.ts";
 import { L2Announcer } from "./announcers/l2/announcer.ts";
 /**
  * `metalbun controller | speaker`: parses the command line, connects to the apiserver, serves
@@ -15,6 +16,7 @@ import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
 import { getSecret } from "./kube/secrets.ts";
 import { Membership, membershipMetrics, readMembershipSecret } from "./membership/index.ts";
+import { bgpMetrics } from "./observability/bgp-metrics.ts";
 import { startHealthServer } from "./observability/health.ts";
 import { createLogger, type Logger } from "./observability/log.ts";
 import {
@@ -145,6 +147,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       gratuitousSent: (ip) => speaker.layer2GratuitousSent.inc({ ip }),
     },
   });
+  const bgpAnnouncer = new BgpAnnouncer({ nodeName: options.nodeName, log, metrics: bgpMetrics(registry) });
   let membership: Membership | undefined;
   let running: RunningSpeaker | undefined;
   const started = await untilStopped(
@@ -166,6 +169,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
         );
       }
       await announcer.start();
+      await bgpAnnouncer.start();
       await membership?.start();
       return true;
     },
@@ -185,7 +189,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       loadBalancerClass: options.lbClass,
       ignoreExcludeLB: options.ignoreExcludeLb,
       nonRevertive: options.l2NonRevertive,
-      announcers: { l2: announcer },
+      announcers: { l2: announcer, bgp: bgpAnnouncer },
       members$: membership?.members$,
       log,
       clientMetrics: clientMetrics(registry),
@@ -198,7 +202,9 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   // their gratuitous ARP/NA), keep answering a moment, then go quiet.
   await running?.stop();
   await membership?.leave();
-  await announcer.stop(membership ? "handover" : "now");
+  // Both at once: Layer 2 keeps answering for the overlap while BGP withdraws, waits for the
+  // routers to move traffic, then ends its sessions.
+  await Promise.all([announcer.stop(membership ? "handover" : "now"), bgpAnnouncer.stop("handover")]);
   await membership?.stop();
   await Promise.all([health.stop(), metricsServer.stop()]);
   return 0;
