@@ -62,6 +62,8 @@ export interface GobgpPath {
   readonly aspath: readonly number[];
   readonly best: boolean;
   readonly stale: boolean;
+  /** The neighbour it came from; empty for a locally originated path. */
+  readonly peer: string;
 }
 
 export interface GobgpRoute {
@@ -86,7 +88,12 @@ interface AttrJson {
 
 const ORIGINS = ["IGP", "EGP", "incomplete"];
 
-function toPath(p: { attrs?: AttrJson[]; best?: boolean; stale?: boolean }): GobgpPath {
+function toPath(p: {
+  attrs?: AttrJson[];
+  best?: boolean;
+  stale?: boolean;
+  "peer-address"?: string;
+}): GobgpPath {
   const attrs = p.attrs ?? [];
   const of = (type: number) => attrs.find((a) => a.type === type);
   const mpReach = of(14);
@@ -94,26 +101,17 @@ function toPath(p: { attrs?: AttrJson[]; best?: boolean; stale?: boolean }): Gob
     (n): n is string => !!n,
   );
   const localPref = of(5)?.value;
-  const large = (of(32)?.value ?? []) as Array<{
-    global_admin?: number;
-    local_data1?: number;
-    local_data2?: number;
-    ASN?: number;
-    LocalData1?: number;
-    LocalData2?: number;
-  }>;
+  const large = (of(32)?.value ?? []) as Array<{ ASN?: number; LocalData1?: number; LocalData2?: number }>;
   return {
     nexthops,
     origin: ORIGINS[Number(of(1)?.value ?? 0)] ?? "?",
     ...(typeof localPref === "number" ? { localPref } : {}),
     communities: (of(8)?.communities ?? []).map((c) => `${c >>> 16}:${c & 0xffff}`),
-    largeCommunities: large.map(
-      (l) =>
-        `${l.ASN ?? l.global_admin ?? 0}:${l.LocalData1 ?? l.local_data1 ?? 0}:${l.LocalData2 ?? l.local_data2 ?? 0}`,
-    ),
+    largeCommunities: large.map((l) => `${l.ASN ?? 0}:${l.LocalData1 ?? 0}:${l.LocalData2 ?? 0}`),
     aspath: (of(2)?.as_paths ?? []).flatMap((s) => s.asns ?? []),
     best: p.best === true,
     stale: p.stale === true,
+    peer: p["peer-address"] ?? "",
   };
 }
 

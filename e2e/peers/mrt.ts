@@ -129,14 +129,21 @@ export function mrtDump(prefixes: readonly string[], attrs: OriginatedAttributes
   const out = new Writer();
   // PEER_INDEX_TABLE: collector id 0.0.0.0, no view name, one peer (type 2: IPv4 address, 4-octet AS).
   record(out, PEER_INDEX_TABLE, new Writer().u32(0).u16(0).u16(1).u8(2).u32(0).u32(0).u32(0).toBytes());
-  const v4Attrs = attributes(false, attrs);
-  const v6Attrs = attributes(true, attrs);
+  // Built once per family, and only for a family present: a next hop given fits one family only.
+  const byFamily = new Map<boolean, Uint8Array>();
+  const attributesFor = (ipv6: boolean) => {
+    const known = byFamily.get(ipv6);
+    if (known) return known;
+    const built = attributes(ipv6, attrs);
+    byFamily.set(ipv6, built);
+    return built;
+  };
   prefixes.forEach((cidr, sequence) => {
     const [address = "", lengthText] = cidr.split("/");
     const ipv6 = address.includes(":");
     const length = Number(lengthText ?? (ipv6 ? 128 : 32));
     const bytes = (ipv6 ? ipv6Bytes(address) : ipv4Bytes(address)).slice(0, Math.ceil(length / 8));
-    const a = ipv6 ? v6Attrs : v4Attrs;
+    const a = attributesFor(ipv6);
     const body = new Writer().u32(sequence).u8(length).bytes(bytes).u16(1);
     body.u16(0).u32(0).u16(a.length).bytes(a); // peer 0, originated at time 0
     record(out, ipv6 ? RIB_IPV6_UNICAST : RIB_IPV4_UNICAST, body.toBytes());
