@@ -1,9 +1,10 @@
 /**
  * BGP mode end to end against FRR: every speaker peers with the router over eBGP, every eligible
  * node announces a Service's IP (no election), the router installs one ECMP route with a next hop
- * per node, and mypc's requests to the IP land on several nodes. A speaker killed hard leaves the
- * router's route when the 3 s hold time expires; a SIGTERMed one withdraws first, so no request
- * fails. The Events, ServiceBGPStatus objects and metrics say what MetalLB's would.
+ * per node, and mypc's requests to the IP land on several nodes. A speaker killed hard leaves at
+ * once (its kernel closes the TCP session); a frozen one when the 3 s hold time expires; a
+ * SIGTERMed one withdraws first, so no request fails. The Events, ServiceBGPStatus objects and
+ * metrics say what MetalLB's would.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
