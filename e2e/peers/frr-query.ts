@@ -92,7 +92,7 @@ export async function frrRoutes(ns: string, family: AddressFamily): Promise<Map<
   return parseFrrRoutes(await vtysh(ns, `show bgp ${family} unicast json detail`));
 }
 
-export interface FrrNeighbor {
+export interface FrrNeighborState {
   /** FSM state: "Established", "Active", "Connect", "OpenSent", ... */
   readonly state: string;
   readonly remoteAs: number;
@@ -124,9 +124,9 @@ interface NeighborJson {
   lastResetDueTo?: string;
 }
 
-export function parseFrrNeighbors(json: string): Map<string, FrrNeighbor> {
+export function parseFrrNeighbors(json: string): Map<string, FrrNeighborState> {
   const parsed = JSON.parse(json) as Record<string, NeighborJson>;
-  const neighbors = new Map<string, FrrNeighbor>();
+  const neighbors = new Map<string, FrrNeighborState>();
   for (const [ip, n] of Object.entries(parsed)) {
     if (typeof n !== "object" || n === null || n.bgpState === undefined) continue;
     const families = Object.entries(n.neighborCapabilities?.multiprotocolExtensions ?? {})
@@ -157,7 +157,7 @@ export function parseFrrNeighbors(json: string): Map<string, FrrNeighbor> {
 }
 
 /** FRR's BGP neighbours: address -> state (dynamic neighbours appear once connected). */
-export async function frrNeighbors(ns: string): Promise<Map<string, FrrNeighbor>> {
+export async function frrNeighbors(ns: string): Promise<Map<string, FrrNeighborState>> {
   return parseFrrNeighbors(await vtysh(ns, "show bgp neighbors json"));
 }
 

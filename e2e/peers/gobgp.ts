@@ -150,7 +150,7 @@ export async function gobgpRoutes(
 /** GoBGP's session states (its API's enum); FRR's names, so both peers read alike in tests. */
 const SESSION_STATES = ["Unknown", "Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established"];
 
-export interface GobgpNeighbor {
+export interface GobgpNeighborState {
   readonly state: string;
   readonly peerAs: number;
   /** Negotiated hold time. */
@@ -174,9 +174,9 @@ interface NeighborJson {
   afi_safis?: Array<{ state?: { family?: { afi?: number; safi?: number }; received?: number } }>;
 }
 
-export function parseGobgpNeighbors(json: string): Map<string, GobgpNeighbor> {
+export function parseGobgpNeighbors(json: string): Map<string, GobgpNeighborState> {
   const parsed = JSON.parse(json.trim() === "" ? "[]" : json) as NeighborJson[];
-  const out = new Map<string, GobgpNeighbor>();
+  const out = new Map<string, GobgpNeighborState>();
   for (const n of parsed) {
     const address = n.state?.neighbor_address ?? n.conf?.neighbor_address;
     if (!address) continue;
@@ -201,7 +201,7 @@ export function parseGobgpNeighbors(json: string): Map<string, GobgpNeighbor> {
 export async function gobgpNeighbors(
   ns: string,
   apiPort = GOBGP_API_PORT,
-): Promise<Map<string, GobgpNeighbor>> {
+): Promise<Map<string, GobgpNeighborState>> {
   return parseGobgpNeighbors(await gobgpCli(ns, ["-j", "neighbor"], apiPort));
 }
 
@@ -267,7 +267,7 @@ export interface GobgpHandle {
   announce(prefixes: readonly string[], attrs?: OriginatedAttributes): Promise<void>;
   withdraw(prefixes: readonly string[]): Promise<void>;
   routes(family: AddressFamily): Promise<Map<string, GobgpRoute>>;
-  neighbors(): Promise<Map<string, GobgpNeighbor>>;
+  neighbors(): Promise<Map<string, GobgpNeighborState>>;
   cli(...args: string[]): Promise<string>;
 }
 
