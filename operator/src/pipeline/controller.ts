@@ -8,7 +8,7 @@
  * The reconciler's state (last good config, in-flight assignments, reported events) is folded
  * through `scan`, so every snapshot is decided against the previous decision.
  */
-import { map, type SchedulerLike, type Subscription, scan } from "rxjs";
+import type { SchedulerLike } from "rxjs";
 import type { Service } from "../domain/api/core.ts";
 import type { IPAddressPool } from "../domain/api/ip-address-pool.ts";
 import { configErrorEvents } from "../domain/config/error-events.ts";
@@ -16,7 +16,6 @@ import type { ControllerInputs, ServiceIndex } from "../domain/controller/inputs
 import { poolsNeedingStatus } from "../domain/controller/pool-status.ts";
 import {
   type ControllerOutcome,
-  type ControllerState,
   initialControllerState,
   type PendingWrite,
   reconcileController,
@@ -42,6 +41,7 @@ import {
   watchRetryReporter,
   writeErrorReporter,
 } from "./reporting.ts";
+import { type Cycle, type ReconcileLoop, runReconcileLoop } from "./runner.ts";
 import { clusterSnapshot$ } from "./snapshot.ts";
 import { sharedSources } from "./sources.ts";
 
@@ -91,6 +91,11 @@ function sources(deps: ControllerDeps) {
   });
 }
 
+interface Prepared {
+  readonly inputs: ControllerInputs;
+  readonly pools: ReadonlyMap<string, IPAddressPool>;
+}
+
 export async function startController(deps: ControllerDeps): Promise<RunningController> {
   const { client, log, namespace } = deps;
   const now = deps.now ?? (() => new Date());
@@ -132,8 +137,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   // more than a third of the CPU while a flood of changes (10k status updates after a cold start)
   // keeps arriving; and BACKLOG_WINDOW_MS while the Service writer has a backlog.
   const baseWindowMs = deps.coalesceMs ?? 5;
-  let lastCycleMs = 0;
-  let cycleStarted = 0;
+  let loop: ReconcileLoop | undefined;
   // The Services map of the last snapshot reconciled, and its array: the store tells which keys
   // changed between two of its maps, so a reconcile after one change costs one change.
   let lastServiceMap: ReadonlyMap<string, Service> | undefined;
@@ -141,126 +145,115 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   // One job per decided write: a write the reconciler carries over unchanged keeps its identity,
   // so its patch is not serialized again on every reconcile.
   const serviceJobs = new WeakMap<PendingWrite, KeyedJob>();
-  const subscription: Subscription = clusterSnapshot$(stores, {
+  const snapshot$ = clusterSnapshot$(stores, {
     coalesceMs: () =>
       Math.max(
         baseWindowMs,
-        2 * lastCycleMs,
+        2 * (loop?.lastCycleMs() ?? 0),
         serviceWriter.backlog > 2 * SERVICE_WRITE_CONCURRENCY ? BACKLOG_WINDOW_MS : 0,
       ),
     scheduler: deps.scheduler,
-  })
-    .pipe(
-      map((snapshot) => {
-        cycleStarted = performance.now();
-        const byKey: ReadonlyMap<string, Service> = snapshot.services;
-        const keys = lastServiceMap && changedKeysBetween(lastServiceMap, byKey);
-        const services = byKey === lastServiceMap ? lastServiceArray : [...byKey.values()];
-        const serviceIndex: ServiceIndex = {
-          byKey,
-          ...(lastServiceMap && keys && { changed: { since: lastServiceMap, keys } }),
-        };
-        lastServiceMap = byKey;
-        lastServiceArray = services;
-        const inputs: ControllerInputs = {
-          services,
-          serviceIndex,
-          namespaces: [...snapshot.namespaces.values()],
-          ipAddressPools: [...snapshot.ipAddressPools.values()],
-          l2Advertisements: [...snapshot.l2Advertisements.values()],
-          bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
-          bgpPeers: [...snapshot.bgpPeers.values()],
-          bfdProfiles: [...snapshot.bfdProfiles.values()],
-          communities: [...snapshot.communities.values()],
-        };
-        return { snapshot, inputs };
-      }),
-      scan(
-        (
-          acc: {
-            state: ControllerState;
-            outcome?: ControllerOutcome;
-            inputs?: ControllerInputs;
-            pools?: ReadonlyMap<string, IPAddressPool>;
-          },
-          { snapshot, inputs },
-        ) => {
-          const outcome = reconcileController(inputs, acc.state, {
-            loadBalancerClass: deps.loadBalancerClass,
-            now: rfc3339Seconds(now()),
-          });
-          return { state: outcome.state, outcome, inputs, pools: snapshot.ipAddressPools };
-        },
-        { state: initialControllerState },
-      ),
-    )
-    .subscribe(({ outcome, inputs, pools }) => {
-      if (!outcome || !inputs || !pools) return;
-      readyReason = "";
+  });
+  const apply = ({ input: { inputs, pools }, outcome }: Cycle<Prepared, ControllerOutcome>): void => {
+    readyReason = "";
 
-      const desired = new Map<string, KeyedJob>();
-      for (const [key, pending] of outcome.writes) {
-        let job = serviceJobs.get(pending);
-        if (job === undefined) {
-          job = serviceWriteJob(client, pending);
-          serviceJobs.set(pending, job);
-        }
-        desired.set(key, job);
+    const desired = new Map<string, KeyedJob>();
+    for (const [key, pending] of outcome.writes) {
+      let job = serviceJobs.get(pending);
+      if (job === undefined) {
+        job = serviceWriteJob(client, pending);
+        serviceJobs.set(pending, job);
       }
-      serviceWriter.setDesired(desired);
-      // More Service writes than can be in flight: assignments first, Events after (event-sink.ts).
-      events.defer(serviceWriter.backlog > SERVICE_WRITE_CONCURRENCY);
+      desired.set(key, job);
+    }
+    serviceWriter.setDesired(desired);
+    // More Service writes than can be in flight: assignments first, Events after (event-sink.ts).
+    events.defer(serviceWriter.backlog > SERVICE_WRITE_CONCURRENCY);
 
-      poolWriter.setDesired(
-        new Map(
-          poolsNeedingStatus(outcome.pools, pools.values()).map(([name, c]) => [
-            name,
-            poolStatusJob(client, namespace, name, c),
-          ]),
-        ),
-      );
-      stateWriter.setDesired(
-        new Map([
-          [
-            "controller",
-            configurationStateJob(
-              client,
-              namespace,
-              "controller",
-              controllerStateLabels(),
-              outcome.configurationState,
-            ),
-          ],
+    poolWriter.setDesired(
+      new Map(
+        poolsNeedingStatus(outcome.pools, pools.values()).map(([name, c]) => [
+          name,
+          poolStatusJob(client, namespace, name, c),
         ]),
+      ),
+    );
+    stateWriter.setDesired(
+      new Map([
+        [
+          "controller",
+          configurationStateJob(
+            client,
+            namespace,
+            "controller",
+            controllerStateLabels(),
+            outcome.configurationState,
+          ),
+        ],
+      ]),
+    );
+
+    postServiceEvents(events, log, "allocate", outcome.events, COMPONENT);
+    if (logConfigErrors(outcome.configErrors) && outcome.configErrors.length > 0) {
+      events.post(
+        configErrorEvents(outcome.configErrors, inputs).map((e) => ({ ...e, component: COMPONENT })),
       );
+    }
 
-      postServiceEvents(events, log, "allocate", outcome.events, COMPONENT);
-      if (logConfigErrors(outcome.configErrors) && outcome.configErrors.length > 0) {
-        events.post(
-          configErrorEvents(outcome.configErrors, inputs).map((e) => ({ ...e, component: COMPONENT })),
-        );
-      }
-
-      deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
-      deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
-      const m = deps.allocatorMetrics;
-      for (const g of Object.values(m)) g.reset();
-      for (const [pool, c] of outcome.pools) {
-        m.ipv4AddressesTotal.set({ pool }, c.assignedIPv4 + c.availableIPv4);
-        m.ipv6AddressesTotal.set({ pool }, c.assignedIPv6 + c.availableIPv6);
-        m.addressesTotal.set({ pool }, c.assignedIPv4 + c.availableIPv4 + c.assignedIPv6 + c.availableIPv6);
-        m.ipv4AddressesInUse.set({ pool }, c.assignedIPv4);
-        m.ipv6AddressesInUse.set({ pool }, c.assignedIPv6);
-        m.addressesInUse.set({ pool }, c.assignedIPv4 + c.assignedIPv6);
-      }
-      lastCycleMs = performance.now() - cycleStarted;
-      deps.onCycle?.(lastCycleMs);
-    });
+    deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
+    deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
+    const m = deps.allocatorMetrics;
+    for (const g of Object.values(m)) g.reset();
+    for (const [pool, c] of outcome.pools) {
+      m.ipv4AddressesTotal.set({ pool }, c.assignedIPv4 + c.availableIPv4);
+      m.ipv6AddressesTotal.set({ pool }, c.assignedIPv6 + c.availableIPv6);
+      m.addressesTotal.set({ pool }, c.assignedIPv4 + c.availableIPv4 + c.assignedIPv6 + c.availableIPv6);
+      m.ipv4AddressesInUse.set({ pool }, c.assignedIPv4);
+      m.ipv6AddressesInUse.set({ pool }, c.assignedIPv6);
+      m.addressesInUse.set({ pool }, c.assignedIPv4 + c.assignedIPv6);
+    }
+  };
+  loop = runReconcileLoop(snapshot$, {
+    prepare: (snapshot): Prepared => {
+      const byKey: ReadonlyMap<string, Service> = snapshot.services;
+      const keys = lastServiceMap && changedKeysBetween(lastServiceMap, byKey);
+      const services = byKey === lastServiceMap ? lastServiceArray : [...byKey.values()];
+      const serviceIndex: ServiceIndex = {
+        byKey,
+        ...(lastServiceMap && keys && { changed: { since: lastServiceMap, keys } }),
+      };
+      lastServiceMap = byKey;
+      lastServiceArray = services;
+      const inputs: ControllerInputs = {
+        services,
+        serviceIndex,
+        namespaces: [...snapshot.namespaces.values()],
+        ipAddressPools: [...snapshot.ipAddressPools.values()],
+        l2Advertisements: [...snapshot.l2Advertisements.values()],
+        bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
+        bgpPeers: [...snapshot.bgpPeers.values()],
+        bfdProfiles: [...snapshot.bfdProfiles.values()],
+        communities: [...snapshot.communities.values()],
+      };
+      return { inputs, pools: snapshot.ipAddressPools };
+    },
+    initialState: initialControllerState,
+    reconcile: ({ inputs }, state) => {
+      const outcome = reconcileController(inputs, state, {
+        loadBalancerClass: deps.loadBalancerClass,
+        now: rfc3339Seconds(now()),
+      });
+      return { state: outcome.state, outcome };
+    },
+    apply,
+    log,
+    onCycle: deps.onCycle,
+  });
 
   return {
     notReadyBecause: () => readyReason,
     async stop() {
-      subscription.unsubscribe();
+      loop?.subscription.unsubscribe();
       events.defer(false);
       await Promise.all([
         serviceWriter.stop(),

@@ -11,7 +11,7 @@
  * apiserver is away the stores keep their last state and the watches retry on their own, so the
  * speakers keep announcing and keep failing over among themselves on membership alone.
  */
-import { combineLatest, map, type Observable, of, type Subscription, scan } from "rxjs";
+import { combineLatest, type Observable, of } from "rxjs";
 import type { Announcer } from "../announcers/announcer.ts";
 import type { L2Desired, L2Status } from "../announcers/l2/announcer.ts";
 import type { EndpointSlice, Node, Service } from "../domain/api/core.ts";
@@ -23,12 +23,7 @@ import type { BgpDesired, BgpSessionStatus } from "../domain/bgp/types.ts";
 import { decisionChanges } from "../domain/speaker/decision-changes.ts";
 import { EXCLUDE_CONFIGMAP, excludeInterfacesOf } from "../domain/speaker/exclude-interfaces.ts";
 import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
-import {
-  initialSpeakerState,
-  reconcileSpeaker,
-  type SpeakerOutcome,
-  type SpeakerState,
-} from "../domain/speaker/reconcile.ts";
+import { initialSpeakerState, reconcileSpeaker, type SpeakerOutcome } from "../domain/speaker/reconcile.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
 import { EventSink } from "../kube/event-sink.ts";
@@ -53,6 +48,7 @@ import {
   watchRetryReporter,
   writeErrorReporter,
 } from "./reporting.ts";
+import { type Cycle, type ReconcileLoop, runReconcileLoop } from "./runner.ts";
 import { clusterSnapshot$, type SnapshotOf } from "./snapshot.ts";
 import { sharedSources, store } from "./sources.ts";
 
@@ -148,11 +144,9 @@ function sources(deps: SpeakerDeps) {
 
 type Snapshot = SnapshotOf<ReturnType<typeof sources>>;
 
-interface Acc {
-  readonly state: SpeakerState;
-  readonly outcome?: SpeakerOutcome;
-  readonly previous?: SpeakerOutcome;
-  readonly snapshot?: Snapshot;
+interface Prepared {
+  readonly snapshot: Snapshot;
+  readonly inputs: SpeakerInputs;
 }
 
 export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
@@ -216,16 +210,14 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   // apiserver changes (10k EndpointSlices) never takes more than a third of a core. Membership
   // changes are combined after this window: a failover never waits for it.
   const baseWindowMs = deps.coalesceMs ?? 5;
-  let lastCycleMs = 0;
+  let loop: ReconcileLoop | undefined;
   const snapshot$ = clusterSnapshot$(sources(deps), {
-    coalesceMs: () => Math.max(baseWindowMs, 2 * lastCycleMs),
+    coalesceMs: () => Math.max(baseWindowMs, 2 * (loop?.lastCycleMs() ?? 0)),
   });
 
   const interfaces$ = deps.announcers.l2.status$;
-  let cycleStarted = 0;
   let lastGaugeRows: SpeakerOutcome["announcedGauge"] = [];
-  const applyCycle = ({ outcome, previous, snapshot }: Acc): void => {
-    if (!outcome || !snapshot) return;
+  const applyCycle = ({ input: { snapshot }, outcome, previous }: Cycle<Prepared, SpeakerOutcome>): void => {
     readyReason = "";
 
     const exclude = excludeInterfacesOf([...snapshot.excludeConfigMap.values()][0]?.data);
@@ -310,70 +302,55 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
       for (const row of rows) deps.speakerMetrics.announced.set({ ...row }, 1);
       lastGaugeRows = rows;
     }
-    lastCycleMs = performance.now() - cycleStarted;
-    deps.onCycle?.(lastCycleMs);
   };
 
-  const subscription: Subscription = combineLatest([snapshot$, members$, interfaces$])
-    .pipe(
-      map(([snapshot, members, localInterfaces]) => {
-        cycleStarted = performance.now();
-        if (members && previousMembers && [...previousMembers].some((m) => !members.has(m))) {
-          memberLostAt = performance.now();
-        }
-        // A peer (re)joining after a partition: whoever owns an IP now says so again, at once.
-        if (members && previousMembers && [...members].some((m) => !previousMembers?.has(m))) reannounce++;
-        previousMembers = members;
-        const inputs: SpeakerInputs = {
-          nodeName,
-          members: members === undefined ? undefined : [...members].sort(),
-          services: [...snapshot.services.values()],
-          endpointSlices: [...snapshot.endpointSlices.values()],
-          nodes: [...snapshot.nodes.values()],
-          namespaces: [...snapshot.namespaces.values()],
-          ipAddressPools: [...snapshot.ipAddressPools.values()],
-          l2Advertisements: [...snapshot.l2Advertisements.values()],
-          bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
-          bgpPeers: [...snapshot.bgpPeers.values()],
-          bfdProfiles: [...snapshot.bfdProfiles.values()],
-          communities: [...snapshot.communities.values()],
-          serviceL2Statuses: [...snapshot.serviceL2Statuses.values()],
-          localInterfaces,
-          secrets: new Map([...snapshot.bgpSecrets.values()].map((o) => [o.metadata.name ?? "", o])),
-        };
-        return { snapshot, inputs };
-      }),
-      scan(
-        (acc: Acc, { snapshot, inputs }) => {
-          const outcome = reconcileSpeaker(inputs, acc.state, {
-            loadBalancerClass: deps.loadBalancerClass,
-            ignoreExcludeLB: deps.ignoreExcludeLB,
-            nonRevertive: deps.nonRevertive,
-            namespace,
-            now: rfc3339Seconds(now()),
-          });
-          return { state: outcome.state, outcome, previous: acc.outcome, snapshot };
-        },
-        { state: initialSpeakerState } as Acc,
-      ),
-    )
-    .subscribe((acc) => {
-      // A failing effect must not end the pipeline (an rxjs subscriber that throws is closed): log
-      // it and keep reconciling; the next cycle tries again with the whole desired set.
-      try {
-        applyCycle(acc);
-      } catch (error) {
-        log.error(
-          { op: "reconcile", error: (error as Error).stack ?? String(error) },
-          "applying a cycle failed",
-        );
+  loop = runReconcileLoop(combineLatest([snapshot$, members$, interfaces$]), {
+    prepare: ([snapshot, members, localInterfaces]): Prepared => {
+      if (members && previousMembers && [...previousMembers].some((m) => !members.has(m))) {
+        memberLostAt = performance.now();
       }
-    });
+      // A peer (re)joining after a partition: whoever owns an IP now says so again, at once.
+      if (members && previousMembers && [...members].some((m) => !previousMembers?.has(m))) reannounce++;
+      previousMembers = members;
+      const inputs: SpeakerInputs = {
+        nodeName,
+        members: members === undefined ? undefined : [...members].sort(),
+        services: [...snapshot.services.values()],
+        endpointSlices: [...snapshot.endpointSlices.values()],
+        nodes: [...snapshot.nodes.values()],
+        namespaces: [...snapshot.namespaces.values()],
+        ipAddressPools: [...snapshot.ipAddressPools.values()],
+        l2Advertisements: [...snapshot.l2Advertisements.values()],
+        bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
+        bgpPeers: [...snapshot.bgpPeers.values()],
+        bfdProfiles: [...snapshot.bfdProfiles.values()],
+        communities: [...snapshot.communities.values()],
+        serviceL2Statuses: [...snapshot.serviceL2Statuses.values()],
+        localInterfaces,
+        secrets: new Map([...snapshot.bgpSecrets.values()].map((o) => [o.metadata.name ?? "", o])),
+      };
+      return { snapshot, inputs };
+    },
+    initialState: initialSpeakerState,
+    reconcile: ({ inputs }, state) => {
+      const outcome = reconcileSpeaker(inputs, state, {
+        loadBalancerClass: deps.loadBalancerClass,
+        ignoreExcludeLB: deps.ignoreExcludeLB,
+        nonRevertive: deps.nonRevertive,
+        namespace,
+        now: rfc3339Seconds(now()),
+      });
+      return { state: outcome.state, outcome };
+    },
+    apply: applyCycle,
+    log,
+    onCycle: deps.onCycle,
+  });
 
   return {
     notReadyBecause: () => readyReason,
     async stop() {
-      subscription.unsubscribe();
+      loop?.subscription.unsubscribe();
       await Promise.all([statusWriter.stop(), stateWriter.stop(), events.idle()]);
     },
   };
