@@ -3,10 +3,14 @@
  * node, and a runner that folds each speaker's state from one reconcile into the next.
  */
 import { aService, type ServiceOptions } from "../allocator/testing.ts";
+import type { BGPAdvertisement } from "../api/bgp-advertisement.ts";
+import type { BGPPeer } from "../api/bgp-peer.ts";
+import type { Community } from "../api/community.ts";
 import type { EndpointSlice, Node, Service } from "../api/core.ts";
 import type { IPAddressPool } from "../api/ip-address-pool.ts";
 import type { L2Advertisement } from "../api/l2-advertisement.ts";
 import type { ServiceL2Status } from "../api/service-l2-status.ts";
+import type { BgpSecrets } from "../bgp/password.ts";
 import type { SpeakerInputs } from "./inputs.ts";
 import {
   initialSpeakerState,
@@ -24,6 +28,10 @@ export interface Cluster {
   readonly l2Advertisements: readonly L2Advertisement[];
   readonly members: readonly string[] | undefined;
   readonly serviceL2Statuses?: readonly ServiceL2Status[];
+  readonly bgpAdvertisements?: readonly BGPAdvertisement[];
+  readonly bgpPeers?: readonly BGPPeer[];
+  readonly communities?: readonly Community[];
+  readonly secrets?: BgpSecrets;
 }
 
 export const emptyCluster: Cluster = {
@@ -88,11 +96,12 @@ export function inputsFor(cluster: Cluster, nodeName: string): SpeakerInputs {
     namespaces: [],
     ipAddressPools: cluster.ipAddressPools,
     l2Advertisements: cluster.l2Advertisements,
-    bgpAdvertisements: [],
-    bgpPeers: [],
+    bgpAdvertisements: cluster.bgpAdvertisements ?? [],
+    bgpPeers: cluster.bgpPeers ?? [],
     bfdProfiles: [],
-    communities: [],
+    communities: cluster.communities ?? [],
     serviceL2Statuses: cluster.serviceL2Statuses,
+    ...(cluster.secrets !== undefined && { secrets: cluster.secrets }),
   };
 }
 

@@ -1,0 +1,103 @@
+import { describe, expect, test } from "bun:test";
+import { aBGPAd, aPeer, aPool } from "../config/testing.ts";
+import { initialSpeakerState, reconcileSpeaker, type SpeakerOutcome } from "./reconcile.ts";
+import {
+  aNodeObject,
+  anAnnouncedService,
+  aSlice,
+  type Cluster,
+  defaultOptions,
+  emptyCluster,
+  inputsFor,
+} from "./testing.ts";
+
+const NODES = ["a", "b", "c"];
+const base: Cluster = {
+  ...emptyCluster,
+  nodes: NODES.map((n) => aNodeObject(n, { labels: { rack: n === "c" ? "r2" : "r1" } })),
+  members: NODES,
+  ipAddressPools: [aPool("p", { addresses: ["10.0.0.0/24"] })],
+  bgpPeers: [aPeer("tor", { peerAddress: "172.18.0.254", peerASN: 64500 })],
+  bgpAdvertisements: [aBGPAd("all", { communities: ["65000:1"] })],
+};
+
+function withServices(cluster: Cluster, ...services: [string, string[], string[]][]): Cluster {
+  return {
+    ...cluster,
+    services: services.map(([name, ips]) => anAnnouncedService(name, ips)),
+    endpointSlices: services.map(([name, , on]) => aSlice(name, on)),
+  };
+}
+
+const run = (cluster: Cluster, state = initialSpeakerState, self = "a") =>
+  reconcileSpeaker(inputsFor(cluster, self), state, defaultOptions);
+
+const routesOf = (o: SpeakerOutcome) =>
+  [...o.bgp.desired.routes].map(([peer, routes]) => [peer, routes.map((r) => r.prefix)]);
+
+describe("reconcileSpeaker, BGP", () => {
+  test("every eligible node announces: a session per selecting peer, a route per Service IP, one Event", () => {
+    const cluster = withServices(base, ["web", ["10.0.0.1"], ["b"]], ["db", ["10.0.0.2"], ["c"]]);
+    const out = run(cluster);
+    expect(
+      out.bgp.desired.sessions.map((s) => [s.peer, s.peerAddress, s.myASN, s.peerASN, s.holdTimeS]),
+    ).toEqual([["tor", "172.18.0.254", 64512, 64500, 90]]);
+    expect(routesOf(out)).toEqual([["tor", ["10.0.0.1/32", "10.0.0.2/32"]]]);
+    expect(out.bgp.desired.routes.get("tor")?.[0]?.communities).toEqual([65000 * 65536 + 1]);
+    expect(out.bgp.statuses.map((s) => [s.key, s.node, s.peers])).toEqual([
+      ["default/db", "a", ["tor"]],
+      ["default/web", "a", ["tor"]],
+    ]);
+    expect(out.events.map((e) => `${e.name} ${e.event.message}`)).toEqual([
+      'db announcing from node "a" with protocol "bgp"',
+      'web announcing from node "a" with protocol "bgp"',
+    ]);
+    expect(out.announcedGauge.map((r) => `${r.service} ${r.protocol} ${r.ip}`)).toEqual([
+      "default/db bgp 10.0.0.2",
+      "default/web bgp 10.0.0.1",
+    ]);
+    // No L2Advertisement: Layer 2 announces nothing.
+    expect(out.l2.entries).toEqual([]);
+    // Again with the same state: no new Event, the same desired set.
+    const again = run(cluster, out.state);
+    expect(again.events).toEqual([]);
+    expect(routesOf(again)).toEqual(routesOf(out));
+  });
+
+  test("an advertisement that does not select this node, and ETP Local without a local endpoint, withdraw", () => {
+    const onlyR2 = {
+      ...base,
+      bgpAdvertisements: [aBGPAd("r2", { nodeSelectors: [{ matchLabels: { rack: "r2" } }] })],
+    };
+    const out = run(withServices(onlyR2, ["web", ["10.0.0.1"], ["a"]]));
+    expect(out.bgp.decisions.map((d) => (d.announce ? "announce" : d.reason))).toEqual([
+      "noMatchingAdvertisement",
+    ]);
+    expect(routesOf(out)).toEqual([]);
+    expect(out.bgp.desired.sessions).toHaveLength(1);
+    expect(
+      run(withServices(onlyR2, ["web", ["10.0.0.1"], ["a"]]), initialSpeakerState, "c").bgp.statuses,
+    ).toHaveLength(1);
+  });
+
+  test("a peer asking for what is not supported yet is reported on the ConfigurationState and gets no session", () => {
+    const cluster = withServices(
+      { ...base, bgpPeers: [aPeer("tor", { peerAddress: "172.18.0.254", vrf: "red" })] },
+      ["web", ["10.0.0.1"], ["a"]],
+    );
+    const out = run(cluster);
+    expect(out.bgp.desired.sessions).toEqual([]);
+    expect(out.bgp.peerProblems.map((p) => p.code)).toEqual(["vrfNotSupported"]);
+    expect(out.configurationState.status.errorSummary).toContain('BGPPeer "tor"');
+    // The Service reaches no peer: no Event, no status, the reason is kept.
+    expect(out.events).toEqual([]);
+    expect(out.bgp.statuses).toEqual([]);
+    expect(out.bgp.unrouted.get("default/web")).toBe("noPeerForAdvertisement");
+  });
+
+  test("a configuration without BGPAdvertisements decides no BGP at all (no cost for Layer 2 clusters)", () => {
+    const out = run(withServices({ ...base, bgpAdvertisements: [] }, ["web", ["10.0.0.1"], ["a"]]));
+    expect(out.bgp.decisions).toEqual([]);
+    expect(routesOf(out)).toEqual([]);
+  });
+});
