@@ -1,8 +1,12 @@
-/** BgpAnnouncer over loopback against scripted peers (testing/scripted-peer.ts). */
-import { afterEach, describe, expect, test } from "bun:test";
+/**
+ * BgpAnnouncer over loopback against scripted peers (testing/scripted-peer.ts), with sessions on the
+ * main thread and with sessions in the BGP session Worker (the speaker's default).
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
-import { BgpAnnouncer, type BgpAnnouncerMetrics } from "./announcer.ts";
+import { BgpAnnouncer, type BgpAnnouncerMetrics, type SessionFactory } from "./announcer.ts";
 import type { NotificationMessage } from "./codec/types.ts";
+import { workerSessionFactory } from "./session-worker-host.ts";
 import { type PeerConnection, ScriptedPeer } from "./testing/scripted-peer.ts";
 
 const peers: ScriptedPeer[] = [];
@@ -50,6 +54,8 @@ function desired(sessions: BgpSessionSpec[], routes: Record<string, BgpRoute[]>)
   return { sessions, routes: new Map(Object.entries(routes)) };
 }
 
+let sessionFactory: SessionFactory | undefined;
+
 function announcer(events: string[] = []): {
   announcer: BgpAnnouncer;
   statuses: (readonly BgpSessionStatus[])[];
@@ -66,6 +72,7 @@ function announcer(events: string[] = []): {
     nodeName: "node-1",
     metrics,
     handoverGraceMs: 100,
+    sessionFactory,
     sessionOptions: {
       random: () => 0,
       interfaces: () => ({
@@ -86,7 +93,16 @@ const notifications = (c: PeerConnection) =>
 const established = (a: BgpAnnouncer, name: string) =>
   a.currentStatuses().find((s) => s.peer === name)?.state === "established";
 
-describe("BgpAnnouncer", () => {
+const hosts: [string, () => SessionFactory | undefined][] = [
+  ["in-thread sessions", () => undefined],
+  ["sessions in the Worker", () => workerSessionFactory()],
+];
+
+describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
+  beforeEach(() => {
+    sessionFactory = factory();
+  });
+
   test("one session per peer with its own routes; status$ reports every state", async () => {
     const p1 = peer();
     const p2 = peer();

@@ -1,0 +1,108 @@
+/**
+ * The BGP session Worker: owns the BgpSession objects, their sockets and their timers, on a thread
+ * of their own (named "bgp" in top -H). The main thread's work (a 10k-Service list decoded at once,
+ * a full reconcile, a collection of its heap) then never delays a KEEPALIVE or our hold timer: a
+ * peer with hold time 3 s must hear from us at least every 3 s (RFC 4271 §4.4, §10), whatever the
+ * speaker is busy with. The main thread talks to it through session-worker-host.ts
+ * (messages: session-worker-protocol.ts).
+ *
+ * Sockets and timers here are Bun's own (Bun.connect, setTimeout): this thread's event loop wakes
+ * per packet, which costs this thread only; a session's traffic is a keepalive a second.
+ */
+import { setThreadName } from "../../runtime/libc.ts";
+import { RouteReceiver } from "./route-delta.ts";
+import { type BgpLog, BgpSession, type BgpSessionMetrics } from "./session.ts";
+import type {
+  FromSessionWorker,
+  LogLevel,
+  SessionEvent,
+  ToSessionWorker,
+  WorkerSessionConfig,
+} from "./session-worker-protocol.ts";
+
+declare const self: Worker;
+
+interface Hosted {
+  readonly session: BgpSession;
+  readonly routes: RouteReceiver;
+}
+
+setThreadName("bgp");
+
+const sessions = new Map<number, Hosted>();
+let outbox: SessionEvent[] = [];
+
+/** Everything reported within one turn goes out as one message. */
+function report(event: SessionEvent): void {
+  outbox.push(event);
+  if (outbox.length === 1) queueMicrotask(postOutbox);
+}
+
+function postOutbox(): void {
+  const events = outbox;
+  outbox = [];
+  const message: FromSessionWorker = { type: "events", events };
+  self.postMessage(message);
+}
+
+function logFor(session: number): BgpLog {
+  const at =
+    (level: LogLevel) =>
+    (fields: Record<string, unknown>, msg: string): void =>
+      report({ type: "log", session, level, fields, msg });
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+function metricsFor(session: number): BgpSessionMetrics {
+  return {
+    sessionUp: (_peer, up) => report({ type: "sessionUp", session, up }),
+    updateSent: () => report({ type: "updateSent", session }),
+    prefixes: (_peer, announced, pending) => report({ type: "prefixes", session, announced, pending }),
+    messageSent: (_peer, kind) => report({ type: "messageSent", session, kind }),
+    messageReceived: (_peer, kind) => report({ type: "messageReceived", session, kind }),
+  };
+}
+
+function create(id: number, message: Extract<ToSessionWorker, { type: "create" }>): void {
+  const config: WorkerSessionConfig = message.config;
+  const table = config.interfaces;
+  const session = new BgpSession(message.spec, {
+    nodeName: config.nodeName,
+    dialTimeoutS: config.dialTimeoutS,
+    openSentHoldS: config.openSentHoldS,
+    interfaces: table ? () => table : undefined,
+    log: logFor(id),
+    metrics: metricsFor(id),
+    onStatus: (status) => report({ type: "status", session: id, status }),
+  });
+  sessions.set(id, { session, routes: new RouteReceiver() });
+}
+
+async function handle(message: ToSessionWorker): Promise<void> {
+  if (message.type === "create") {
+    create(message.session, message);
+    return;
+  }
+  const hosted = sessions.get(message.session);
+  switch (message.type) {
+    case "start":
+      hosted?.session.start();
+      return;
+    case "routes":
+      hosted?.session.setRoutes(hosted.routes.apply(message.delta));
+      return;
+    case "flushed":
+      await hosted?.session.flushed();
+      report({ type: "done", session: message.session, request: message.request });
+      return;
+    case "stop":
+      sessions.delete(message.session);
+      await hosted?.session.stop(message.cause);
+      report({ type: "done", session: message.session, request: message.request });
+      return;
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToSessionWorker>) => {
+  void handle(event.data);
+};
