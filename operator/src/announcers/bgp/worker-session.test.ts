@@ -65,7 +65,9 @@ function setup(options: Partial<BgpSessionOptions> = {}) {
 describe("WorkerSession", () => {
   test("creates its session with the data options only, reading the interface table once", () => {
     let reads = 0;
-    const table = { lo: [{ address: "127.0.0.1", family: "IPv4" as const, cidr: "127.0.0.1/8", internal: true }] };
+    const table = {
+      lo: [{ address: "127.0.0.1", family: "IPv4" as const, cidr: "127.0.0.1/8", internal: true }],
+    };
     const { posted } = setup({
       interfaces: () => {
         reads += 1;
