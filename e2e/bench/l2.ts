@@ -37,6 +37,7 @@ import { netDown, netUp, setServiceDnat } from "../net/testbed.ts";
 import { CLIENT, memberByMac, NODES } from "../net/topology.ts";
 import { threadSeconds } from "./phase-cost.ts";
 import { emit, percentile } from "./report.ts";
+import { printMemory, procStats, speakerPid } from "./speaker-process.ts";
 
 const BENCH = "l2";
 const ROOT = join(import.meta.dir, "..", "..");
@@ -239,36 +240,6 @@ async function createToArp(client: KubeClient, n: number): Promise<number[]> {
   return samples;
 }
 
-function procStats(pid: number): { rssMb: number; cpuTicks: number } {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return {
-    rssMb: Math.round(Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 102.4) / 10,
-    cpuTicks: Number(stat[11]) + Number(stat[12]),
-  };
-}
-
-/** Whether a process runs the speaker program (argv: bun <program> speaker ...), not its wrapper. */
-function runsSpeaker(pid: number): boolean {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  return argv[0]?.endsWith("bun") === true && argv[2] === "speaker";
-}
-
-/** The bun process of a speaker pod: the pod's pid is the unshare/sh wrapper; find its bun descendant. */
-async function speakerPid(podPid: number): Promise<number> {
-  if (runsSpeaker(podPid)) return podPid;
-  const r = await run(["pgrep", "-P", String(podPid)]);
-  const children = r.stdout.trim().split("\n").filter(Boolean).map(Number);
-  for (const child of children) {
-    if (runsSpeaker(child)) return child;
-    const deeper = await speakerPid(child).catch(() => undefined);
-    if (deeper !== undefined) return deeper;
-  }
-  throw new Error(`no speaker process under ${podPid}`);
-}
-
 /** An IPv6-only Service from a pool on the segment's /64, announced over NDP. */
 async function ipv6Service(client: KubeClient): Promise<string> {
   await ok(
@@ -349,23 +320,6 @@ async function bulkPool(): Promise<void> {
       ],
     }),
   );
-}
-
-/**
- * A speaker's resident memory split, anonymous (heaps, allocator) and file-backed (mostly the bun
- * executable's own pages, shared with every other process running it), and what that memory is
- * (observability/memory.ts): on stderr, for the issue notes, not metrics.
- */
-async function printMemory(label: string, node: string, pid: number): Promise<void> {
-  const status = (require("node:fs") as typeof import("node:fs")).readFileSync(`/proc/${pid}/status`, "utf8");
-  console.error(
-    `[${label}] ${status
-      .match(/RssAnon:.*|RssFile:.*/g)
-      ?.join(", ")
-      .replace(/\s+/g, " ")}`,
-  );
-  const report = await execIn(node, ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
-  console.error(`[${label}] /debug/memory of ${node}'s speaker: ${report.stdout.trim()}`);
 }
 
 /**

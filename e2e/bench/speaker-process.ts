@@ -1,0 +1,54 @@
+/**
+ * A speaker pod's own process, seen from outside: which PID runs the speaker program (the pod's
+ * PID is its unshare/sh wrapper), its resident memory and CPU ticks from /proc, and what its
+ * /debug/memory says. Shared by the benches that measure a speaker's footprint.
+ */
+import { readFileSync } from "node:fs";
+import { HEALTH_PORT } from "../lab/operator.ts";
+import { execIn } from "../net/exec.ts";
+import { run } from "../net/run.ts";
+
+export function procStats(pid: number): { rssMb: number; cpuTicks: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return {
+    rssMb: Math.round(Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 102.4) / 10,
+    cpuTicks: Number(stat[11]) + Number(stat[12]),
+  };
+}
+
+/** Whether a process runs the speaker program (argv: bun <program> speaker ...), not its wrapper. */
+function runsSpeaker(pid: number): boolean {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  return argv[0]?.endsWith("bun") === true && argv[2] === "speaker";
+}
+
+/** The bun process of a speaker pod: the pod's pid is the unshare/sh wrapper; find its bun descendant. */
+export async function speakerPid(podPid: number): Promise<number> {
+  if (runsSpeaker(podPid)) return podPid;
+  const r = await run(["pgrep", "-P", String(podPid)]);
+  const children = r.stdout.trim().split("\n").filter(Boolean).map(Number);
+  for (const child of children) {
+    if (runsSpeaker(child)) return child;
+    const deeper = await speakerPid(child).catch(() => undefined);
+    if (deeper !== undefined) return deeper;
+  }
+  throw new Error(`no speaker process under ${podPid}`);
+}
+
+/**
+ * A speaker's resident memory split, anonymous (heaps, allocator) and file-backed (mostly the bun
+ * executable's own pages, shared with every other process running it), and what that memory is
+ * (observability/memory.ts): on stderr, for the issue notes, not metrics.
+ */
+export async function printMemory(label: string, node: string, pid: number): Promise<void> {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  console.error(
+    `[${label}] ${status
+      .match(/RssAnon:.*|RssFile:.*/g)
+      ?.join(", ")
+      .replace(/\s+/g, " ")}`,
+  );
+  const report = await execIn(node, ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
+  console.error(`[${label}] /debug/memory of ${node}'s speaker: ${report.stdout.trim()}`);
+}
