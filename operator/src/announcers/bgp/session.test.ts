@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import { encodeRouteRefresh } from "./codec/index.ts";
 import type { BgpMessage, NotificationMessage, OpenMessage, UpdateMessage } from "./codec/types.ts";
-import { BgpSession, type BgpSessionOptions } from "./session.ts";
+import { BgpSession, type BgpSessionOptions, DEFAULT_IBGP_LOCAL_PREF } from "./session.ts";
 import { type PeerConnection, ScriptedPeer, type ScriptedPeerOptions } from "./testing/scripted-peer.ts";
 import type { Dialer } from "./transport.ts";
 
@@ -158,6 +158,17 @@ describe("BgpSession over loopback", () => {
     const u = updates(c).find((x) => x.nlri.length > 0)!;
     expect(u.asPath).toEqual([]);
     expect(u.localPref).toBe(150);
+  });
+
+  test("iBGP without a localPref still carries LOCAL_PREF (100): a receiver would treat its absence as withdraw", async () => {
+    const p = peer({ asn: 64512 });
+    const { session: s } = session(spec(p.port, { peerASN: 64512 }));
+    s.setRoutes([route("192.0.2.21/32")]);
+    s.start();
+    const c = await established(p, s);
+    await p.until("route", () => announced(c).length > 0);
+    const u = updates(c).find((x) => x.nlri.length > 0)!;
+    expect(u.localPref).toBe(DEFAULT_IBGP_LOCAL_PREF);
   });
 
   test("eBGP single hop dials through the FFI socket (TTL 1) and with a source address", async () => {

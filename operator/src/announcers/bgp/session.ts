@@ -32,6 +32,12 @@ import { type BgpWire, bgpWire, type InboundDecoder } from "./wire.ts";
 export const DIAL_TIMEOUT_S = 10;
 /** How long a NOTIFICATION may take to leave before the connection closes anyway. */
 export const NOTIFICATION_GRACE_MS = 1000;
+/**
+ * LOCAL_PREF toward internal peers when no advertisement sets one. RFC 4271 §5.1.5 makes it
+ * mandatory on iBGP and RFC 7606 §3(d) has a receiver treat an UPDATE without it as a withdrawal,
+ * so it is always sent; 100 is what MetalLB's FRR mode sends (FRR's default local preference).
+ */
+export const DEFAULT_IBGP_LOCAL_PREF = 100;
 
 export type MessageKind = "open" | "update" | "notification" | "keepalive" | "routeRefresh";
 
@@ -448,7 +454,7 @@ export class BgpSession {
       origin: "igp",
       asPath: ctx.internal ? [] : [this.spec.myASN],
       nextHops,
-      localPref: ctx.internal ? changes.route.localPref : undefined,
+      localPref: ctx.internal ? (changes.route.localPref ?? DEFAULT_IBGP_LOCAL_PREF) : undefined,
       communities: changes.route.communities,
       largeCommunities: changes.route.largeCommunities,
     };

@@ -39,7 +39,7 @@ export interface BgpRoute {
   /** `address/length`, the address canonical and masked to the length. */
   readonly prefix: string;
   readonly family: "ipv4" | "ipv6";
-  /** undefined: not set (no LOCAL_PREF sent); only iBGP sessions send it. */
+  /** undefined: not set (iBGP sessions then send 100, see DEFAULT_IBGP_LOCAL_PREF); never sent to eBGP. */
   readonly localPref: number | undefined;
   /** Standard communities as u32 (A << 16 | B), sorted, unique. */
   readonly communities: readonly number[];
