@@ -1,9 +1,11 @@
 /**
  * The image's program: operator/src bundled into plain JavaScript for Bun, as deploy/Dockerfile
- * ships it, with the membership Worker as a second entry point. `bun build` copies no file that
- * is only named in `new Worker(url)`, so without that entry the image's speaker would fall back
- * to beating from its main thread (membership.ts). The output keeps the source layout relative
- * to operator/src: <outdir>/main.js and <outdir>/membership/worker.js.
+ * ships it, with the membership Worker and the BGP session Worker as entry points of their own.
+ * `bun build` copies no file that is only named in `new Worker(url)`, so without them the image's
+ * speaker would fall back to beating (membership.ts) and holding its BGP sessions
+ * (announcers/bgp/session-worker-host.ts) on its main thread. The output keeps the source layout
+ * relative to operator/src: <outdir>/main.js, <outdir>/membership/worker.js and
+ * <outdir>/announcers/bgp/session-worker.js.
  *
  *   bun deploy/build.ts [outdir]      (default: dist/image)
  *
@@ -16,7 +18,11 @@ import type { BunPlugin } from "bun";
 const ROOT = join(import.meta.dir, "..");
 const SOURCE = join(ROOT, "operator", "src");
 
-export const ENTRY_POINTS = [join(SOURCE, "main.ts"), join(SOURCE, "membership", "worker.ts")];
+export const ENTRY_POINTS = [
+  join(SOURCE, "main.ts"),
+  join(SOURCE, "membership", "worker.ts"),
+  join(SOURCE, "announcers", "bgp", "session-worker.ts"),
+];
 
 /**
  * rxjs from its ES2015 modules. Its package exports give the "node" condition, which Bun's bundler

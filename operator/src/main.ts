@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { BgpAnnouncer } from "./announcers/bgp/announcer.ts";
+import { workerSessionFactory } from "./announcers/bgp/session-worker-host.ts";
 import { L2Announcer } from "./announcers/l2/announcer.ts";
 /**
  * `metalbun controller | speaker`: parses the command line, connects to the apiserver, serves
@@ -147,7 +148,13 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       gratuitousSent: (ip) => speaker.layer2GratuitousSent.inc({ ip }),
     },
   });
-  const bgpAnnouncer = new BgpAnnouncer({ nodeName: options.nodeName, log, metrics: bgpMetrics(registry) });
+  const bgpAnnouncer = new BgpAnnouncer({
+    nodeName: options.nodeName,
+    log,
+    metrics: bgpMetrics(registry),
+    // Sessions on the "bgp" thread: keepalives and hold timers never wait for the reconcile.
+    sessionFactory: workerSessionFactory({ log }),
+  });
   let membership: Membership | undefined;
   let running: RunningSpeaker | undefined;
   const started = await untilStopped(
