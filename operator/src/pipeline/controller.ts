@@ -28,7 +28,6 @@ import {
   poolStatusJob,
   serviceWriteJob,
 } from "../kube/controller-writes.ts";
-import { EventSink } from "../kube/event-sink.ts";
 import { type KeyedJob, KeyedWriter } from "../kube/keyed-writer.ts";
 import { ensureMemberlistSecret } from "../kube/memberlist-secret.ts";
 import { changedKeysBetween } from "../kube/store.ts";
@@ -36,6 +35,7 @@ import type { Logger } from "../observability/log.ts";
 import type { AllocatorMetrics, ClientMetrics } from "../observability/metrics.ts";
 import {
   configErrorLogger,
+  loggingEventSink,
   postServiceEvents,
   rfc3339Seconds,
   watchRetryReporter,
@@ -43,7 +43,7 @@ import {
 } from "./reporting.ts";
 import { type Cycle, type ReconcileLoop, runReconcileLoop } from "./runner.ts";
 import { clusterSnapshot$ } from "./snapshot.ts";
-import { sharedSources } from "./sources.ts";
+import { configurationInputs, sharedSources } from "./sources.ts";
 
 export interface ControllerDeps {
   readonly client: KubeClient;
@@ -121,13 +121,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     onError: onError("configurationState"),
     onSuccess: (key) => log.debug({ op: "configurationState", key }, "ConfigurationState written"),
   });
-  const events = new EventSink(client, {
-    onError: (input, error) =>
-      log.warn(
-        { op: "event", reason: input.reason, error: (error as Error).message },
-        "could not post event",
-      ),
-  });
+  const events = loggingEventSink(client, log);
 
   let readyReason = "waiting for the first list of Services, Namespaces and metallb.io objects";
   const logConfigErrors = configErrorLogger(log);
@@ -227,13 +221,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       const inputs: ControllerInputs = {
         services,
         serviceIndex,
-        namespaces: [...snapshot.namespaces.values()],
-        ipAddressPools: [...snapshot.ipAddressPools.values()],
-        l2Advertisements: [...snapshot.l2Advertisements.values()],
-        bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
-        bgpPeers: [...snapshot.bgpPeers.values()],
-        bfdProfiles: [...snapshot.bfdProfiles.values()],
-        communities: [...snapshot.communities.values()],
+        ...configurationInputs(snapshot),
       };
       return { inputs, pools: snapshot.ipAddressPools };
     },

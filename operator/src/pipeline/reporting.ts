@@ -4,7 +4,8 @@
  * changed validity, log and count watch retries, and the RFC 3339 "now" reconcilers read.
  */
 import type { ConfigError } from "../domain/config/errors.ts";
-import type { EventSink } from "../kube/event-sink.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { EventSink } from "../kube/event-sink.ts";
 import type { RetryInfo } from "../kube/watch.ts";
 import type { Logger } from "../observability/log.ts";
 import type { ClientMetrics } from "../observability/metrics.ts";
@@ -95,4 +96,15 @@ export function watchRetryReporter(log: Logger, metrics: ClientMetrics) {
       if (info.error === undefined) log.debug(fields, "watch ended; resuming");
       else log.warn(fields, "watch failed; retrying");
     };
+}
+
+/** An EventSink whose failures are logged (an Event that cannot be posted is never fatal). */
+export function loggingEventSink(client: KubeClient, log: Logger): EventSink {
+  return new EventSink(client, {
+    onError: (input, error) =>
+      log.warn(
+        { op: "event", reason: input.reason, error: (error as Error).message },
+        "could not post event",
+      ),
+  });
 }

@@ -16,6 +16,7 @@ import { type ReflectOptions, reflect } from "../kube/store.ts";
 import { trimEvents } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$, type RetryInfo, type WatchEvent } from "../kube/watch.ts";
+import type { SnapshotOf } from "./snapshot.ts";
 
 /** A store of what a watch delivers, without the bookkeeping fields nothing reads (kube/trim.ts). */
 export const store = <T extends KubeObject>(
@@ -70,5 +71,18 @@ export function sharedSources(client: KubeClient, namespace: string, options: Sh
     communities: store(
       listWatch$<Community>(client, resources.communities, { namespace, ...retry("communities") }),
     ),
+  };
+}
+
+/** The shared stores' objects as the reconcilers' input arrays (the configuration kinds). */
+export function configurationInputs(snapshot: SnapshotOf<ReturnType<typeof sharedSources>>) {
+  return {
+    namespaces: [...snapshot.namespaces.values()],
+    ipAddressPools: [...snapshot.ipAddressPools.values()],
+    l2Advertisements: [...snapshot.l2Advertisements.values()],
+    bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
+    bgpPeers: [...snapshot.bgpPeers.values()],
+    bfdProfiles: [...snapshot.bfdProfiles.values()],
+    communities: [...snapshot.communities.values()],
   };
 }

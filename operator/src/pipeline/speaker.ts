@@ -26,7 +26,6 @@ import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
 import { initialSpeakerState, reconcileSpeaker, type SpeakerOutcome } from "../domain/speaker/reconcile.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
-import { EventSink } from "../kube/event-sink.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
 import {
   l2StatusForSpeaker,
@@ -43,6 +42,7 @@ import type { Logger } from "../observability/log.ts";
 import type { ClientMetrics, SpeakerMetrics } from "../observability/metrics.ts";
 import {
   configErrorLogger,
+  loggingEventSink,
   postServiceEvents,
   rfc3339Seconds,
   watchRetryReporter,
@@ -50,7 +50,7 @@ import {
 } from "./reporting.ts";
 import { type Cycle, type ReconcileLoop, runReconcileLoop } from "./runner.ts";
 import { clusterSnapshot$, type SnapshotOf } from "./snapshot.ts";
-import { sharedSources, store } from "./sources.ts";
+import { configurationInputs, sharedSources, store } from "./sources.ts";
 
 /** The announcers the speaker drives, one per protocol, all through the one contract. */
 export interface SpeakerAnnouncers {
@@ -167,13 +167,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     confirmAfterMs: 300_000,
     onError: onError("configurationState"),
   });
-  const events = new EventSink(client, {
-    onError: (input, error) =>
-      log.warn(
-        { op: "event", reason: input.reason, error: (error as Error).message },
-        "could not post event",
-      ),
-  });
+  const events = loggingEventSink(client, log);
 
   let readyReason = "waiting for the first list of Services, EndpointSlices, Nodes and metallb.io objects";
   const logConfigErrors = configErrorLogger(log);
@@ -318,13 +312,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
         services: [...snapshot.services.values()],
         endpointSlices: [...snapshot.endpointSlices.values()],
         nodes: [...snapshot.nodes.values()],
-        namespaces: [...snapshot.namespaces.values()],
-        ipAddressPools: [...snapshot.ipAddressPools.values()],
-        l2Advertisements: [...snapshot.l2Advertisements.values()],
-        bgpAdvertisements: [...snapshot.bgpAdvertisements.values()],
-        bgpPeers: [...snapshot.bgpPeers.values()],
-        bfdProfiles: [...snapshot.bfdProfiles.values()],
-        communities: [...snapshot.communities.values()],
+        ...configurationInputs(snapshot),
         serviceL2Statuses: [...snapshot.serviceL2Statuses.values()],
         localInterfaces,
         secrets: new Map([...snapshot.bgpSecrets.values()].map((o) => [o.metadata.name ?? "", o])),
