@@ -73,8 +73,8 @@ export class SessionWorkerHost {
       for (const e of event.data.events) this.sessions.get(e.session)?.onEvent(e);
     };
     worker.onerror = (event) => this.fail(event.message);
-    // The speaker's own work keeps the process alive; a Worker left behind must not.
-    worker.unref();
+    // Not unref'd: a process whose last work is the handover must live until the Worker answers
+    // `flushed`. The Worker ends with the last session.
     return worker;
   }
 
