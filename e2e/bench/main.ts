@@ -1,8 +1,10 @@
 /** `bun run bench <name>`: runs one benchmark; each prints JSON lines on stdout. */
+import { bgpBench } from "./bgp.ts";
 import { controllerBench } from "./controller.ts";
 import { l2Bench } from "./l2.ts";
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  bgp: bgpBench,
   controller: controllerBench,
   l2: l2Bench,
 };

@@ -1,0 +1,529 @@
+/**
+ * `bun run bench bgp`: BGP mode on the real testbed (the lab's cluster, network and metalbun "as
+ * pods", FRR in `router` peering with every node over eBGP), one JSON object per line. Measured,
+ * never asserted. Parts run in this order (`bun run bench bgp [part...]` runs only those named):
+ *
+ * - create: bgp_create_to_route_ms_*: a Service (its EndpointSlice registered first) is created;
+ *   time from sending the create until the router's kernel gets a route for its IP (the first
+ *   path: FRR's RIB, then zebra's install, read as `ip monitor route` prints it). One create at a
+ *   time, at most one every 250 ms.
+ * - hold: bgp_hold_failover_3s_s_*: a speaker is frozen (SIGSTOP: no FIN, no KEEPALIVE, as a
+ *   crashed node behind a cut link); time until its next hop leaves the router's kernel route of
+ *   a Service announced by every worker. BGPPeer holdTime 3s.
+ * - rolling: bgp_rolling_restart_lost_probes: every speaker SIGTERMed and started again in turn
+ *   (each waited for: ready, Established at FRR, its next hop back) while mypc sends a fresh HTTP
+ *   request every 10 ms through the router to one VIP.
+ * - hold90: bgp_hold_failover_default_s: the hold part once with the BGPPeer's default hold (90 s).
+ * - bulk: 10k Services of a /18 pool are created and assigned while no BGPAdvertisement covers the
+ *   pool. Then GoBGP, as a stand-in node in mypc, is told those same 10k prefixes (one `gobgp mrt
+ *   inject` of a dump written beforehand): bgp_10k_gobgp_installed_s runs from that command's
+ *   start until FRR's summary counts the 10k from it. GoBGP leaves (FRR drops them all); then a
+ *   BGPAdvertisement for the pool, selecting one node, is created: bgp_10k_prefixes_installed_s
+ *   runs from sending that create until FRR counts the 10k from that node. Each covers the sender
+ *   learning of the 10k (gRPC stream / apiserver watch and reconcile), building and sending the
+ *   UPDATEs, and FRR taking them in; bgp_10k_ratio_to_gobgp = ours / GoBGP's.
+ * - footprint: with the 10k announced, a second BGPPeer (GoBGP listening in mypc) for that node;
+ *   once GoBGP holds the 10k too, that speaker's RSS (speaker_rss_mb_10k_bgp) and its idle CPU
+ *   (speaker_bgp_idle_cpu_pct: the median of three 30 s windows).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Service } from "../../operator/src/domain/api/core.ts";
+import { KubeClient } from "../../operator/src/kube/client.ts";
+import { resolveConnection } from "../../operator/src/kube/config.ts";
+import { resources } from "../../operator/src/kube/resource.ts";
+import type { KubeObject } from "../../operator/src/kube/types.ts";
+import {
+  aBgpAdvertisement,
+  aBgpPeer,
+  apply,
+  dnatEverywhere,
+  kernelNextHops,
+  NAMESPACE,
+  NODE_ASN,
+  ok,
+  ROUTER_ASN,
+} from "../bgp/support.ts";
+import { ensureCluster } from "../cluster/cluster.ts";
+import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
+import { HEALTH_PORT, type RunningOperator, restartSpeaker, waitReady } from "../lab/operator.ts";
+import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
+import { inNamespace } from "../net/exec.ts";
+import { runOk } from "../net/run.ts";
+import { CLIENT, type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { type FrrHandle, startFrr } from "../peers/frr.ts";
+import type { FrrRouterSpec } from "../peers/frr-config.ts";
+import { frrNeighbors } from "../peers/frr-query.ts";
+import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
+import { mrtDump } from "../peers/mrt.ts";
+import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
+import { waitFor } from "../peers/wait.ts";
+import { frrPeerCounts } from "./bgp-router.ts";
+import { threadSeconds } from "./phase-cost.ts";
+import { emit, percentile } from "./report.ts";
+import { RouteMonitor } from "./route-monitor.ts";
+import { printMemory, procStats, speakerPid } from "./speaker-process.ts";
+
+const BENCH = "bgp";
+const PROBER = join(import.meta.dir, "l2-prober.ts");
+/** The control plane carries the exclude-from-external-load-balancers label: workers announce. */
+const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
+const WORKER_IPS = WORKERS.map((n) => n.ipv4).sort();
+/** The node that announces the 10k (one sender, as GoBGP is one). */
+const BULK_NODE = nodeNamed("myk8s-worker");
+/** Beside the seed pool (172.18.255.200-250) and far from the nodes' 172.18.0.x. */
+const BULK_POOL = "172.18.128.0/18";
+const BULK_COUNT = 10_000;
+const SECOND_PEER_ASN = 64501;
+const SEED_POOL_PREFIX = "172.18.255.";
+const SHORT_HOLD_MS = 3_000;
+const DEFAULT_HOLD_MS = 90_000;
+
+/**
+ * Every node of the segment (mypc too, for the GoBGP stand-in) may peer, and FRR sets no timers
+ * of its own: its traditional hold (180 s) is above both of ours, so the BGPPeer's holdTime is the
+ * negotiated one (RFC 4271 §4.2: the smaller of the two OPENs').
+ */
+const ROUTER_SPEC: FrrRouterSpec = {
+  asn: ROUTER_ASN,
+  routerId: ROUTER.ipv4,
+  neighbors: [
+    {
+      kind: "range",
+      name: "NODES",
+      ranges: ["172.18.0.0/24"],
+      remoteAs: "external",
+      connectRetryS: 1,
+      families: ["ipv4"],
+    },
+  ],
+};
+
+function stats(name: string, samples: number[], unit: string): void {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  emit(BENCH, `${name}_p50`, round(percentile(sorted, 50)), unit, sorted.length);
+  emit(BENCH, `${name}_p99`, round(percentile(sorted, 99)), unit, sorted.length);
+  emit(BENCH, `${name}_max`, round(sorted.at(-1) ?? Number.NaN), unit, sorted.length);
+}
+
+/** A LoadBalancer Service of the lab's web pods in `default` (no NodePorts, as in bench l2). */
+function lbService(name: string, pool?: string): Service & KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name,
+      namespace: "default",
+      ...(pool !== undefined && { annotations: { "metallb.io/address-pool": pool } }),
+    },
+    spec: {
+      type: "LoadBalancer",
+      allocateLoadBalancerNodePorts: false,
+      selector: { app: "webpod" },
+      ports: [{ port: 80 }],
+    },
+  } as Service & KubeObject;
+}
+
+const ingressIp = (s: Service) => s.status?.loadBalancer?.ingress?.[0]?.ip ?? "";
+
+async function serviceIp(client: KubeClient, name: string): Promise<string> {
+  return waitFor(
+    async () =>
+      ingressIp(await client.get<Service & KubeObject>(resources.services, name, "default")) || undefined,
+    { what: `an IP for ${name}`, timeoutMs: 30_000, intervalMs: 20 },
+  );
+}
+
+/** Waits until FRR has these nodes Established with this negotiated hold time. */
+async function sessionsUp(nodes: readonly Member[], holdMs: number, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const neighbors = await frrNeighbors(ROUTER.name);
+      const up = (n: Member) =>
+        neighbors.get(n.ipv4)?.state === "Established" && neighbors.get(n.ipv4)?.holdTimeMs === holdMs;
+      return nodes.every(up) ? true : undefined;
+    },
+    {
+      what: `${nodes.map((n) => n.name).join(", ")} Established with hold ${holdMs} ms`,
+      timeoutMs,
+      describe: async () =>
+        JSON.stringify([...(await frrNeighbors(ROUTER.name))].map(([ip, n]) => [ip, n.state, n.holdTimeMs])),
+    },
+  );
+}
+
+async function allWorkerHops(prefix: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () => ((await kernelNextHops(prefix)).join() === WORKER_IPS.join() ? true : undefined),
+    {
+      what: `every worker a next hop of ${prefix}`,
+      timeoutMs,
+      describe: async () => JSON.stringify(await kernelNextHops(prefix)),
+    },
+  );
+}
+
+/** The router's BGPPeer, with holdTime 3s or the default (90 s). */
+async function useHold(holdMs: number): Promise<void> {
+  await apply(aBgpPeer("router", { holdTime: holdMs === SHORT_HOLD_MS ? "3s" : undefined }));
+  await sessionsUp(NODES, holdMs);
+}
+
+async function createToRoute(client: KubeClient, monitor: RouteMonitor, n: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `rt-${i}`;
+    await registerEndpoints("default", name, WORKERS);
+    const before = monitor.known();
+    const started = performance.now();
+    await client.create(resources.services, lbService(name));
+    const prefix = await monitor.next((p) => !before.has(p) && p.startsWith(SEED_POOL_PREFIX), 10_000);
+    if (prefix === undefined) throw new Error(`${name}: no new route at the router within 10 s`);
+    const at = monitor.addedAt(prefix)!;
+    const ip = await serviceIp(client, name);
+    if (ip !== prefix) throw new Error(`${name} has ${ip}, but the router's new route is ${prefix}`);
+    samples.push(at - started);
+    await Bun.sleep(Math.max(0, 250 - (performance.now() - started)));
+  }
+  return samples;
+}
+
+/**
+ * Freezes `victim`'s speaker and times until its next hop leaves the router's kernel route for
+ * `prefix`; thaws it and waits until it is back before the next trial.
+ */
+async function holdFailover(
+  op: RunningOperator,
+  victim: Member,
+  prefix: string,
+  trials: number,
+  holdMs: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    await allWorkerHops(prefix);
+    const pid = await speakerPid(op.speakers.get(victim.name)!.pid);
+    process.kill(pid, "SIGSTOP");
+    const frozenAt = performance.now();
+    let goneAt: number | undefined;
+    try {
+      goneAt = await waitFor(
+        async () => ((await kernelNextHops(prefix)).includes(victim.ipv4) ? undefined : performance.now()),
+        {
+          what: `${victim.name}'s next hop gone`,
+          timeoutMs: holdMs * 2 + 10_000,
+          // 10 ms against a 3 s hold; 50 ms against 90 s is as precise, relatively, for fewer `ip` runs.
+          intervalMs: holdMs > SHORT_HOLD_MS ? 50 : 10,
+        },
+      );
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    samples.push((goneAt - frozenAt) / 1000);
+    await sessionsUp([victim], holdMs);
+  }
+  await allWorkerHops(prefix);
+  return samples;
+}
+
+/** Runs the prober in mypc for `durationMs` against `ips`; resolves with its {sent, lost, lostAt}. */
+function probe(
+  ips: readonly string[],
+  durationMs: number,
+): Promise<{ sent: number; lost: number; lostAt: number[] }> {
+  const proc = Bun.spawn(inNamespace(CLIENT.name, ["bun", PROBER, String(durationMs), ...ips]), {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  return new Response(proc.stdout).text().then((t) => JSON.parse(t.trim().split("\n").at(-1) ?? "{}"));
+}
+
+async function rollingRestart(
+  op: RunningOperator,
+  vip: string,
+  holdMs: number,
+): Promise<{ sent: number; lost: number }> {
+  const prefix = `${vip}/32`;
+  const durationMs = 20_000;
+  const started = performance.now();
+  const probing = probe([vip], durationMs);
+  await Bun.sleep(1000);
+  for (const node of NODES) {
+    // A DaemonSet rolling update: stop the old pod, start the new one, wait until it is ready,
+    // and here also until it peers again and its route is back, before the next node.
+    await op.speakers.get(node.name)?.stop("SIGTERM");
+    await restartSpeaker(op, node.name, "warn");
+    if (!(await waitReady(node.name, HEALTH_PORT, 60_000))) throw new Error(`${node.name}: not ready`);
+    await sessionsUp([node], holdMs);
+    if (WORKERS.includes(node)) {
+      await waitFor(async () => ((await kernelNextHops(prefix)).includes(node.ipv4) ? true : undefined), {
+        what: `${node.name}'s next hop back`,
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      });
+    }
+  }
+  const restartsS = (performance.now() - started) / 1000;
+  if (restartsS > durationMs / 1000 - 1) {
+    console.error(`[rolling] the restarts took ${restartsS.toFixed(1)} s, past the probing's end`);
+  }
+  const result = await probing;
+  console.error(
+    `[rolling] restarts took ${restartsS.toFixed(1)} s; lost at ms ${JSON.stringify(result.lostAt)}`,
+  );
+  return result;
+}
+
+/** The bulk pool, with no BGPAdvertisement yet: its Services get IPs and nothing announces them. */
+async function bulkServices(client: KubeClient): Promise<string[]> {
+  await apply({
+    apiVersion: "metallb.io/v1beta1",
+    kind: "IPAddressPool",
+    metadata: { name: "bulk", namespace: NAMESPACE },
+    spec: { addresses: [BULK_POOL], autoAssign: false },
+  });
+  const started = performance.now();
+  const names = Array.from({ length: BULK_COUNT }, (_, i) => `bulk-${i}`);
+  for (let i = 0; i < names.length; i += 32) {
+    await Promise.all(
+      names.slice(i, i + 32).map((name) => client.create(resources.services, lbService(name, "bulk"))),
+    );
+  }
+  await registerEndpointsBulk("default", names, WORKERS);
+  const ips = await waitFor(
+    async () => {
+      const found: string[] = [];
+      let cont: string | undefined;
+      do {
+        const page = await client.list<Service & KubeObject>(resources.services, {
+          namespace: "default",
+          limit: 1000,
+          continue: cont,
+        });
+        for (const s of page.items) {
+          if (s.metadata.name?.startsWith("bulk-") && ingressIp(s) !== "") found.push(ingressIp(s));
+        }
+        cont = page.metadata.continue || undefined;
+      } while (cont);
+      return found.length >= BULK_COUNT ? found : undefined;
+    },
+    { what: `${BULK_COUNT} bulk Services assigned`, timeoutMs: 600_000, intervalMs: 5_000 },
+  );
+  console.error(
+    `[bulk] ${BULK_COUNT} Services created and assigned in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return ips;
+}
+
+/** Polls FRR's summary every 20 ms until `from` has sent at least `count` prefixes; the time then. */
+async function frrCounts(from: string, count: number, timeoutMs = 300_000): Promise<number> {
+  return waitFor(
+    async () =>
+      ((await frrPeerCounts(ROUTER.name)).get(from)?.prefixes ?? 0) >= count ? performance.now() : undefined,
+    {
+      what: `${count} prefixes from ${from} in FRR`,
+      timeoutMs,
+      intervalMs: 20,
+      describe: async () => JSON.stringify([...(await frrPeerCounts(ROUTER.name))]),
+    },
+  );
+}
+
+/** How many kernel routes the router has inside the bulk pool. */
+async function bulkKernelRoutes(): Promise<number> {
+  const out = await runOk(["ip", "-n", ROUTER.name, "-4", "route", "show", "root", BULK_POOL]);
+  return out.split("\n").filter((l) => l.trim() !== "").length;
+}
+
+/** GoBGP in mypc as a stand-in node, told the 10k prefixes at once; seconds until FRR has them. */
+async function gobgpTenK(ips: readonly string[]): Promise<number> {
+  const gobgp = await startGobgp(CLIENT.name, {
+    asn: NODE_ASN,
+    routerId: CLIENT.ipv4,
+    listenPort: -1,
+    neighbors: [{ address: ROUTER.ipv4, peerAs: ROUTER_ASN, connectRetryS: 1 }],
+  });
+  try {
+    await waitFor(
+      async () =>
+        (await frrPeerCounts(ROUTER.name)).get(CLIENT.ipv4)?.state === "Established" ? true : undefined,
+      { what: "GoBGP Established at FRR", timeoutMs: 30_000 },
+    );
+    mkdirSync(gobgp.dir, { recursive: true });
+    const dump = join(gobgp.dir, "bulk.mrt");
+    writeFileSync(dump, mrtDump(ips.map((ip) => `${ip}/32`)));
+    const started = performance.now();
+    const told = gobgp.cli("mrt", "inject", "global", dump).then(() => performance.now());
+    const heldAt = await frrCounts(CLIENT.ipv4, ips.length);
+    console.error(
+      `[bulk] gobgp: inject returned after ${((await told) - started).toFixed(0)} ms; FRR held the 10k after ${(heldAt - started).toFixed(0)} ms`,
+    );
+    return (heldAt - started) / 1000;
+  } finally {
+    await gobgp.stop();
+    // FRR drops GoBGP's routes and zebra deletes them from the kernel: wait, so none of that work
+    // overlaps the next measurement.
+    await waitFor(async () => ((await bulkKernelRoutes()) === 0 ? true : undefined), {
+      what: "GoBGP's routes gone from the router's kernel",
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
+    await Bun.sleep(2000);
+  }
+}
+
+/** The bulk pool's BGPAdvertisement, for one node: every speaker learns of it, one announces. */
+async function oursTenK(client: KubeClient, op: RunningOperator): Promise<number> {
+  const base = (await frrPeerCounts(ROUTER.name)).get(BULK_NODE.ipv4)?.prefixes ?? 0;
+  const pid = await speakerPid(op.speakers.get(BULK_NODE.name)!.pid);
+  const cpuBefore = procStats(pid).cpuTicks;
+  const started = performance.now();
+  await client.create(resources.bgpAdvertisements, {
+    ...aBgpAdvertisement("bulk", {
+      ipAddressPools: ["bulk"],
+      nodeSelectors: [{ matchLabels: { "kubernetes.io/hostname": BULK_NODE.name } }],
+    }),
+  } as KubeObject);
+  const heldAt = await frrCounts(BULK_NODE.ipv4, base + BULK_COUNT);
+  const cpuS = (procStats(pid).cpuTicks - cpuBefore) / 100;
+  const kernelAt = await waitFor(
+    async () => ((await bulkKernelRoutes()) >= BULK_COUNT ? performance.now() : undefined),
+    { what: "10k kernel routes at the router", timeoutMs: 120_000, intervalMs: 100 },
+  );
+  console.error(
+    `[bulk] ours: FRR held the 10k after ${(heldAt - started).toFixed(0)} ms (speaker CPU ${cpuS.toFixed(2)} s); the router's kernel had them after ${(kernelAt - started).toFixed(0)} ms`,
+  );
+  return (heldAt - started) / 1000;
+}
+
+/**
+ * A second peer for the bulk node (GoBGP listening in mypc); once it holds the 10k too, that
+ * speaker's RSS and its idle CPU over three 30 s windows (the median one), as bench l2's footprint.
+ */
+async function twoPeerFootprint(op: RunningOperator): Promise<GobgpHandle> {
+  const gobgp = await startGobgp(CLIENT.name, {
+    asn: SECOND_PEER_ASN,
+    routerId: CLIENT.ipv4,
+    dynamicNeighbors: [{ peerGroup: "nodes", prefixes: ["172.18.0.0/24"], peerAs: NODE_ASN, passive: true }],
+  });
+  const started = performance.now();
+  await apply(
+    aBgpPeer("second", {
+      peerAddress: CLIENT.ipv4,
+      peerASN: SECOND_PEER_ASN,
+      holdTime: undefined,
+      nodeSelectors: [{ matchLabels: { "kubernetes.io/hostname": BULK_NODE.name } }],
+    }),
+  );
+  await waitFor(
+    async () =>
+      ((await gobgp.neighbors()).get(BULK_NODE.ipv4)?.received["1:1"] ?? 0) >= BULK_COUNT ? true : undefined,
+    {
+      what: "the 10k at the second peer",
+      timeoutMs: 300_000,
+      intervalMs: 250,
+      describe: async () => JSON.stringify([...(await gobgp.neighbors())]),
+    },
+  );
+  console.error(
+    `[footprint] the second peer held the 10k ${((performance.now() - started) / 1000).toFixed(1)} s after its BGPPeer was applied`,
+  );
+  const pid = await speakerPid(op.speakers.get(BULK_NODE.name)!.pid);
+  await Bun.sleep(15_000);
+  const windowS = 30;
+  const windows: { pct: number; perThread: (string | number)[][] }[] = [];
+  for (let w = 0; w < 3; w++) {
+    const before = procStats(pid);
+    const threadsBefore = threadSeconds(pid);
+    await Bun.sleep(windowS * 1000);
+    const after = procStats(pid);
+    const threadsAfter = threadSeconds(pid);
+    windows.push({
+      pct: Math.round(((after.cpuTicks - before.cpuTicks) / 100 / windowS) * 1000) / 10,
+      perThread: Object.entries(threadsAfter)
+        .map(([name, seconds]) => [
+          name,
+          Math.round(((seconds - (threadsBefore[name] ?? 0)) / windowS) * 10000) / 100,
+        ])
+        .filter(([, pct]) => (pct as number) > 0),
+    });
+  }
+  const median = [...windows].sort((a, b) => a.pct - b.pct)[1]!;
+  console.error(
+    `[footprint] idle CPU % per 30 s window: ${windows.map((w) => w.pct).join(", ")}; median window by thread: ${JSON.stringify(median.perThread)}`,
+  );
+  await printMemory("footprint 10k bgp", BULK_NODE.name, pid);
+  emit(BENCH, "speaker_rss_mb_10k_bgp", procStats(pid).rssMb, "MB", BULK_COUNT);
+  emit(BENCH, "speaker_bgp_idle_cpu_pct", median.pct, "%", BULK_COUNT);
+  return gobgp;
+}
+
+export async function bgpBench(): Promise<void> {
+  const parts = process.argv.slice(3);
+  const wanted = (part: string) => parts.length === 0 || parts.includes(part);
+  let op: RunningOperator | undefined;
+  let frr: FrrHandle | undefined;
+  let monitor: RouteMonitor | undefined;
+  let secondPeer: GobgpHandle | undefined;
+  try {
+    // METALBUN_BENCH_SPEAKER_ENV='{"NAME":"value"}': extra environment for every speaker, as in bench l2.
+    op = await seededTestbedUp("warn", JSON.parse(process.env.METALBUN_BENCH_SPEAKER_ENV ?? "{}"));
+    await ok(["delete", "l2advertisement", "-n", NAMESPACE, "my-l2-advertise"]);
+    frr = await startFrr(ROUTER.name, ROUTER_SPEC);
+    await addClientPoolRoutes();
+    await apply(aBgpPeer("router", {}), aBgpAdvertisement("bgp-adv"));
+    await sessionsUp(NODES, SHORT_HOLD_MS);
+    const cluster = await ensureCluster();
+    const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
+
+    // One VIP every worker announces: the hold and rolling parts watch its next hops.
+    await registerEndpoints("default", "probe", WORKERS);
+    await client.create(resources.services, lbService("probe"));
+    const vip = await serviceIp(client, "probe");
+    await dnatEverywhere(vip);
+    await allWorkerHops(`${vip}/32`);
+
+    if (wanted("create")) {
+      monitor = new RouteMonitor(ROUTER.name);
+      await Bun.sleep(200);
+      stats("bgp_create_to_route_ms", await createToRoute(client, monitor, 40), "ms");
+      await monitor.stop();
+      monitor = undefined;
+    }
+    if (wanted("hold")) {
+      const samples = await holdFailover(op, BULK_NODE, `${vip}/32`, 5, SHORT_HOLD_MS);
+      stats("bgp_hold_failover_3s_s", samples, "s");
+    }
+    if (wanted("rolling")) {
+      const rolling = await rollingRestart(op, vip, SHORT_HOLD_MS);
+      emit(BENCH, "bgp_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
+    }
+    if (wanted("hold90")) {
+      await useHold(DEFAULT_HOLD_MS);
+      const [seconds] = await holdFailover(op, BULK_NODE, `${vip}/32`, 1, DEFAULT_HOLD_MS);
+      emit(BENCH, "bgp_hold_failover_default_s", Math.round(seconds! * 1000) / 1000, "s", 1);
+    }
+    if (wanted("bulk") || wanted("footprint")) {
+      // The 10k are announced with the default hold (keepalives every 30 s), as MetalLB's users run.
+      await useHold(DEFAULT_HOLD_MS);
+      const ips = await bulkServices(client);
+      const gobgpS = wanted("bulk") ? await gobgpTenK(ips) : undefined;
+      const oursS = await oursTenK(client, op);
+      if (gobgpS !== undefined) {
+        const round = (x: number) => Math.round(x * 1000) / 1000;
+        emit(BENCH, "bgp_10k_gobgp_installed_s", round(gobgpS), "s", BULK_COUNT);
+        emit(BENCH, "bgp_10k_prefixes_installed_s", round(oursS), "s", BULK_COUNT);
+        emit(BENCH, "bgp_10k_ratio_to_gobgp", Math.round((oursS / gobgpS) * 100) / 100, "ratio", BULK_COUNT);
+      }
+      if (wanted("footprint")) secondPeer = await twoPeerFootprint(op);
+    }
+  } finally {
+    await monitor?.stop().catch(() => undefined);
+    await secondPeer?.stop().catch(() => undefined);
+    await removeClientPoolRoutes().catch(() => undefined);
+    await frr?.stop().catch(() => undefined);
+    await seededTestbedDown(op);
+  }
+}
