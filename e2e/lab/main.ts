@@ -3,18 +3,37 @@
  * in place of MetalLB: a real kube-apiserver, the seed's nodes and `mypc` as network namespaces, the
  * bundle, a controller and four speakers "as pods". It then stays up for exploring until Ctrl-C or
  * SIGTERM, and cleans everything. `bun run lab --ci` runs the same steps unattended, prints one line
- * per step, cleans up and exits non-zero if any step failed.
+ * per step, cleans up and exits non-zero if any step failed. `--bgp` runs the BGP edition instead
+ * (bgp-steps.ts): FRR in `router` peers with every node and routes the pool to them by ECMP.
  */
 import { stopCluster } from "../cluster/cluster.ts";
 import { netDown } from "../net/testbed.ts";
+import { removeClientPoolRoutes } from "../peers/routing.ts";
+import { bgpExplore, bgpLabSteps } from "./bgp-steps.ts";
 import { stopOperator } from "./operator.ts";
 import { type LabContext, labSteps } from "./steps.ts";
 
 const ci = process.argv.includes("--ci");
+const bgp = process.argv.includes("--bgp");
 const ctx: LabContext = { operator: undefined };
+
+const l2Explore = `
+Explore it:
+  eval "$(bun run --silent cluster env)"      # kubectl of the testbed, admin kubeconfig
+  kubectl get ipaddresspools,l2advertisements -n metallb-system
+  kubectl get nodes -o wide
+  ip netns list                                # the nodes, mypc, router, the bridge
+  ip netns exec mypc arping -c 3 -I eth0 172.18.0.3
+  ip netns exec mypc curl -s http://172.18.0.3:8080/
+Logs of the controller and speakers: /tmp/metalbun/net/ (*.out, *.err)
+`;
 
 async function cleanup(): Promise<void> {
   if (ctx.operator) await stopOperator(ctx.operator).catch(() => undefined);
+  if (ctx.frr) {
+    await removeClientPoolRoutes().catch(() => undefined);
+    await ctx.frr.stop().catch((e) => console.error(`lab: router stop failed: ${e}`));
+  }
   await netDown().catch((e) => console.error(`lab: network cleanup failed: ${e}`));
   await stopCluster().catch((e) => console.error(`lab: cluster cleanup failed: ${e}`));
 }
@@ -29,7 +48,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 let failed = 0;
-for (const step of labSteps) {
+for (const step of bgp ? bgpLabSteps : labSteps) {
   if (interrupted) break;
   if (!ci) console.log(`\n== Step ${step.n}: ${step.title}`);
   let outcome: { ok: boolean; summary: string; detail?: string };
@@ -55,15 +74,6 @@ if (ci || failed > 0) {
   process.exit(failed === 0 ? 0 : 1);
 }
 
-console.log(`
-Explore it:
-  eval "$(bun run --silent cluster env)"      # kubectl of the testbed, admin kubeconfig
-  kubectl get ipaddresspools,l2advertisements -n metallb-system
-  kubectl get nodes -o wide
-  ip netns list                                # the nodes, mypc, router, the bridge
-  ip netns exec mypc arping -c 3 -I eth0 172.18.0.3
-  ip netns exec mypc curl -s http://172.18.0.3:8080/
-Logs of the controller and speakers: /tmp/metalbun/net/ (*.out, *.err)
-`);
+console.log(bgp ? bgpExplore : l2Explore);
 console.log("lab ready: press Ctrl-C to stop and clean up");
 await new Promise(() => undefined);

@@ -8,6 +8,7 @@ import { registerEndpoints } from "../cluster/endpoints.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import { netUp } from "../net/testbed.ts";
 import { NODES } from "../net/topology.ts";
+import type { FrrHandle } from "../peers/frr.ts";
 import { l2Steps } from "./l2-steps.ts";
 import { CONTROLLER_HEALTH_PORT, type RunningOperator, startOperator, waitReady } from "./operator.ts";
 
@@ -15,6 +16,10 @@ export interface LabContext {
   operator: RunningOperator | undefined;
   /** Takeover times measured at mypc in step 8. */
   failoverMs?: number[];
+  /** The BGP lab's router (FRR in `router`), stopped by the cleanup. */
+  frr?: FrrHandle;
+  /** The BGP lab: ms from the hard kill until the router dropped the node's next hop. */
+  holdFailoverMs?: number;
 }
 
 export interface StepOutcome {
@@ -31,19 +36,19 @@ export interface LabStep {
 
 const ROOT = join(import.meta.dir, "..", "..");
 const BUNDLE = join(ROOT, "deploy", "metalbun.yaml");
-const SEED = join(import.meta.dir, "seed");
+export const SEED = join(import.meta.dir, "seed");
 
-async function kubectlOut(args: string[]): Promise<string> {
+export async function kubectlOut(args: string[]): Promise<string> {
   const r = await kubectl(args);
   if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
-function shown(command: string, output: string): string {
+export function shown(command: string, output: string): string {
   return `$ ${command}\n${output.trimEnd()}`;
 }
 
-const install: LabStep = {
+export const install: LabStep = {
   n: 1,
   title: "install metalbun with one command",
   async run(ctx) {
@@ -83,7 +88,7 @@ const install: LabStep = {
   },
 };
 
-function applySeed(n: number, file: string, resource: string, name: string): LabStep {
+export function applySeed(n: number, file: string, resource: string, name: string): LabStep {
   return {
     n,
     title: `apply the seed's ${resource === "ipaddresspools" ? "IPAddressPool" : "L2Advertisement"} verbatim`,
@@ -112,7 +117,7 @@ function inSeedRange(ip: string): boolean {
   return n >= POOL_RANGE.first && n <= POOL_RANGE.last;
 }
 
-async function externalIPs(names: readonly string[]): Promise<Record<string, string>> {
+export async function externalIPs(names: readonly string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of names) {
     out[name] = (
@@ -130,10 +135,16 @@ async function externalIPs(names: readonly string[]): Promise<Record<string, str
   return out;
 }
 
-const SERVICES = ["svc1", "svc2", "svc3"] as const;
+export const SERVICES = ["svc1", "svc2", "svc3"] as const;
 
-const createServices: LabStep = {
-  n: 4,
+/** The seed Services' IPs, in the order of SERVICES ("" while one is pending). */
+export async function serviceIPs(): Promise<string[]> {
+  const ips = await externalIPs(SERVICES);
+  return SERVICES.map((s) => ips[s] ?? "");
+}
+
+export const createServices = (n: number): LabStep => ({
+  n,
   title: "create svc1, svc2, svc3 (type: LoadBalancer, port 80, selector app: webpod)",
   async run() {
     const applied = await kubectlOut(["apply", ...SERVICES.flatMap((s) => ["-f", join(SEED, `${s}.yaml`)])]);
@@ -159,12 +170,12 @@ const createServices: LabStep = {
       ].join("\n\n"),
     };
   },
-};
+});
 
 export const labSteps: readonly LabStep[] = [
   install,
   applySeed(2, "ippool.yaml", "ipaddresspools", "my-ippool"),
   applySeed(3, "l2advertisement.yaml", "l2advertisements", "my-l2-advertise"),
-  createServices,
+  createServices(4),
   ...l2Steps,
 ];
