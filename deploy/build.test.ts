@@ -21,6 +21,12 @@ function builtinsLoaded(source: string): Set<string> {
 }
 
 describe("the image program (deploy/build.ts)", () => {
+  test("every Worker is built beside main.js, where the speaker looks for it", () => {
+    for (const worker of ["membership/worker.js", "announcers/bgp/session-worker.js"]) {
+      expect(readFileSync(join(outdir, worker), "utf8").length).toBeGreaterThan(1000);
+    }
+  });
+
   test("loads no builtin it never uses: prom-client's push gateway and cluster parts stay out", () => {
     const loaded = builtinsLoaded(main);
     // The pattern does see the bundler's output: builtins the program does use are found.

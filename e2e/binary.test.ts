@@ -64,6 +64,7 @@ describe("metalbun command line", () => {
         MAIN,
         join(import.meta.dir, "..", "operator", "src", "membership", "worker.ts"),
         join(import.meta.dir, "..", "operator", "src", "announcers", "l2", "receive-worker.ts"),
+        join(import.meta.dir, "..", "operator", "src", "announcers", "bgp", "session-worker.ts"),
         "--outfile",
         out,
       ]);
