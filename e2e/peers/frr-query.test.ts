@@ -40,6 +40,18 @@ describe("parseFrrRoutes", () => {
     expect(route?.paths.map((p) => p.peer)).toEqual(["172.18.0.4", "172.18.0.3"]);
   });
 
+  test("the LOCAL_PREF a path carries, under FRR 8.4's key `locPrf`", () => {
+    const json = JSON.stringify({
+      routes: {
+        "172.18.255.202/32": [
+          { prefix: "172.18.255.202/32" },
+          path("172.18.0.3", { bestpath: { overall: true }, locPrf: 150 }),
+        ],
+      },
+    });
+    expect(parseFrrRoutes(json).get("172.18.255.202/32")?.localPref).toBe(150);
+  });
+
   test("a prefix without a best path is not in the map", () => {
     expect(parseFrrRoutes(RIB).has("172.18.255.201/32")).toBe(false);
   });

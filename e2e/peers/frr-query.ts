@@ -37,6 +37,8 @@ interface PathJson {
   aspath?: { segments?: Array<{ list?: number[] }> };
   origin?: string;
   localpref?: number;
+  /** FRR 8.4 names the LOCAL_PREF a path carries `locPrf` in `json detail`. */
+  locPrf?: number;
   community?: { list?: string[] };
   largeCommunity?: { list?: string[] };
   bestpath?: { overall?: boolean };
@@ -51,7 +53,7 @@ function toPath(p: PathJson): FrrPath {
   return {
     nexthops: (p.nexthops ?? []).filter((n) => n.used !== false && n.ip).map((n) => n.ip as string),
     origin: p.origin ?? "",
-    ...(p.localpref === undefined ? {} : { localPref: p.localpref }),
+    ...((p.locPrf ?? p.localpref) === undefined ? {} : { localPref: p.locPrf ?? p.localpref }),
     communities: p.community?.list ?? [],
     largeCommunities: p.largeCommunity?.list ?? [],
     aspath: (p.aspath?.segments ?? []).flatMap((s) => s.list ?? []),
