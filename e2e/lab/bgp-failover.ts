@@ -13,7 +13,7 @@ import { LOG_DIR } from "../net/procs.ts";
 import { run } from "../net/run.ts";
 import { CLIENT, nodeNamed, ROUTER } from "../net/topology.ts";
 import { POOL_V4 } from "../peers/routing.ts";
-import { HOLD_S, kernelNextHops, neighbors, WORKER_IPS } from "./bgp-router.ts";
+import { HOLD_S, KEEPALIVE_S, kernelNextHops, neighbors, WORKER_IPS } from "./bgp-router.ts";
 import { restartSpeaker, waitReady } from "./operator.ts";
 import { kubectlOut, type LabContext, type LabStep, serviceIPs, shown } from "./steps.ts";
 
@@ -71,11 +71,12 @@ export const bgpFailover: LabStep = {
   n: 9,
   title: `failover: kill ${VICTIM.name} hard (link cut, speaker SIGKILLed); the router drops its next hop when the ${HOLD_S} s hold timer expires`,
   async run(ctx: LabContext) {
-    const prefixes = (await serviceIPs()).map((ip) => `${ip}/32`);
+    const ips = await serviceIPs();
+    const prefixes = ips.map((ip) => `${ip}/32`);
     const logFrom = bgpdLog().length;
     const started = performance.now();
     let probing = true;
-    const probe = probeRequests(prefixes[0]!.replace("/32", ""), () => probing);
+    const probe = probeRequests(ips[0]!, () => probing);
     await execIn(VICTIM.name, ["ip", "link", "set", VICTIM.ifname, "down"]);
     await ctx.operator?.speakers.get(VICTIM.name)?.stop("SIGKILL", 0);
     await registerNodeReady(VICTIM.name, false);
@@ -89,8 +90,8 @@ export const bgpFailover: LabStep = {
     // hold timer told the router (e.g. a FIN), which the cut link must prevent.
     const ok =
       goneMs !== undefined &&
-      goneMs > (HOLD_S - 3 - 1) * 1000 &&
-      goneMs < (HOLD_S + 3) * 1000 &&
+      goneMs > (HOLD_S - KEEPALIVE_S - 1) * 1000 &&
+      goneMs < (HOLD_S + KEEPALIVE_S) * 1000 &&
       after.every((h) => h.join() === remaining);
     if (goneMs !== undefined) ctx.holdFailoverMs = goneMs;
     const kernel = await run(["ip", "-n", ROUTER.name, "route", "show", "root", POOL_V4]);

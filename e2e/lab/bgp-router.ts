@@ -3,7 +3,7 @@
  * router of the seed's network, and what the lab reads from it (neighbours, the BGP RIB, zebra's
  * routes, the kernel's ECMP route).
  */
-import { ROUTER_ASN, routerSpec } from "../bgp/support.ts";
+import { routerSpec } from "../bgp/support.ts";
 import { NODES, ROUTER } from "../net/topology.ts";
 import { vtysh, vtyshArgv } from "../peers/frr.ts";
 import type { FrrRouterSpec } from "../peers/frr-config.ts";
@@ -38,8 +38,6 @@ export const LAB_ROUTER: FrrRouterSpec = {
     },
   ],
 };
-
-export { ROUTER_ASN };
 
 /** The command line a person types to ask this router (its vty sockets are under the testbed's state). */
 export function vtyshCommandLine(command: string): string {
