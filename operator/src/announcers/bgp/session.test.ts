@@ -171,6 +171,26 @@ describe("BgpSession over loopback", () => {
     expect(u.localPref).toBe(DEFAULT_IBGP_LOCAL_PREF);
   });
 
+  test("a peer that never answers: session_up is 0 from the first attempt, not absent", async () => {
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = listener.port;
+    listener.stop(true);
+    const ups: Array<[string, boolean]> = [];
+    const { session: s } = session(spec(port), {
+      metrics: {
+        sessionUp: (peer, up) => ups.push([peer, up]),
+        updateSent: () => undefined,
+        prefixes: () => undefined,
+        messageSent: () => undefined,
+        messageReceived: () => undefined,
+      },
+    });
+    s.start();
+    await Bun.sleep(100);
+    expect(ups[0]?.[1]).toBe(false);
+    expect(ups.some(([, up]) => up)).toBe(false);
+  });
+
   test("eBGP single hop dials through the FFI socket (TTL 1) and with a source address", async () => {
     const p = peer();
     const { session: s } = session(spec(p.port, { sourceAddress: "127.0.0.1" }));

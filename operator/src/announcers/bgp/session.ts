@@ -497,7 +497,9 @@ export class BgpSession {
     const status = this.status();
     const last = this.lastReported;
     if (last && last.state === status.state && last.lastError === status.lastError) return;
-    if ((last?.state === "established") !== (status.state === "established")) {
+    // The first report sets the gauge too: a peer that never answers shows session_up 0, not
+    // nothing (MetalLB creates the series with the session).
+    if (last === undefined || (last.state === "established") !== (status.state === "established")) {
       this.options.metrics?.sessionUp(this.label, status.state === "established");
     }
     this.lastReported = status;
