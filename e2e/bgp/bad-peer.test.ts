@@ -71,12 +71,33 @@ async function metric(name: string): Promise<number> {
 }
 
 /** Waits until the peer received an UPDATE announcing the Service's IP on connection `conn`. */
-async function routeArrives(conn: number): Promise<void> {
-  await waitFor(async () => (received(conn).some((m) => m.nlri?.includes(`${vip}/32`)) ? true : undefined), {
-    what: `${vip}/32 announced on connection ${conn}`,
+async function routeArrives(conn: number, ip = vip): Promise<void> {
+  await waitFor(async () => (received(conn).some((m) => m.nlri?.includes(`${ip}/32`)) ? true : undefined), {
+    what: `${ip}/32 announced on connection ${conn}`,
     timeoutMs: 15_000,
     describe: async () => JSON.stringify(received(conn)),
   });
+}
+
+/** A Cluster Service served on every worker; returns its IP. */
+async function createService(name: string): Promise<string> {
+  await registerEndpoints(
+    "default",
+    name,
+    NODES.filter((n) => n.name !== "myk8s-control-plane"),
+  );
+  await apply({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: "default" },
+    spec: { type: "LoadBalancer", selector: { app: "webpod" }, ports: [{ port: 80, targetPort: 80 }] },
+  });
+  return waitFor(
+    async () =>
+      (await ok(["get", "svc", name, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim() ||
+      undefined,
+    { what: `an IP for ${name}` },
+  );
 }
 
 beforeAll(async () => {
@@ -89,23 +110,7 @@ beforeAll(async () => {
     }),
     aBgpAdvertisement("bgp-adv"),
   );
-  await registerEndpoints(
-    "default",
-    "svc",
-    NODES.filter((n) => n.name !== "myk8s-control-plane"),
-  );
-  await apply({
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: "svc", namespace: "default" },
-    spec: { type: "LoadBalancer", selector: { app: "webpod" }, ports: [{ port: 80, targetPort: 80 }] },
-  });
-  vip = await waitFor(
-    async () =>
-      (await ok(["get", "svc", "svc", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim() ||
-      undefined,
-    { what: "an IP for svc" },
-  );
+  vip = await createService("svc");
 }, 180_000);
 
 afterEach(async () => {
@@ -136,6 +141,10 @@ test("unknown capabilities and an unknown optional transitive attribute: the ses
   expect(received(1).filter((m) => m.type === "keepalive").length).toBeGreaterThanOrEqual(4);
   expect(await metric("metallb_bgp_session_up")).toBe(1);
   expect(await metric("metallb_bgp_updates_total_received")).toBeGreaterThanOrEqual(1);
+  // A Service created afterwards still reaches the peer on the same connection.
+  await routeArrives(1, await createService("svc2"));
+  expect(accepted().length).toBe(1);
+  expect(notifications()).toEqual([]);
 }, 60_000);
 
 test("ORIGIN 7 is treat-as-withdraw (RFC 7606 §7.1): no NOTIFICATION, the session stays", async () => {
