@@ -144,6 +144,8 @@ test("every speaker establishes an IPv4 and an IPv6 session with GoBGP (eBGP, ho
     expect(Object.keys(neighbors.get(node.ipv6)?.received ?? {})).toEqual(["2:1"]);
   }
   for (const [address, since] of await upSince()) sessionsUpSince.set(address, since);
+  expect(sessionsUpSince.size).toBe(addresses.length);
+  for (const since of sessionsUpSince.values()) expect(since).toBeGreaterThan(0);
 }, 60_000);
 
 test("a dual-stack Service: one path per worker in each family, origin IGP, our AS_PATH and communities", async () => {
