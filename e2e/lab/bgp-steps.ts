@@ -52,12 +52,23 @@ const peerAndAdvertisement: LabStep = {
       join(SEED, "bgpadvertisement.yaml"),
     ]);
     const listed = await kubectlOut(["get", "bgppeers,bgpadvertisements", "-n", "metallb-system"]);
-    const ok = /my-bgp-peer\s/.test(listed) && /my-bgp-advertise\s/.test(listed);
+    const holdTime = (
+      await kubectlOut([
+        "get",
+        "bgppeer",
+        "my-bgp-peer",
+        "-n",
+        "metallb-system",
+        "-o",
+        "jsonpath={.spec.holdTime}",
+      ])
+    ).trim();
+    const ok = /my-bgp-peer\s/.test(listed) && /my-bgp-advertise\s/.test(listed) && holdTime === `${HOLD_S}s`;
     return {
       ok,
       summary: ok
-        ? "kubectl get bgppeers,bgpadvertisements -n metallb-system lists my-bgp-peer (holdTime 9s) and my-bgp-advertise"
-        : "my-bgp-peer or my-bgp-advertise is not listed",
+        ? `kubectl get bgppeers,bgpadvertisements -n metallb-system lists my-bgp-peer (holdTime ${holdTime}) and my-bgp-advertise`
+        : `my-bgp-peer (holdTime ${holdTime || "?"}) or my-bgp-advertise is not as applied`,
       detail: [
         [
           "One BGPPeer without nodeSelectors, as in MetalLB's docs: it applies to every node, and each",
@@ -135,11 +146,14 @@ async function assignedMessages(svc: string): Promise<string[]> {
   return [...new Set(text.trim().split("\n").filter(Boolean))].sort();
 }
 
+/** The header, the IPAllocated Event and one nodeAssigned Event per worker (the L2 lab's -A5 shows one). */
+const EVENT_LINES = 3 + WORKERS.length;
+
 const expectedMessages = WORKERS.map((w) => `announcing from node "${w.name}" with protocol "bgp"`).sort();
 
 const events: LabStep = {
   n: 6,
-  title: "kubectl describe svc | grep Events: -A5: every worker announces each Service with protocol bgp",
+  title: `kubectl describe svc | grep Events: -A${EVENT_LINES}: every worker announces each Service with protocol bgp`,
   async run() {
     const all = async () => Promise.all(SERVICES.map(assignedMessages));
     const seen = await waitFor(
@@ -158,7 +172,11 @@ const events: LabStep = {
         text
           .split("\n")
           .flatMap((line, i, lines) =>
-            line.startsWith("Events:") ? lines.slice(i, i + 6) : line.startsWith("Name:") ? [line] : [],
+            line.startsWith("Events:")
+              ? lines.slice(i, i + 1 + EVENT_LINES)
+              : line.startsWith("Name:")
+                ? [line]
+                : [],
           ),
       )
       .join("\n");
@@ -168,7 +186,7 @@ const events: LabStep = {
       summary: ok
         ? `each of ${SERVICES.join(", ")}: announcing from node "${WORKERS.map((w) => w.name).join('", "')}" with protocol "bgp" (no election: every eligible node announces)`
         : `unexpected Events: ${JSON.stringify(seen)}`,
-      detail: `$ kubectl describe svc | grep Events: -A5\n${excerpt}`,
+      detail: `$ kubectl describe svc | grep Events: -A${EVENT_LINES}\n${excerpt}`,
     };
   },
 };
@@ -273,7 +291,7 @@ Explore it:
   eval "$(bun run --silent cluster env)"      # kubectl of the testbed, admin kubeconfig
   kubectl get ipaddresspools,bgppeers,bgpadvertisements -n metallb-system
   kubectl get servicebgpstatuses -n metallb-system
-  kubectl describe svc svc1 | grep Events: -A5
+  kubectl describe svc svc1 | grep Events: -A6
   ${vtyshCommandLine("show bgp summary")}
   ${vtyshCommandLine("show ip route bgp")}
   ${vtyshCommandLine("show bgp ipv4 unicast 172.18.255.200/32")}
