@@ -3,7 +3,7 @@
  * its namespace: the proof that a session dials single-hop eBGP with TTL 1 and multi-hop with 255
  * (RFC 4271 leaves it to the implementation; MetalLB and FRR both do this).
  */
-import { execIn } from "../net/exec.ts";
+import { inNamespace } from "../net/exec.ts";
 
 /** Source address -> every TTL seen on its SYNs to port 179 (sorted, unique). */
 export function parseSynTtls(tcpdumpVerbose: string): Map<string, number[]> {
@@ -23,20 +23,20 @@ export function parseSynTtls(tcpdumpVerbose: string): Map<string, number[]> {
 }
 
 /**
- * Captures SYNs to port 179 on `ifname` in `ns` while `during` runs, and returns their TTLs by
- * source. The capture starts a second before `during` and lasts `captureS` seconds in all.
+ * Captures SYNs to port 179 on `ifname` in `ns` while `during` runs (the capture starts a second
+ * before it and ends a second after it, or after `maxS` seconds in all), and returns their TTLs by
+ * source.
  */
 export async function synTtlsDuring(
   ns: string,
   ifname: string,
-  captureS: number,
+  maxS: number,
   during: () => Promise<void>,
 ): Promise<Map<string, number[]>> {
-  const capture = execIn(
-    ns,
-    [
+  const capture = Bun.spawn(
+    inNamespace(ns, [
       "timeout",
-      String(captureS),
+      String(maxS),
       "tcpdump",
       "-l",
       "-n",
@@ -44,11 +44,18 @@ export async function synTtlsDuring(
       "-i",
       ifname,
       "tcp dst port 179 and (ip6 or tcp[tcpflags] & tcp-syn != 0)",
-    ],
-    { timeoutMs: (captureS + 5) * 1000 },
+    ]),
+    { stdout: "pipe", stderr: "ignore" },
   );
-  await Bun.sleep(1_000);
-  await during();
-  const result = await capture;
-  return parseSynTtls(result.stdout);
+  try {
+    await Bun.sleep(1_000);
+    await during();
+    await Bun.sleep(1_000);
+  } finally {
+    // SIGTERM: tcpdump flushes what it captured and exits.
+    capture.kill("SIGTERM");
+  }
+  const text = await new Response(capture.stdout).text();
+  await capture.exited;
+  return parseSynTtls(text);
 }
