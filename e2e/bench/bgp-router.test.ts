@@ -15,6 +15,11 @@ test("FRR's summary: each neighbour's state and prefixes received", () => {
   expect(counts.get("172.18.0.3")).toEqual({ state: "Established", prefixes: 10001 });
   expect(counts.get("172.18.0.100")).toEqual({ state: "Active", prefixes: 0 });
   expect(parseFrrPeerCounts("").size).toBe(0);
+  const oneFamily = JSON.stringify({
+    routerId: "172.18.0.254",
+    peers: { "172.18.0.100": { state: "Established", pfxRcd: 7 } },
+  });
+  expect(parseFrrPeerCounts(oneFamily).get("172.18.0.100")?.prefixes).toBe(7);
 });
 
 test("ip monitor route: added and deleted host routes; nexthop lines and other families are not routes", () => {

@@ -11,15 +11,20 @@ export interface FrrPeerCount {
   readonly prefixes: number;
 }
 
-interface SummaryJson {
-  ipv4Unicast?: { peers?: Record<string, { state?: string; pfxRcd?: number }> };
+interface FamilySummaryJson {
+  peers?: Record<string, { state?: string; pfxRcd?: number }>;
 }
 
-/** `show bgp ipv4 unicast summary json`: neighbour address -> state and prefixes received. */
+/**
+ * `show bgp ipv4 unicast summary json` (one family: its summary at the top) or `show bgp summary
+ * json` (each family under its name): neighbour address -> state and prefixes received.
+ */
 export function parseFrrPeerCounts(json: string): Map<string, FrrPeerCount> {
-  const parsed = JSON.parse(json.trim() === "" ? "{}" : json) as SummaryJson;
+  const parsed = JSON.parse(json.trim() === "" ? "{}" : json) as FamilySummaryJson & {
+    ipv4Unicast?: FamilySummaryJson;
+  };
   const counts = new Map<string, FrrPeerCount>();
-  for (const [address, peer] of Object.entries(parsed.ipv4Unicast?.peers ?? {})) {
+  for (const [address, peer] of Object.entries(parsed.peers ?? parsed.ipv4Unicast?.peers ?? {})) {
     counts.set(address, { state: peer.state ?? "", prefixes: peer.pfxRcd ?? 0 });
   }
   return counts;
