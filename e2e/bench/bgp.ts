@@ -63,6 +63,7 @@ import { frrPeerCounts } from "./bgp-router.ts";
 import { threadSeconds } from "./phase-cost.ts";
 import { emit, percentile } from "./report.ts";
 import { RouteMonitor } from "./route-monitor.ts";
+import { ServiceIpWatch } from "./service-ip-watch.ts";
 import { printMemory, procStats, speakerPid } from "./speaker-process.ts";
 
 const BENCH = "bgp";
@@ -175,6 +176,8 @@ async function useHold(holdMs: number): Promise<void> {
 
 async function createToRoute(client: KubeClient, monitor: RouteMonitor, n: number): Promise<number[]> {
   const samples: number[] = [];
+  const toIp: number[] = [];
+  const watch = await ServiceIpWatch.open(client, "default");
   for (let i = 0; i < n; i++) {
     const name = `rt-${i}`;
     await registerEndpoints("default", name, WORKERS);
@@ -187,8 +190,19 @@ async function createToRoute(client: KubeClient, monitor: RouteMonitor, n: numbe
     const ip = await serviceIp(client, name);
     if (ip !== prefix) throw new Error(`${name} has ${ip}, but the router's new route is ${prefix}`);
     samples.push(at - started);
+    const seen = watch.seenAt(name);
+    if (seen !== undefined) toIp.push(seen - started);
     await Bun.sleep(Math.max(0, 250 - (performance.now() - started)));
   }
+  await watch.stop();
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
+  console.error(
+    `[create] median ms: create to IP seen by a watch ${median(toIp).toFixed(1)} (n ${toIp.length}), create to route ${median(samples).toFixed(1)}`,
+  );
   return samples;
 }
 
