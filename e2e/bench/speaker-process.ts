@@ -17,24 +17,26 @@ export function procStats(pid: number): { rssMb: number; cpuTicks: number } {
   };
 }
 
-/** Whether a process runs the speaker program (argv: bun <program> speaker ...), not its wrapper. */
-function runsSpeaker(pid: number): boolean {
+/** Whether a process runs this component of the program (argv: bun <program> <component> ...). */
+function runsComponent(pid: number, component: string): boolean {
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  return argv[0]?.endsWith("bun") === true && argv[2] === "speaker";
+  return argv[0]?.endsWith("bun") === true && argv[2] === component;
 }
 
-/** The bun process of a speaker pod: the pod's pid is the unshare/sh wrapper; find its bun descendant. */
-export async function speakerPid(podPid: number): Promise<number> {
-  if (runsSpeaker(podPid)) return podPid;
+/** The bun process of a pod: the pod's pid is the unshare/sh wrapper; find its bun descendant. */
+export async function componentPid(podPid: number, component: "speaker" | "controller"): Promise<number> {
+  if (runsComponent(podPid, component)) return podPid;
   const r = await run(["pgrep", "-P", String(podPid)]);
   const children = r.stdout.trim().split("\n").filter(Boolean).map(Number);
   for (const child of children) {
-    if (runsSpeaker(child)) return child;
-    const deeper = await speakerPid(child).catch(() => undefined);
+    if (runsComponent(child, component)) return child;
+    const deeper = await componentPid(child, component).catch(() => undefined);
     if (deeper !== undefined) return deeper;
   }
-  throw new Error(`no speaker process under ${podPid}`);
+  throw new Error(`no ${component} process under ${podPid}`);
 }
+
+export const speakerPid = (podPid: number): Promise<number> => componentPid(podPid, "speaker");
 
 /**
  * A speaker's resident memory split, anonymous (heaps, allocator) and file-backed (mostly the bun
