@@ -296,6 +296,23 @@ test("a wrong peer ASN: the router receives our NOTIFICATION 2/2 (Bad Peer AS) a
   );
   expect(line).toMatch(/Bad Peer AS/);
   expect((await frrNeighbors(ROUTER.name)).get(worker.ipv4)?.state).not.toBe("Established");
+  // The speaker says so where a user looks first: its ConfigurationState.
+  const condition = await waitFor(
+    async () => {
+      const text = await ok([
+        "get",
+        "configurationstate",
+        "-n",
+        NAMESPACE,
+        `speaker-${worker.name}`,
+        "-o",
+        'jsonpath={.status.conditions[?(@.type=="bgpSessionsEstablished")].status} {.status.conditions[?(@.type=="bgpSessionsEstablished")].message}',
+      ]);
+      return text.startsWith("False") ? text : undefined;
+    },
+    { what: "bgpSessionsEstablished False on the speaker's ConfigurationState" },
+  );
+  expect(condition).toContain("router: not established");
   await apply(aBgpPeer("router", {}));
   await waitFor(
     async () =>

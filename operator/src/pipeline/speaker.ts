@@ -298,8 +298,9 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     }
   };
 
-  loop = runReconcileLoop(combineLatest([snapshot$, members$, interfaces$]), {
-    prepare: ([snapshot, members, localInterfaces]): Prepared => {
+  const sessions$ = deps.announcers.bgp?.status$ ?? of([]);
+  loop = runReconcileLoop(combineLatest([snapshot$, members$, interfaces$, sessions$]), {
+    prepare: ([snapshot, members, localInterfaces, bgpSessions]): Prepared => {
       if (members && previousMembers && [...previousMembers].some((m) => !members.has(m))) {
         memberLostAt = performance.now();
       }
@@ -315,6 +316,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
         ...configurationInputs(snapshot),
         serviceL2Statuses: [...snapshot.serviceL2Statuses.values()],
         localInterfaces,
+        bgpSessions,
         secrets: new Map([...snapshot.bgpSecrets.values()].map((o) => [o.metadata.name ?? "", o])),
       };
       return { snapshot, inputs };

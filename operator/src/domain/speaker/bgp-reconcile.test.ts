@@ -101,3 +101,38 @@ describe("reconcileSpeaker, BGP", () => {
     expect(routesOf(out)).toEqual([]);
   });
 });
+
+describe("speaker-<node> ConfigurationState, BGP sessions", () => {
+  const cluster = withServices(base, ["web", ["10.0.0.1"], ["a"]]);
+  const withSessions = (sessions: { peer: string; state: "established" | "active"; lastError?: string }[]) =>
+    reconcileSpeaker(
+      {
+        ...inputsFor(cluster, "a"),
+        bgpSessions: sessions.map((s) => ({ peer: s.peer, state: s.state, lastError: s.lastError })),
+      },
+      initialSpeakerState,
+      defaultOptions,
+    ).configurationState.status.conditions;
+
+  test("a node with sessions says which are down and why; none down is True", () => {
+    expect(withSessions([{ peer: "tor", state: "established" }])?.[1]).toMatchObject({
+      type: "bgpSessionsEstablished",
+      status: "True",
+      reason: "AllEstablished",
+    });
+    expect(
+      withSessions([
+        { peer: "edge", state: "active", lastError: "connect timeout" },
+        { peer: "tor", state: "established" },
+      ])?.[1],
+    ).toMatchObject({
+      status: "False",
+      reason: "SessionsDown",
+      message: "edge: not established (connect timeout)",
+    });
+  });
+
+  test("a node without sessions has only the configuration condition, as MetalLB", () => {
+    expect(withSessions([])?.map((c) => c.type)).toEqual(["configReconcilerValid"]);
+  });
+});

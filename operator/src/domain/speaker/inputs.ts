@@ -7,6 +7,7 @@ import type { IPAddressPool } from "../api/ip-address-pool.ts";
 import type { L2Advertisement } from "../api/l2-advertisement.ts";
 import type { ServiceL2Status } from "../api/service-l2-status.ts";
 import type { BgpSecrets } from "../bgp/password.ts";
+import type { BgpSessionStatus } from "../bgp/types.ts";
 
 /** Everything one speaker decides from, as one level-triggered view (objects only, no events). */
 export interface SpeakerInputs {
@@ -44,4 +45,6 @@ export interface SpeakerInputs {
    * read from them. Absent: none.
    */
   readonly secrets?: BgpSecrets;
+  /** This node's BGP sessions as the announcer reports them (the ConfigurationState shows them). */
+  readonly bgpSessions?: readonly BgpSessionStatus[];
 }

@@ -290,7 +290,12 @@ export function reconcileSpeaker(
     ...orphaned.map(orphanMessage),
     ...bgpSessions.problems.filter((p) => p.severity === "error").map((p) => p.message),
   ];
-  const status = speakerConfigurationStateStatus(problems, options.now, state.configurationState);
+  const status = speakerConfigurationStateStatus(
+    problems,
+    options.now,
+    state.configurationState,
+    inputs.bgpSessions ?? [],
+  );
 
   // Serving endpoints are computed per Service, when its decision is computed (not reused).
   const slices = slicesByService(inputs.endpointSlices);
