@@ -171,10 +171,24 @@ async function allWorkerHops(prefix: string, timeoutMs = 60_000): Promise<void> 
   );
 }
 
-/** The router's BGPPeer, with holdTime 3s or the default (90 s). */
-async function useHold(holdMs: number): Promise<void> {
+/**
+ * The router's BGPPeer, with holdTime 3s or the default (90 s). A changed peer is a new session
+ * (Cease 6/6, then a fresh OPEN); one that takes more than 10 s to come back is reported on
+ * stderr with the tail of its speaker's log, as the reconnect backoff may reach 120 s.
+ */
+async function useHold(op: RunningOperator, holdMs: number): Promise<void> {
+  const started = performance.now();
   await apply(aBgpPeer("router", { holdTime: holdMs === SHORT_HOLD_MS ? "3s" : undefined }));
-  await sessionsUp(NODES, holdMs);
+  for (const node of NODES) {
+    await sessionsUp([node], holdMs, 180_000);
+    const s = (performance.now() - started) / 1000;
+    if (s > 10) {
+      const log = op.speakers.get(node.name)?.stderr().trim().split("\n").slice(-20).join("\n");
+      console.error(
+        `[hold] ${node.name} Established with hold ${holdMs} ms only ${s.toFixed(1)} s after the BGPPeer change; its speaker's log ends:\n${log}`,
+      );
+    }
+  }
 }
 
 async function createToRoute(client: KubeClient, monitor: RouteMonitor, n: number): Promise<number[]> {
@@ -597,13 +611,13 @@ export async function bgpBench(): Promise<void> {
       emit(BENCH, "bgp_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
     }
     if (wanted("hold90")) {
-      await useHold(DEFAULT_HOLD_MS);
+      await useHold(op, DEFAULT_HOLD_MS);
       const [seconds] = await holdFailover(op, BULK_NODE, `${vip}/32`, 1, DEFAULT_HOLD_MS);
       emit(BENCH, "bgp_hold_failover_default_s", Math.round(seconds! * 1000) / 1000, "s", 1);
     }
     if (wanted("bulk") || wanted("footprint")) {
       // The 10k are announced with the default hold (keepalives every 30 s), as MetalLB's users run.
-      await useHold(DEFAULT_HOLD_MS);
+      await useHold(op, DEFAULT_HOLD_MS);
       // The stand-in peers first: a failure to peer shows before the 10k Services are made.
       const gobgp = wanted("bulk") ? await standIn() : undefined;
       const ips = await bulkServices(client);
