@@ -137,6 +137,10 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
     expect(notifications(p1.connections[0]!)).toEqual(["6/3"]);
     await p2.until("6/6", () => notifications(p2.connections[0]!).length > 0);
     expect(notifications(p2.connections[0]!)).toEqual(["6/6"]);
+    // The new session dials only once the old connection is gone: no second connection while the
+    // first is open (a router would refuse it as a collision).
+    await p2.until("second dial", () => p2.connections.length === 2);
+    expect(p2.connections[0]!.closed).toBe(true);
     await p2.until("new session", () => p2.connections.length === 2 && established(a, "b"));
     const open = p2.connections[1]!.messages[0]!;
     expect(open.type === "open" && open.holdTimeS).toBe(30);

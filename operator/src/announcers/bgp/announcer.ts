@@ -19,7 +19,13 @@ import { BehaviorSubject, type Observable } from "rxjs";
 import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import type { Announcer, AnnouncerProtocol, StopMode } from "../announcer.ts";
 import type { StopCause } from "./fsm.ts";
-import { type BgpLog, BgpSession, type BgpSessionMetrics, type BgpSessionOptions } from "./session.ts";
+import {
+  type BgpLog,
+  BgpSession,
+  type BgpSessionMetrics,
+  type BgpSessionOptions,
+  peerLabel,
+} from "./session.ts";
 
 /** After the withdrawals left: time for the router to recompute and reprogramme its FIB. */
 export const HANDOVER_GRACE_MS = 1000;
@@ -76,6 +82,12 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
   private stopped = false;
   /** Sessions being ended; stop() waits for them. */
   private readonly ending = new Set<Promise<void>>();
+  /**
+   * Peer address (`ip:port`) -> the end of a session to it still sending its Cease. A new session
+   * to the same address waits for it: dialled meanwhile, the router would see a second connection
+   * from us while the first is open, refuse it as a collision, and our backoff would grow.
+   */
+  private readonly endingTo = new Map<string, Promise<void>>();
 
   constructor(private readonly options: BgpAnnouncerOptions) {}
 
@@ -116,7 +128,17 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
       else if (specKey(spec) !== entry.key) this.end(entry, "configChanged");
     }
     for (const spec of this.desired.sessions) {
-      const entry = this.sessions.get(spec.peer) ?? this.create(spec);
+      let entry = this.sessions.get(spec.peer);
+      if (entry === undefined) {
+        const previous = this.endingTo.get(peerLabel(spec));
+        if (previous !== undefined) {
+          void previous.then(() => {
+            if (!this.stopped) this.apply();
+          });
+          continue;
+        }
+        entry = this.create(spec);
+      }
       entry.session.setRoutes(this.desired.routes.get(spec.peer) ?? NO_ROUTES);
     }
     this.publish();
@@ -149,13 +171,19 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
       { peer: entry.session.label, name: entry.spec.peer, reason: cause },
       "BGP session ended",
     );
+    const address = peerLabel(entry.spec);
     const ending = entry.session.stop(cause).then(() => {
-      // A restarted peer keeps its label; only a label no session uses any more loses its series.
-      const reused = [...this.sessions.values()].some((e) => e.session.label === entry.session.label);
+      // A restarted peer keeps its label (its replacement may still be waiting for this end); only
+      // a label no session uses or will use any more loses its series.
+      const reused =
+        [...this.sessions.values()].some((e) => e.session.label === entry.session.label) ||
+        (!this.stopped && this.desired.sessions.some((spec) => peerLabel(spec) === address));
       if (!reused) this.options.metrics?.sessionRemoved(entry.session.label);
       this.ending.delete(ending);
+      if (this.endingTo.get(address) === ending) this.endingTo.delete(address);
     });
     this.ending.add(ending);
+    this.endingTo.set(address, ending);
     this.publish();
   }
 
