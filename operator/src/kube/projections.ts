@@ -152,11 +152,13 @@ function speakerLoadBalancer(loadBalancer: LoadBalancerStatus): LoadBalancerStat
 }
 
 /**
- * What the speaker keeps of its ServiceL2Status objects: the name (to update or delete one), the
- * labels (node, Service name and namespace: whose it is) and the status. Owner references, uid,
- * timestamps and generateName are read by nothing here; non-revertive mode holds every node's.
+ * What the speaker keeps of its per-Service status objects (ServiceL2Status, ServiceBGPStatus):
+ * the name (to update or delete one), the labels (node, Service name and namespace: whose it is)
+ * and the status. Owner references, uid, timestamps and generateName are read by nothing here;
+ * non-revertive mode holds every node's ServiceL2Status, and a BGP node holds one ServiceBGPStatus
+ * per Service it advertises.
  */
-export function l2StatusForSpeaker<T extends ServiceL2Status & KubeObject>(object: T): T {
+export function statusObjectForSpeaker<T extends KubeObject & { readonly status?: unknown }>(object: T): T {
   const { metadata } = object;
   return {
     apiVersion: object.apiVersion,
@@ -178,3 +180,7 @@ export function l2StatusForSpeaker<T extends ServiceL2Status & KubeObject>(objec
 export function sameProjection<T extends KubeObject>(a: T, b: T): boolean {
   return Bun.deepEquals(a, b, true);
 }
+
+/** ServiceL2Status objects as the speaker keeps them (statusObjectForSpeaker). */
+export const l2StatusForSpeaker = <T extends ServiceL2Status & KubeObject>(object: T): T =>
+  statusObjectForSpeaker(object);

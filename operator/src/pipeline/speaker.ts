@@ -32,6 +32,7 @@ import {
   sameProjection,
   serviceForSpeaker,
   sliceForElection,
+  statusObjectForSpeaker,
 } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
 import { bgpStatusJobs, l2StatusJobs } from "../kube/speaker-writes.ts";
@@ -122,7 +123,8 @@ function sources(deps: SpeakerDeps) {
         namespace,
         labelSelector: `${LABEL_NODE}=${deps.nodeName}`,
         onRetry: onRetry("servicebgpstatuses"),
-      }),
+      }).pipe(mapEventObjects(statusObjectForSpeaker)),
+      { unchanged: sameProjection },
     ),
     // BGPPeer passwordSecrets: kubernetes.io/basic-auth Secrets of this namespace, only those.
     bgpSecrets: store(
