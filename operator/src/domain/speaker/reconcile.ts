@@ -203,6 +203,21 @@ function announcedFingerprint(decision: L2Decision | BgpDecision): string {
   return `${decision.uid}|${decision.ips.join(",")}`;
 }
 
+/**
+ * One ServiceBGPStatus per announcing decision object and peer list: the decision memo keeps
+ * unchanged decisions and bgpRoutesFor reuses unchanged peer lists, so a run over 10k Services
+ * allocates statuses only for what changed (a cache of a pure function).
+ */
+const bgpStatuses = new WeakMap<BgpDecision, DesiredBgpStatus>();
+
+function bgpStatusOf(d: BgpDecision, node: string, peers: readonly string[]): DesiredBgpStatus {
+  const cached = bgpStatuses.get(d);
+  if (cached !== undefined && cached.node === node && cached.peers === peers) return cached;
+  const status = { key: d.key, node, serviceName: d.name, serviceNamespace: d.namespace, peers };
+  bgpStatuses.set(d, status);
+  return status;
+}
+
 /** The BGP part of the outcome: routes per session from the announcing decisions. */
 function bgpOutcomeOf(
   decisions: readonly BgpDecision[],
@@ -239,13 +254,7 @@ function bgpOutcomeOf(
       continue;
     }
     routed.add(d.key);
-    statuses.push({
-      key: d.key,
-      node: self,
-      serviceName: d.name,
-      serviceNamespace: d.namespace,
-      peers: r.peers,
-    });
+    statuses.push(bgpStatusOf(d, self, r.peers));
   }
   return {
     outcome: { decisions, desired: routes.desired, statuses, peerProblems: sessions.problems, unrouted },
