@@ -7,7 +7,7 @@
  * on text and plain numbers: a host route is the canonical IP plus `/32` or `/128`, and an IPv4
  * aggregate is masked as a 32-bit number. Only an IPv6 aggregate goes through bigint.
  */
-import { parseIP } from "../ip/address.ts";
+import { ipv4Number, parseIP } from "../ip/address.ts";
 import { cidrOf, formatCIDR } from "../ip/cidr.ts";
 import type { IPFamily } from "../ip/family.ts";
 
@@ -15,33 +15,6 @@ export interface OriginatedPrefix {
   /** `address/length`, canonical, host bits zero. */
   readonly prefix: string;
   readonly family: IPFamily;
-}
-
-/** A canonical dotted quad as a 32-bit unsigned number, or undefined when it is not one. */
-function ipv4Number(text: string): number | undefined {
-  let value = 0;
-  let octets = 0;
-  let i = 0;
-  while (octets < 4) {
-    const start = i;
-    let octet = 0;
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      octet = octet * 10 + (c - 48);
-      i++;
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48) || octet > 255)
-      return undefined;
-    value = value * 256 + octet;
-    octets++;
-    if (octets < 4) {
-      if (text.charCodeAt(i) !== 46) return undefined;
-      i++;
-    }
-  }
-  return i === text.length ? value : undefined;
 }
 
 /** Hex digits, colons and (for an embedded IPv4 tail) dots: the characters of IPv6 text. */

@@ -36,7 +36,16 @@ export function parseIP(text: string): IPAddress | undefined {
 }
 
 function parseIPv4(text: string): bigint | undefined {
-  // A hand-rolled scan: this runs for every status IP of every Service on every plan.
+  const value = ipv4Number(text);
+  return value === undefined ? undefined : BigInt(value);
+}
+
+/**
+ * Dotted-quad IPv4 text (Go's rules: no leading zeros) as a 32-bit unsigned number, or undefined.
+ * A hand-rolled scan: this runs for every status IP of every Service on every plan, and BGP masks
+ * IPv4 prefixes with it without a BigInt.
+ */
+export function ipv4Number(text: string): number | undefined {
   let value = 0;
   let octets = 0;
   let i = 0;
@@ -59,7 +68,7 @@ function parseIPv4(text: string): bigint | undefined {
     if (text.charCodeAt(i) !== 46 || octets === 4) return undefined;
     i++;
   }
-  return octets === 4 ? BigInt(value) : undefined;
+  return octets === 4 ? value : undefined;
 }
 
 function hexDigit(code: number): number {
