@@ -4,35 +4,11 @@
  * leaves no network namespace behind.
  */
 import { expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import { netDown } from "../net/testbed.ts";
-import { NAMESPACES } from "../net/topology.ts";
-
-const LAB = join(import.meta.dir, "main.ts");
-
-function ourNamespaces(): string[] {
-  let present: string[] = [];
-  try {
-    present = readdirSync("/run/netns");
-  } catch {
-    return [];
-  }
-  return present.filter((n) => (NAMESPACES as readonly string[]).includes(n));
-}
+import { ourNamespaces, runLabCi } from "./run-lab-ci.ts";
 
 test("bun run lab --bgp --ci runs the BGP edition's steps and cleans up", async () => {
-  // The lab takes the network testbed for itself; release it if this test process holds it.
-  await netDown();
-  const proc = Bun.spawn(["bun", LAB, "--bgp", "--ci"], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) console.error(out, err);
+  const { code, out, steps } = await runLabCi("--bgp");
   expect(code).toBe(0);
-  const steps = out.split("\n").filter((l) => l.startsWith("step "));
   // The step lines carry the measured figures (the hold-timer failover, the restore): keep them in the log.
   console.log(steps.join("\n"));
   expect(steps).toEqual([

@@ -3,35 +3,11 @@
  * exits 0, and it leaves no network namespace behind.
  */
 import { expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import { netDown } from "../net/testbed.ts";
-import { NAMESPACES } from "../net/topology.ts";
-
-const LAB = join(import.meta.dir, "main.ts");
-
-function ourNamespaces(): string[] {
-  let present: string[] = [];
-  try {
-    present = readdirSync("/run/netns");
-  } catch {
-    return [];
-  }
-  return present.filter((n) => (NAMESPACES as readonly string[]).includes(n));
-}
+import { ourNamespaces, runLabCi } from "./run-lab-ci.ts";
 
 test("bun run lab --ci runs the seed's steps and cleans up", async () => {
-  // The lab takes the network testbed for itself; release it if this test process holds it.
-  await netDown();
-  const proc = Bun.spawn(["bun", LAB, "--ci"], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (code !== 0) console.error(out, err);
+  const { code, out, steps } = await runLabCi();
   expect(code).toBe(0);
-  const steps = out.split("\n").filter((l) => l.startsWith("step "));
   expect(steps).toEqual([
     expect.stringMatching(
       /^step 1 ok: install metalbun with one command: 9 metallb\.io CRDs .*4\/4 speakers ready/,
