@@ -2,7 +2,7 @@
  * `bun run cluster up|down|env|status|restart-apiserver`: the testbed cluster by hand.
  * `eval "$(bun run --silent cluster env)"` puts the pinned kubectl first on PATH and sets KUBECONFIG.
  */
-import { clusterStatus, ensureCluster, restartApiserver, stopCluster } from "./cluster.ts";
+import { clusterStatus, ensureCluster, recordedPlacement, restartApiserver, stopCluster } from "./cluster.ts";
 
 const USAGE = "usage: bun run cluster up | down | env | status | restart-apiserver";
 
@@ -20,15 +20,17 @@ async function main(command: string | undefined): Promise<number> {
       console.error("cluster stopped; state removed");
       return 0;
     case "env": {
-      const h = await ensureCluster();
+      // The running cluster wherever it runs (the real nodes' lab runs it on the control-plane node).
+      const h = await ensureCluster({ placement: recordedPlacement() ?? "host" });
       console.log(`export KUBECONFIG=${h.kubeconfig}`);
       console.log(`export PATH=${h.binDir}:$PATH`);
       return 0;
     }
     case "status": {
-      const status = await clusterStatus();
-      for (const [name, up] of Object.entries(status)) console.log(`${name}: ${up ? "running" : "stopped"}`);
-      return Object.values(status).every(Boolean) ? 0 : 1;
+      const { placement, daemons } = await clusterStatus();
+      console.log(`placement: ${placement}`);
+      for (const [name, up] of Object.entries(daemons)) console.log(`${name}: ${up ? "running" : "stopped"}`);
+      return Object.values(daemons).every(Boolean) ? 0 : 1;
     }
     case "restart-apiserver":
       await restartApiserver();

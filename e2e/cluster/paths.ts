@@ -26,6 +26,8 @@ export const clusterFiles = {
   servingKey: join(CLUSTER_DIR, "pki", "apiserver.key"),
   adminCert: join(CLUSTER_DIR, "pki", "admin.crt"),
   adminKey: join(CLUSTER_DIR, "pki", "admin.key"),
+  kubeletClientCert: join(CLUSTER_DIR, "pki", "apiserver-kubelet-client.crt"),
+  kubeletClientKey: join(CLUSTER_DIR, "pki", "apiserver-kubelet-client.key"),
   serviceAccountKey: join(CLUSTER_DIR, "pki", "sa.key"),
   serviceAccountPub: join(CLUSTER_DIR, "pki", "sa.pub"),
   kubeconfig: join(CLUSTER_DIR, "admin.kubeconfig"),

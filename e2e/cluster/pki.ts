@@ -1,7 +1,8 @@
 /**
  * Certificates for the testbed apiserver, made with Debian's openssl: one CA signs the serving
- * certificate, the admin client certificate (group system:masters) and nothing else; a separate RSA
- * key pair signs ServiceAccount tokens. Generated once per cluster state directory.
+ * certificate, the admin client certificate (group system:masters), the apiserver's client
+ * certificate toward kubelets, and (e2e/nodes) the identities of the node components; a separate
+ * RSA key pair signs ServiceAccount tokens. Generated once per cluster state directory.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,23 @@ const SERVING_SANS = [
 
 async function openssl(args: string[]): Promise<void> {
   await run(["openssl", ...args]);
+}
+
+const CLIENT_EXTENSIONS =
+  "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n";
+
+/**
+ * A client certificate signed by the cluster CA (made once): `subject` carries the identity the
+ * apiserver sees, CN the user and O the groups. Returns the certificate and key paths.
+ */
+export async function ensureClientCert(
+  name: string,
+  subject: string,
+): Promise<{ cert: string; key: string }> {
+  const cert = join(clusterFiles.pki, `${name}.crt`);
+  const key = join(clusterFiles.pki, `${name}.key`);
+  if (!(existsSync(cert) && existsSync(key))) await signedCert(name, subject, CLIENT_EXTENSIONS);
+  return { cert, key };
 }
 
 async function signedCert(name: string, subject: string, extensions: string): Promise<void> {
@@ -58,6 +76,7 @@ export async function ensurePki(): Promise<void> {
     clusterFiles.caCert,
     clusterFiles.servingCert,
     clusterFiles.adminCert,
+    clusterFiles.kubeletClientCert,
     clusterFiles.serviceAccountKey,
     clusterFiles.serviceAccountPub,
   ];
@@ -83,10 +102,12 @@ export async function ensurePki(): Promise<void> {
     `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${SERVING_SANS.join(",")}\n`,
   );
   // system:masters is bound to cluster-admin by the apiserver's bootstrap RBAC policy.
+  await signedCert("admin", "/O=system:masters/CN=kubernetes-admin", CLIENT_EXTENSIONS);
+  // kubeadm's name for it; system:masters lets it reach every kubelet API (logs, exec).
   await signedCert(
-    "admin",
-    "/O=system:masters/CN=kubernetes-admin",
-    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+    "apiserver-kubelet-client",
+    "/O=system:masters/CN=kube-apiserver-kubelet-client",
+    CLIENT_EXTENSIONS,
   );
   await openssl(["genrsa", "-out", clusterFiles.serviceAccountKey, "2048"]);
   await openssl([

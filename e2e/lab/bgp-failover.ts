@@ -7,14 +7,14 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { registerNodeReady } from "../cluster/nodes.ts";
 import { execIn } from "../net/exec.ts";
 import { LOG_DIR } from "../net/procs.ts";
 import { run } from "../net/run.ts";
 import { CLIENT, nodeNamed, ROUTER } from "../net/topology.ts";
+import { killNode, restartNode } from "../nodes/real-cluster.ts";
 import { POOL_V4 } from "../peers/routing.ts";
 import { HOLD_S, KEEPALIVE_S, kernelNextHops, neighbors, WORKER_IPS } from "./bgp-router.ts";
-import { restartSpeaker, waitReady } from "./operator.ts";
+import { waitReady } from "./operator.ts";
 import { kubectlOut, type LabContext, type LabStep, serviceIPs, shown } from "./steps.ts";
 
 const VICTIM = nodeNamed("myk8s-worker");
@@ -69,7 +69,7 @@ function routerLogAbout(ip: string, fromLength: number): string[] {
 
 export const bgpFailover: LabStep = {
   n: 9,
-  title: `failover: kill ${VICTIM.name} hard (link cut, speaker SIGKILLed); the router drops its next hop when the ${HOLD_S} s hold timer expires`,
+  title: `failover: kill ${VICTIM.name} hard (link cut, every process of the node SIGKILLed); the router drops its next hop when the ${HOLD_S} s hold timer expires`,
   async run(ctx: LabContext) {
     const ips = await serviceIPs();
     const prefixes = ips.map((ip) => `${ip}/32`);
@@ -77,9 +77,7 @@ export const bgpFailover: LabStep = {
     const started = performance.now();
     let probing = true;
     const probe = probeRequests(ips[0]!, () => probing);
-    await execIn(VICTIM.name, ["ip", "link", "set", VICTIM.ifname, "down"]);
-    await ctx.operator?.speakers.get(VICTIM.name)?.stop("SIGKILL", 0);
-    await registerNodeReady(VICTIM.name, false);
+    await killNode(VICTIM);
     const goneMs = await untilRoutes(prefixes, (h) => !h.includes(VICTIM.ipv4), started, 20_000);
     probing = false;
     const probed = await probe;
@@ -117,14 +115,12 @@ export const bgpFailover: LabStep = {
 
 export const bgpFailback: LabStep = {
   n: 10,
-  title: `restore ${VICTIM.name} (link up, speaker restarted): it peers again and its next hop is back`,
+  title: `restore ${VICTIM.name} (the node starts again, its kubelet restarts the speaker pod): it peers again and its next hop is back`,
   async run(ctx: LabContext) {
     const prefixes = (await serviceIPs()).map((ip) => `${ip}/32`);
     const started = performance.now();
-    await execIn(VICTIM.name, ["ip", "link", "set", VICTIM.ifname, "up"]);
-    await registerNodeReady(VICTIM.name, true);
-    if (ctx.operator) await restartSpeaker(ctx.operator, VICTIM.name);
-    const ready = await waitReady(VICTIM.name);
+    await restartNode(VICTIM);
+    const ready = await waitReady(VICTIM.name, undefined, 60_000);
     const backMs = await untilRoutes(prefixes, (h) => h.join() === WORKER_IPS.join(), started, 30_000);
     const state = (await neighbors()).get(VICTIM.ipv4)?.state ?? "absent";
     const kernel = await run(["ip", "-n", ROUTER.name, "route", "show", "root", POOL_V4]);

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { execIn } from "../net/exec.ts";
 import { LOG_DIR } from "../net/procs.ts";
 import { run } from "../net/run.ts";
-import { setServiceDnat } from "../net/testbed.ts";
 import { CLIENT, NODES, ROUTER } from "../net/topology.ts";
+import { podCidrs } from "../nodes/pod-routes.ts";
 import { startFrr } from "../peers/frr.ts";
 import { addClientPoolRoutes, POOL_V4 } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
@@ -39,6 +39,7 @@ import {
   serviceIPs,
   shown,
 } from "./steps.ts";
+import { nodeOfSource, parseWebpodAnswer } from "./webpod-answer.ts";
 
 const peerAndAdvertisement: LabStep = {
   n: 3,
@@ -230,12 +231,19 @@ const ecmp: LabStep = {
   },
 };
 
-/** Requests from mypc to `ip` until every worker has answered (each names its node), at most `max`. */
-async function answersFrom(ip: string, max: number): Promise<Map<string, number>> {
+/**
+ * Requests from mypc to `ip` until each worker has been the entering node at least once (at most
+ * `max`): counts per entering node, read from the address the answering webpod saw.
+ */
+async function enteringNodes(ip: string, max: number): Promise<Map<string, number>> {
+  const cidrs = await podCidrs();
   const counts = new Map<string, number>();
-  for (let i = 0; i < max && counts.size < WORKERS.length; i++) {
+  for (let i = 0; i < max && WORKERS.some((w) => !counts.has(w.name)); i++) {
     const r = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${ip}/`]);
-    const who = r.exitCode === 0 ? r.stdout.trim() : `curl exit ${r.exitCode}`;
+    const answer = parseWebpodAnswer(r.stdout);
+    const who = answer
+      ? (nodeOfSource(answer.remoteIp, cidrs) ?? `? (${answer.remoteIp})`)
+      : `curl exit ${r.exitCode}`;
     counts.set(who, (counts.get(who) ?? 0) + 1);
   }
   return counts;
@@ -243,31 +251,31 @@ async function answersFrom(ip: string, max: number): Promise<Map<string, number>
 
 const traffic: LabStep = {
   n: 8,
-  title: "curl from mypc, routed via the router: across requests every worker's pod answers each IP",
+  title: "curl from mypc, routed via the router: across requests each IP enters through every worker",
   async run() {
     const ips = await serviceIPs();
-    // kube-proxy's part: every node DNATs every Service IP to its local "pod".
-    for (const node of NODES) await setServiceDnat(node.name, ips);
     const rows: string[] = [];
     let ok = true;
     for (const [i, s] of SERVICES.entries()) {
-      const counts = await answersFrom(ips[i]!, 60);
+      const counts = await enteringNodes(ips[i]!, 60);
       const sent = [...counts.values()].reduce((a, b) => a + b, 0);
       const workersSeen = WORKERS.filter((w) => counts.has(w.name)).length;
       ok &&= workersSeen === WORKERS.length && counts.size === WORKERS.length;
       rows.push(
-        `${s} http://${ips[i]}/ -> ${[...counts].map(([who, n]) => `${who} x${n}`).join(", ")} (${sent} requests)`,
+        `${s} http://${ips[i]}/ entered via ${[...counts].map(([who, n]) => `${who} x${n}`).join(", ")} (${sent} requests)`,
       );
     }
     const trace = await execIn(CLIENT.name, ["ip", "route", "get", ips[0]!]);
+    const sample = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${ips[0]}/`]);
     return {
       ok,
       summary: ok
-        ? `each IP answered by ${WORKERS.map((w) => w.name).join(", ")} (the router hashes each connection's 5-tuple)`
-        : `not every worker answered: ${rows.join("; ")}`,
+        ? `each IP entered through ${WORKERS.map((w) => w.name).join(", ")} (the router hashes each connection's 5-tuple), then kube-proxy to a webpod pod`
+        : `not every worker was an entry: ${rows.join("; ")}`,
       detail: [
         shown(`ip netns exec ${CLIENT.name} ip route get ${ips[0]}`, trace.stdout),
         rows.join("\n"),
+        shown(`ip netns exec ${CLIENT.name} curl -s http://${ips[0]}/`, sample.stdout),
       ].join("\n\n"),
     };
   },

@@ -1,16 +1,18 @@
 /**
  * Steps 5-9 of the seed lab: who announces each Service (Events), ARP from mypc, traffic through
- * the leader's DNAT, a hard kill of myk8s-worker with the takeover measured, and the failback.
+ * the leader node and kube-proxy to a webpod pod, a hard kill of the node myk8s-worker with the
+ * takeover measured, and the failback when the node starts again.
  */
 
 import { kubectl } from "../cluster/cluster.ts";
-import { registerNodeReady } from "../cluster/nodes.ts";
 import { execIn } from "../net/exec.ts";
 import { run } from "../net/run.ts";
-import { setServiceDnat } from "../net/testbed.ts";
-import { CLIENT, memberByMac, NODES, nodeNamed } from "../net/topology.ts";
-import { restartSpeaker } from "./operator.ts";
-import type { LabContext, LabStep, StepOutcome } from "./steps.ts";
+import { CLIENT, memberByMac, nodeNamed } from "../net/topology.ts";
+import { NODE_MONITOR_GRACE_PERIOD } from "../nodes/control-plane.ts";
+import { podCidrs } from "../nodes/pod-routes.ts";
+import { killNode, restartNode } from "../nodes/real-cluster.ts";
+import { kubectlOut, type LabContext, type LabStep, type StepOutcome } from "./steps.ts";
+import { nodeOfSource, parseWebpodAnswer } from "./webpod-answer.ts";
 
 const SERVICES = ["svc1", "svc2", "svc3"] as const;
 const VICTIM = "myk8s-worker";
@@ -123,26 +125,54 @@ const arp: LabStep = {
 
 const traffic: LabStep = {
   n: 7,
-  title: "traffic to an External IP enters the leader node and is DNATed to the web pod",
+  title: "traffic to an External IP enters the leader node and is DNATed by kube-proxy to a webpod pod",
   async run() {
-    const ips = await Promise.all(SERVICES.map(externalIP));
-    // kube-proxy's part: every node DNATs every Service IP to its local "pod".
-    for (const node of NODES) await setServiceDnat(node.name, ips);
+    const cidrs = await podCidrs();
+    const podNodes = await webpodNodes();
     const rows: string[] = [];
     let ok = true;
-    for (const [i, s] of SERVICES.entries()) {
-      const r = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${ips[i]}/`]);
+    for (const s of SERVICES) {
+      const ip = await externalIP(s);
       const owner = await announcer(s);
-      rows.push(`curl http://${ips[i]}/ (${s}) -> ${r.stdout.trim() || `failed (exit ${r.exitCode})`}`);
-      ok &&= r.stdout.trim() === owner;
+      const r = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${ip}/`]);
+      const answer = parseWebpodAnswer(r.stdout);
+      const entered = answer ? nodeOfSource(answer.remoteIp, cidrs) : undefined;
+      const pod = answer?.hostname;
+      rows.push(
+        answer
+          ? `curl http://${ip}/ (${s}): entered ${entered ?? `? (${answer.remoteIp})`}, answered by ${pod} on ${podNodes.get(pod!) ?? "?"}`
+          : `curl http://${ip}/ (${s}): failed (exit ${r.exitCode})`,
+      );
+      ok &&= answer !== undefined && podNodes.has(answer.hostname) && entered === owner;
     }
+    const first = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${await externalIP("svc1")}/`]);
     return {
       ok,
-      summary: ok ? "each curl was answered by the leader node's pod" : "a curl missed its leader",
-      detail: rows.join("\n"),
+      summary: ok
+        ? "each curl entered through its leader node and a webpod pod answered (kube-proxy's DNAT)"
+        : "a curl failed or entered elsewhere (see detail)",
+      detail: `${rows.join("\n")}\n\n$ ip netns exec mypc curl -s http://<svc1>/\n${first.stdout.trimEnd()}`,
     };
   },
 };
+
+/** Pod name -> node name of the webpod pods. */
+async function webpodNodes(): Promise<Map<string, string>> {
+  const out = await kubectlOut([
+    "get",
+    "pods",
+    "-l",
+    "app=webpod",
+    "-o",
+    'jsonpath={range .items[*]}{.metadata.name}{" "}{.spec.nodeName}{"\\n"}{end}',
+  ]);
+  return new Map(
+    out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.split(" ") as [string, string]),
+  );
+}
 
 /**
  * Watches mypc's neighbour entry for `ip` (every ~10 ms) until it names a MAC other than `oldMac`:
@@ -166,7 +196,7 @@ async function newMacAfterMs(
 
 const failover: LabStep = {
   n: 8,
-  title: `failover: kill ${VICTIM} hard (speaker SIGKILLed, link cut); its Services move`,
+  title: `failover: kill ${VICTIM} hard (every process of the node SIGKILLed, its link cut); its Services move`,
   async run(ctx: LabContext) {
     const before = await owners();
     const moving = SERVICES.filter((s) => before[s] === VICTIM);
@@ -175,14 +205,18 @@ const failover: LabStep = {
       await Promise.all(SERVICES.map(async (s) => [s, await externalIP(s)] as const)),
     );
     const started = performance.now();
-    await ctx.operator?.speakers.get(VICTIM)?.stop("SIGKILL", 0);
-    await execIn(VICTIM, ["ip", "link", "set", "eth0", "down"]);
-    await registerNodeReady(VICTIM, false);
+    await killNode(nodeNamed(VICTIM));
     const takeover = await Promise.all(moving.map((s) => newMacAfterMs(ips[s]!, victimMac, started, 10_000)));
     const after = await poll(
       owners,
       (o) => moving.every((s) => o[s] !== VICTIM && o[s] !== undefined),
       10_000,
+    );
+    // The node controller marks it NotReady once its kubelet has been silent for the grace period.
+    const notReady = await poll(
+      () => out(["get", "node", VICTIM, "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']),
+      (status) => status.trim() !== "True",
+      Number.parseInt(NODE_MONITOR_GRACE_PERIOD, 10) * 1000 + 15_000,
     );
     const nodes = await out(["get", "nodes"]);
     const rows = moving.map(
@@ -190,13 +224,16 @@ const failover: LabStep = {
         `${s}: ${before[s]} -> ${after[s]} (a new MAC answered mypc after ${takeover[i]?.toFixed(0) ?? "never"} ms)`,
     );
     const ok =
-      moving.length > 0 && takeover.every((t) => t !== undefined) && moving.every((s) => after[s] !== VICTIM);
+      moving.length > 0 &&
+      takeover.every((t) => t !== undefined) &&
+      moving.every((s) => after[s] !== VICTIM) &&
+      notReady.trim() !== "True";
     ctx.failoverMs = takeover.filter((t): t is number => t !== undefined);
     return {
       ok,
       summary: ok
-        ? `${moving.join(", ")} moved off ${VICTIM}; takeover seen at mypc after ${takeover.map((t) => `${t!.toFixed(0)} ms`).join(", ")}`
-        : `takeover incomplete: ${rows.join("; ")}`,
+        ? `${moving.join(", ")} moved off ${VICTIM}; takeover seen at mypc after ${takeover.map((t) => `${t!.toFixed(0)} ms`).join(", ")}; ${VICTIM} NotReady`
+        : `takeover incomplete: ${rows.join("; ")}; ${VICTIM} Ready=${notReady.trim()}`,
       detail: `${shownNodes(nodes)}\n${rows.join("\n")}`,
     };
   },
@@ -208,12 +245,10 @@ function shownNodes(nodes: string): string {
 
 const failback: LabStep = {
   n: 9,
-  title: `failback: start ${VICTIM} again; leadership returns to it`,
-  async run(ctx: LabContext) {
-    await execIn(VICTIM, ["ip", "link", "set", "eth0", "up"]);
-    await registerNodeReady(VICTIM, true);
-    if (ctx.operator) await restartSpeaker(ctx.operator, VICTIM);
-    const back = await poll(owners, (o) => ["svc1", "svc2"].every((s) => o[s] === VICTIM), 20_000);
+  title: `failback: start ${VICTIM} again (its kubelet restarts its speaker pod); leadership returns to it`,
+  async run() {
+    await restartNode(nodeNamed(VICTIM));
+    const back = await poll(owners, (o) => ["svc1", "svc2"].every((s) => o[s] === VICTIM), 60_000);
     const macs = await Promise.all(
       SERVICES.map(async (s) => `${s} -> ${(await macAtClient(await externalIP(s))) ?? "?"}`),
     );

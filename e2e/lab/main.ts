@@ -6,16 +6,14 @@
  * per step, cleans up and exits non-zero if any step failed. `--bgp` runs the BGP edition instead
  * (bgp-steps.ts): FRR in `router` peers with every node and routes the pool to them by ECMP.
  */
-import { stopCluster } from "../cluster/cluster.ts";
-import { netDown } from "../net/testbed.ts";
+import { realClusterDown } from "../nodes/real-cluster.ts";
 import { removeClientPoolRoutes } from "../peers/routing.ts";
 import { bgpExplore, bgpLabSteps } from "./bgp-steps.ts";
-import { stopOperator } from "./operator.ts";
 import { type LabContext, labSteps } from "./steps.ts";
 
 const ci = process.argv.includes("--ci");
 const bgp = process.argv.includes("--bgp");
-const ctx: LabContext = { operator: undefined };
+const ctx: LabContext = {};
 
 const l2Explore = `
 Explore it:
@@ -29,13 +27,11 @@ Logs of the controller and speakers: /tmp/metalbun/net/ (*.out, *.err)
 `;
 
 async function cleanup(): Promise<void> {
-  if (ctx.operator) await stopOperator(ctx.operator).catch(() => undefined);
   if (ctx.frr) {
     await removeClientPoolRoutes().catch(() => undefined);
     await ctx.frr.stop().catch((e) => console.error(`lab: router stop failed: ${e}`));
   }
-  await netDown().catch((e) => console.error(`lab: network cleanup failed: ${e}`));
-  await stopCluster().catch((e) => console.error(`lab: cluster cleanup failed: ${e}`));
+  await realClusterDown().catch((e) => console.error(`lab: cleanup failed: ${e}`));
 }
 
 let interrupted = false;

@@ -3,17 +3,13 @@
  * A step returns `ok` plus a one-line summary (the --ci line) and the output a person would look at.
  */
 import { join } from "node:path";
-import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
-import { registerEndpoints } from "../cluster/endpoints.ts";
-import { registerNodes } from "../cluster/nodes.ts";
-import { netUp } from "../net/testbed.ts";
+import { kubectl } from "../cluster/cluster.ts";
 import { NODES } from "../net/topology.ts";
+import { realClusterDown, realClusterUp } from "../nodes/real-cluster.ts";
 import type { FrrHandle } from "../peers/frr.ts";
 import { l2Steps } from "./l2-steps.ts";
-import { CONTROLLER_HEALTH_PORT, type RunningOperator, startOperator, waitReady } from "./operator.ts";
 
 export interface LabContext {
-  operator: RunningOperator | undefined;
   /** Takeover times measured at mypc in step 8. */
   failoverMs?: number[];
   /** The BGP lab's router (FRR in `router`), stopped by the cleanup. */
@@ -48,40 +44,68 @@ export function shown(command: string, output: string): string {
   return `$ ${command}\n${output.trimEnd()}`;
 }
 
+/** `kubectl rollout status` of each workload (waits until all its pods are updated and available). */
+async function rolledOut(workloads: ReadonlyArray<readonly [string, string]>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [namespace, workload] of workloads) {
+    const r = await kubectl(["rollout", "status", workload, "-n", namespace, "--timeout=180s"]);
+    if (r.exitCode !== 0) problems.push(`${workload}: ${(r.stderr || r.stdout).trim()}`);
+  }
+  return problems;
+}
+
+interface PodList {
+  items: Array<{
+    metadata: { name: string; labels?: Record<string, string> };
+    spec: { nodeName?: string };
+    status: { podIP?: string; hostIP?: string; phase?: string };
+  }>;
+}
+
 export const install: LabStep = {
   n: 1,
   title: "install metalbun with one command",
-  async run(ctx) {
+  async run() {
     // A fresh cluster every time, so what the lab shows never depends on an earlier run.
-    await stopCluster();
-    const cluster = await ensureCluster();
-    await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
-    await registerNodes(NODES);
+    await realClusterDown();
+    await realClusterUp();
     const applied = await kubectlOut(["apply", "--server-side", "-f", BUNDLE]);
     await kubectlOut(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-    ctx.operator = await startOperator();
-    const controllerReady = await waitReady(NODES[0]!.name, CONTROLLER_HEALTH_PORT);
-    const speakersReady = await Promise.all(NODES.map((n) => waitReady(n.name)));
+    // The seed's web pods behind svc1-svc3.
+    await kubectlOut(["apply", "-f", join(SEED, "webpod.yaml")]);
+    const problems = await rolledOut([
+      ["metallb-system", "deployment/controller"],
+      ["metallb-system", "daemonset/speaker"],
+      ["default", "deployment/webpod"],
+    ]);
     const crds = (await kubectlOut(["get", "crd", "-o", "name"]))
       .split("\n")
       .filter((l) => l.includes("metallb.io"));
+    const pods = JSON.parse(
+      await kubectlOut(["get", "pods", "-n", "metallb-system", "-o", "json"]),
+    ) as PodList;
+    const speakers = pods.items.filter((p) => p.metadata.labels?.component === "speaker");
+    const controller = pods.items.find((p) => p.metadata.labels?.component === "controller");
+    // A speaker is on its node's host network (pod IP = node IP); the controller has a pod IP.
+    const speakersOnHost = speakers.filter(
+      (p) => p.status.podIP !== undefined && p.status.podIP === p.status.hostIP,
+    ).length;
+    const controllerOnPodNetwork = controller?.status.podIP?.startsWith("10.244.") ?? false;
+    const wide = await kubectlOut(["get", "pods", "-n", "metallb-system", "-o", "wide"]);
     const nodes = await kubectlOut(["get", "nodes", "-o", "wide"]);
-    const readySpeakers = speakersReady.filter(Boolean).length;
-    const ok = crds.length === 9 && controllerReady && readySpeakers === NODES.length;
+    const ok =
+      crds.length === 9 && problems.length === 0 && speakersOnHost === NODES.length && controllerOnPodNetwork;
     return {
       ok,
-      summary: `${crds.length} metallb.io CRDs (incl. BGP ones); controller ${controllerReady ? "ready" : "NOT ready"} in ${NODES[0]!.name}; ${readySpeakers}/${NODES.length} speakers ready on the host network of each node`,
+      summary:
+        problems.length > 0
+          ? `not rolled out: ${problems.join("; ")}`
+          : `${crds.length} metallb.io CRDs (incl. BGP ones); controller ready on ${controller?.spec.nodeName} (pod IP ${controller?.status.podIP}); ${speakersOnHost}/${NODES.length} speakers ready on the host network of each node`,
       detail: [
         shown("kubectl apply --server-side -f deploy/metalbun.yaml", applied),
         shown("kubectl get crd | grep metallb.io", crds.join("\n")),
         shown("kubectl get nodes -o wide", nodes),
-        [
-          ...NODES.map(
-            (n, i) =>
-              `speaker    (ServiceAccount speaker, host network ${n.ipv4}) on ${n.name}: ${speakersReady[i] ? "ready" : "NOT ready"}`,
-          ),
-          `controller (ServiceAccount controller) on ${NODES[0]!.name}: ${controllerReady ? "ready" : "NOT ready"}`,
-        ].join("\n"),
+        shown("kubectl get pods -n metallb-system -o wide", wide),
         "No External IP exists yet.",
       ].join("\n\n"),
     };
@@ -148,10 +172,6 @@ export const createServices = (n: number): LabStep => ({
   title: "create svc1, svc2, svc3 (type: LoadBalancer, port 80, selector app: webpod)",
   async run() {
     const applied = await kubectlOut(["apply", ...SERVICES.flatMap((s) => ["-f", join(SEED, `${s}.yaml`)])]);
-    // The seed's webpod Deployment has pods on the workers; with no kubelet here, the testbed
-    // writes the EndpointSlices the endpoint controller would (MetalLB only announces a Service
-    // that has a serving endpoint).
-    for (const s of SERVICES) await registerEndpoints("default", s, NODES.slice(1, 3));
     const deadline = Date.now() + 15_000;
     let ips = await externalIPs(SERVICES);
     while (Object.values(ips).some((ip) => ip === "") && Date.now() < deadline) {

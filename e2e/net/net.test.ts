@@ -51,7 +51,7 @@ describe("e2e/net testbed", () => {
     for (const ns of NAMESPACES) expect(namespaceExists(ns)).toBe(false);
     await netUp({ apiserverUnixSocket: cluster.apiserverUnixSocket });
     for (const ns of NAMESPACES) expect(namespaceExists(ns)).toBe(true);
-    expect(await networkProblems()).toEqual([]);
+    expect(await networkProblems(undefined, false)).toEqual([]);
     const eth0 = JSON.parse(await runOk(["ip", "-n", "myk8s-worker", "-j", "addr", "show", "dev", "eth0"]));
     expect(eth0[0].address).toBe("02:42:ac:12:00:03");
     expect(eth0[0].addr_info.map((a: { local: string }) => a.local)).toEqual(

@@ -52,6 +52,12 @@ export interface NetUpOptions {
   readonly multicastSnooping?: boolean;
   /** How long to wait while another live process holds the testbed (default 10 minutes). */
   readonly leaseWaitMs?: number;
+  /**
+   * The nodes will run real kubelets and kube-proxy (e2e/nodes): no stand-ins, then, for what those
+   * provide: no web server per node, no 10.96.0.1 on lo and no apiserver forwarder (kube-proxy
+   * carries the `kubernetes` Service to the apiserver on the control-plane node).
+   */
+  readonly realNodes?: boolean;
 }
 
 export interface NetDownOptions {
@@ -103,7 +109,7 @@ async function createBridge(multicastSnooping: boolean): Promise<void> {
   }
 }
 
-async function createMember(m: Member): Promise<void> {
+async function createMember(m: Member, realNodes: boolean): Promise<void> {
   await runOk(["ip", "netns", "add", m.name]);
   await ip(m.name, "link", "set", "lo", "up");
   await ip(
@@ -127,7 +133,7 @@ async function createMember(m: Member): Promise<void> {
   await ip(m.name, "addr", "add", `${m.ipv4}/${IPV4_PREFIX_LENGTH}`, "dev", m.ifname);
   await ip(m.name, "addr", "add", `${m.ipv6}/${IPV6_PREFIX_LENGTH}`, "dev", m.ifname, "nodad");
   await ip(m.name, "link", "set", m.ifname, "up");
-  if (APISERVER_REACHABLE_FROM.includes(m.name)) {
+  if (!realNodes && APISERVER_REACHABLE_FROM.includes(m.name)) {
     await ip(m.name, "addr", "add", `${APISERVER_SERVICE_IP}/32`, "dev", "lo");
   }
 }
@@ -150,7 +156,7 @@ function hasAddr(info: IpAddrJson | undefined, local: string, prefixlen: number)
 }
 
 /** What is wrong with the namespaces and links (empty when the network is exactly as planned). */
-export async function networkProblems(multicastSnooping?: boolean): Promise<string[]> {
+export async function networkProblems(multicastSnooping?: boolean, realNodes?: boolean): Promise<string[]> {
   const problems: string[] = [];
   for (const ns of NAMESPACES) if (!namespaceExists(ns)) problems.push(`namespace ${ns} missing`);
   if (problems.length > 0) return problems;
@@ -184,8 +190,11 @@ export async function networkProblems(multicastSnooping?: boolean): Promise<stri
     if (!hasAddr(eth, m.ipv6, IPV6_PREFIX_LENGTH)) problems.push(`${m.name}: ${m.ipv6} missing`);
     const lo = await addrs(m.name, "lo");
     if (!lo?.flags?.includes("UP")) problems.push(`${m.name}: lo down`);
-    if (APISERVER_REACHABLE_FROM.includes(m.name) && !hasAddr(lo, APISERVER_SERVICE_IP, 32)) {
-      problems.push(`${m.name}: ${APISERVER_SERVICE_IP} missing on lo`);
+    if (realNodes !== undefined && APISERVER_REACHABLE_FROM.includes(m.name)) {
+      const has = hasAddr(lo, APISERVER_SERVICE_IP, 32);
+      if (!realNodes && !has) problems.push(`${m.name}: ${APISERVER_SERVICE_IP} missing on lo`);
+      if (realNodes && has)
+        problems.push(`${m.name}: ${APISERVER_SERVICE_IP} on lo (a real node needs none)`);
     }
   }
   return problems;
@@ -221,17 +230,19 @@ async function ensureDaemon(ns: string, key: string, argv: string[], port: numbe
 export async function netUp(opts: NetUpOptions = {}): Promise<void> {
   await acquireLease(opts.leaseWaitMs ?? 600_000);
   const snooping = opts.multicastSnooping ?? false;
-  const problems = await networkProblems(snooping);
+  const realNodes = opts.realNodes ?? false;
+  const problems = await networkProblems(snooping, realNodes);
   if (problems.length > 0) {
     if (NAMESPACES.some(namespaceExists)) {
       console.error(`net: rebuilding the testbed (${problems.slice(0, 3).join("; ")})`);
       await teardown();
     }
     await createBridge(snooping);
-    for (const m of MEMBERS) await createMember(m);
-    const after = await networkProblems(snooping);
+    for (const m of MEMBERS) await createMember(m, realNodes);
+    const after = await networkProblems(snooping, realNodes);
     if (after.length > 0) throw new Error(`net: testbed incomplete after creation: ${after.join("; ")}`);
   }
+  if (realNodes) return;
   await Promise.all(
     NODES.map((n) =>
       ensureDaemon(
@@ -277,6 +288,11 @@ async function pidsInOurNamespaces(): Promise<Array<{ ns: string; pid: number }>
 }
 
 async function teardown(keepLogs = false): Promise<void> {
+  // 0. Real nodes (e2e/nodes) first: their cgroups and mount points outlive their processes.
+  //    Imported here, not above: the nodes' code builds on this file.
+  const { removeRealNodes } = await import("../nodes/teardown.ts");
+  const left = await removeRealNodes();
+  if (left.length > 0) console.error(`net: real nodes left behind: ${left.join("; ")}`);
   // 1. The processes we recorded (exact pid + start time), politely first.
   await Promise.all(loadRecords().map((r) => stopProcess(r, "SIGTERM", 2000)));
   // 2. Anything else still living inside our namespaces (started by hand or by a run whose pid file

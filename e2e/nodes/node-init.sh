@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The first process of a testbed node: what a kind node's container is, made of namespaces.
+# node.ts starts it as
+#   setsid nsenter --net=/run/netns/<node> unshare --mount --uts --pid --fork --mount-proc --propagation slave bash node-init.sh
+# so it is PID 1 of the node's own PID namespace, and the node's network, mount and UTS
+# namespaces are its. SIGKILL to it ends every process of the node at once (the kernel kills a PID
+# namespace with its first process), which is `docker stop --signal 9` of a kind node.
+#
+# Environment (from node.ts): NODE, NODE_IP, NODE_DIR, BIN (the node binaries), PROXY (0 or 1),
+# and BIND_<n>=<host path>:<node dir> for every directory the components hard-code.
+set -euo pipefail
+
+hostname "$NODE"
+mkdir -p "$NODE_DIR/logs"
+exec >>"$NODE_DIR/logs/node.log" 2>&1
+echo "node $NODE starting (pid $$ in its namespace)"
+
+# The node's own copies of the directories kubelet, containerd and CNI hard-code. The mount
+# namespace is a slave of the machine's: nothing mounted here is seen outside.
+for var in "${!BIND_@}"; do
+  spec=${!var}
+  target=${spec%%:*} source=${spec#*:}
+  mkdir -p "$source"
+  mount --bind "$source" "$target"
+done
+# Volumes the kubelet mounts under its root must reach the containers it starts.
+mount --make-rshared /var/lib/kubelet
+
+# Global sysctls the kubelet writes: a file of the node's own over each.
+for f in "$NODE_DIR"/sysctl/*; do
+  key=$(basename "$f" | tr . /)
+  mount --bind "$f" "/proc/sys/$key"
+done
+
+export PATH="$BIN:/usr/sbin:/usr/bin:/sbin:/bin"
+
+containerd --config "$NODE_DIR/containerd.toml" >>"$NODE_DIR/logs/containerd.log" 2>&1 &
+for _ in $(seq 1 200); do
+  [[ -S "$NODE_DIR/containerd.sock" ]] && break
+  sleep 0.05
+done
+[[ -S "$NODE_DIR/containerd.sock" ]] || { echo "containerd never opened its socket"; exit 1; }
+touch "$NODE_DIR/containerd.ready"
+
+# node.ts imports the images (from the host, over the socket) before this file appears.
+while [[ ! -e "$NODE_DIR/images.ready" ]]; do sleep 0.05; done
+
+kubelet --config="$NODE_DIR/kubelet.yaml" --kubeconfig="$NODE_DIR/kubelet.kubeconfig" \
+  --hostname-override="$NODE" --node-ip="$NODE_IP" --v=1 >>"$NODE_DIR/logs/kubelet.log" 2>&1 &
+if [[ "$PROXY" == 1 ]]; then
+  kube-proxy --config="$NODE_DIR/kube-proxy.yaml" --v=1 >>"$NODE_DIR/logs/kube-proxy.log" 2>&1 &
+fi
+
+# A polite stop (node.ts's stop, not the hard kill) ends the components and then the node.
+trap 'echo "node $NODE stopping"; kill -TERM $(jobs -p) 2>/dev/null; wait; exit 0' TERM INT
+wait

@@ -1,0 +1,3 @@
+module metalbun.local/pause
+
+go 1.26.0
