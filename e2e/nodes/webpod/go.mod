@@ -1,0 +1,3 @@
+module metalbun.local/webpod
+
+go 1.26.0
