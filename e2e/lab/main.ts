@@ -26,7 +26,15 @@ Explore it:
 Logs of the controller and speakers: /tmp/metalbun/net/ (*.out, *.err)
 `;
 
-async function cleanup(): Promise<void> {
+let cleaning: Promise<void> | undefined;
+
+/** One clean-up however many ask for it (a signal can arrive while the steps' own end cleans up). */
+function cleanup(): Promise<void> {
+  cleaning ??= cleanupOnce();
+  return cleaning;
+}
+
+async function cleanupOnce(): Promise<void> {
   if (ctx.frr) {
     await removeClientPoolRoutes().catch(() => undefined);
     await ctx.frr.stop().catch((e) => console.error(`lab: router stop failed: ${e}`));

@@ -16,16 +16,19 @@ import { nodeCgroupRoot } from "./paths.ts";
 
 const CGROUP_FS = "/sys/fs/cgroup";
 
-/** The v1 hierarchies mounted on this machine (the cgroup2 "unified" mount holds no controllers here). */
-function hierarchies(): string[] {
+/**
+ * The hierarchies mounted on this machine: the v1 ones, and (with `unified`) the cgroup2 mount of a
+ * hybrid set-up, which holds no controllers but where the kubelet mirrors its pod cgroups too.
+ */
+function hierarchies(unified: boolean): string[] {
   return readdirSync(CGROUP_FS)
-    .filter((name) => name !== "unified")
+    .filter((name) => unified || name !== "unified")
     .map((name) => join(CGROUP_FS, name))
     .filter((dir) => statSync(dir).isDirectory());
 }
 
 export function createNodeCgroups(node: string): void {
-  for (const h of hierarchies()) {
+  for (const h of hierarchies(false)) {
     const dir = join(h, nodeCgroupRoot(node));
     mkdirSync(dir, { recursive: true });
     // A new cpuset has no CPUs or memory nodes until told: give it the machine's.
@@ -56,7 +59,7 @@ function subdirectoriesDeepestFirst(dir: string): string[] {
 export async function removeNodeCgroups(node: string, timeoutMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   const left: string[] = [];
-  for (const h of hierarchies()) {
+  for (const h of hierarchies(true)) {
     const root = join(h, nodeCgroupRoot(node));
     if (!existsSync(root)) continue;
     for (const dir of subdirectoriesDeepestFirst(root)) {
@@ -81,7 +84,7 @@ export async function removeNodeCgroups(node: string, timeoutMs = 10_000): Promi
 
 /** Every cgroup directory a node left behind (for status and for tests that check the clean-up). */
 export function leftoverNodeCgroups(node: string): string[] {
-  return hierarchies()
+  return hierarchies(true)
     .map((h) => join(h, nodeCgroupRoot(node)))
     .filter((dir) => existsSync(dir));
 }

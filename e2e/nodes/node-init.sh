@@ -34,7 +34,20 @@ done
 
 export PATH="$BIN:/usr/sbin:/usr/bin:/sbin:/bin"
 
-containerd --config "$NODE_DIR/containerd.toml" >>"$NODE_DIR/logs/containerd.log" 2>&1 &
+# As systemd does on a kind node (Restart=always): a component that exits is started again.
+supervise() {
+  local name=$1
+  shift
+  while true; do
+    "$@" >>"$NODE_DIR/logs/$name.log" 2>&1 && code=0 || code=$?
+    echo "$name exited ($code); starting it again in 1 s"
+    sleep 1
+  done
+}
+
+# A socket file left by the node's previous life would look like a listening containerd.
+rm -f "$NODE_DIR/containerd.sock" "$NODE_DIR/containerd.sock.ttrpc"
+supervise containerd containerd --config "$NODE_DIR/containerd.toml" &
 for _ in $(seq 1 200); do
   [[ -S "$NODE_DIR/containerd.sock" ]] && break
   sleep 0.05
@@ -45,12 +58,11 @@ touch "$NODE_DIR/containerd.ready"
 # node.ts imports the images (from the host, over the socket) before this file appears.
 while [[ ! -e "$NODE_DIR/images.ready" ]]; do sleep 0.05; done
 
-kubelet --config="$NODE_DIR/kubelet.yaml" --kubeconfig="$NODE_DIR/kubelet.kubeconfig" \
-  --hostname-override="$NODE" --node-ip="$NODE_IP" --v=1 >>"$NODE_DIR/logs/kubelet.log" 2>&1 &
+supervise kubelet kubelet --config="$NODE_DIR/kubelet.yaml" --kubeconfig="$NODE_DIR/kubelet.kubeconfig" \
+  --hostname-override="$NODE" --node-ip="$NODE_IP" --v=1 &
 if [[ "$PROXY" == 1 ]]; then
-  kube-proxy --config="$NODE_DIR/kube-proxy.yaml" --v=1 >>"$NODE_DIR/logs/kube-proxy.log" 2>&1 &
+  supervise kube-proxy kube-proxy --config="$NODE_DIR/kube-proxy.yaml" --v=1 &
 fi
 
-# A polite stop (node.ts's stop, not the hard kill) ends the components and then the node.
-trap 'echo "node $NODE stopping"; kill -TERM $(jobs -p) 2>/dev/null; wait; exit 0' TERM INT
+# The node ends only when it is killed (node.ts): SIGKILL to this process ends all of it.
 wait

@@ -18,7 +18,7 @@ import type { ProxyMode } from "./configs.ts";
 import { ensureControllers } from "./control-plane.ts";
 import { testbedImages } from "./images.ts";
 import { type NodeSpec, prepareNode, startNode } from "./node.ts";
-import { ensurePodRoutes } from "./pod-routes.ts";
+import { ensureNodeRoutes } from "./pod-routes.ts";
 import { removeRealNodes } from "./teardown.ts";
 
 export interface RealClusterOptions {
@@ -108,7 +108,7 @@ export async function realClusterUp(opts: RealClusterOptions = {}): Promise<Clus
   await Promise.all([...nodes.values()].map((spec) => startNode(spec)));
   await waitNodesReady(NODES.map((n) => n.name));
   await labelControlPlane();
-  await ensurePodRoutes();
+  await ensureNodeRoutes();
   return cluster;
 }
 
@@ -125,7 +125,7 @@ export { killNode } from "./node.ts";
 export async function restartNode(member: Member): Promise<void> {
   await startNode(specFor(member));
   await waitNodesReady([member.name]);
-  await ensurePodRoutes();
+  await ensureNodeRoutes();
 }
 
 /** Removes every node, the controllers, the cluster and the network; throws with what it could not remove. */
