@@ -1,7 +1,7 @@
 /**
  * Runs inside `mypc`: every 10 ms, a fresh HTTP request (new connection, `Connection: close`) to each
  * given IP, 200 ms to answer. Prints `{"sent","lost","lostAt":[ms...]}` at the end. A lost request
- * is one a client would have seen fail.
+ * is one a client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
  *   ip netns exec mypc bun e2e/bench/l2-prober.ts <durationMs> <ip>...
  */
 const [durationArg, ...ips] = process.argv.slice(2);
@@ -29,7 +29,12 @@ async function once(ip: string): Promise<void> {
   }
 }
 
-while (performance.now() - started < durationMs) {
+let stopped = false;
+process.on("SIGINT", () => {
+  stopped = true;
+});
+
+while (!stopped && performance.now() - started < durationMs) {
   for (const ip of ips) inFlight.push(once(ip));
   await Bun.sleep(10);
 }

@@ -7,7 +7,9 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   rmdirSync,
   rmSync,
   writeFileSync,
@@ -234,4 +236,38 @@ export function removeCreatedMountPoints(): void {
     }
   }
   rmSync(CREATED_MOUNT_POINTS, { force: true });
+}
+
+/** Host-side pids of the node's processes named `comm` (the processes in the node's PID namespace). */
+export function nodeProcesses(node: string, comm: string): number[] {
+  const init = nodeInitPid(node);
+  if (init === undefined) return [];
+  let nodeNs: string;
+  try {
+    nodeNs = readlinkSync(`/proc/${init}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/pid`) !== nodeNs) continue;
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm) found.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * Gives the node's kube-proxy a new mode: its configuration is rewritten and the running one ends;
+ * node-init.sh starts it again at once with the new file, as a restarted systemd unit would.
+ */
+export async function switchKubeProxyMode(spec: NodeSpec, mode: ProxyMode): Promise<void> {
+  const files = nodeFiles(spec.member.name);
+  writeFileSync(files.kubeProxyConfig, kubeProxyConfig({ node: spec.member.name, files, mode }));
+  for (const pid of nodeProcesses(spec.member.name, "kube-proxy")) process.kill(pid, "SIGTERM");
 }

@@ -11,13 +11,14 @@
  */
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
 import type { ClusterHandle } from "../cluster/harness.ts";
+import { execIn } from "../net/exec.ts";
 import { netDown, netUp } from "../net/testbed.ts";
 import { type Member, NODES } from "../net/topology.ts";
 import { nodeBinDir } from "./binaries.ts";
 import type { ProxyMode } from "./configs.ts";
 import { ensureControllers } from "./control-plane.ts";
 import { testbedImages } from "./images.ts";
-import { type NodeSpec, prepareNode, startNode } from "./node.ts";
+import { type NodeSpec, prepareNode, startNode, switchKubeProxyMode } from "./node.ts";
 import { ensureNodeRoutes } from "./pod-routes.ts";
 import { removeRealNodes } from "./teardown.ts";
 
@@ -126,6 +127,32 @@ export async function restartNode(member: Member): Promise<void> {
   await startNode(specFor(member));
   await waitNodesReady([member.name]);
   await ensureNodeRoutes();
+}
+
+/**
+ * Switches every node's kube-proxy to `mode` and waits until each new one is healthy (it has
+ * synced its rules; in nftables mode it first removes the iptables mode's rules, and the other way
+ * round).
+ */
+export async function setProxyMode(mode: ProxyMode): Promise<void> {
+  if (!specs) throw new Error("the real cluster is not up in this process");
+  const started = Date.now();
+  for (const [name, spec] of specs) {
+    const updated = { ...spec, proxyMode: mode };
+    specs.set(name, updated);
+    await switchKubeProxyMode(updated, mode);
+  }
+  const deadline = started + 60_000;
+  for (const member of NODES) {
+    for (;;) {
+      // /healthz answers 200 once the proxier has synced since it started.
+      const r = await execIn(member.name, ["curl", "-s", "-m", "1", "http://127.0.0.1:10256/healthz"]);
+      const lastUpdated = Date.parse(JSON.parse(r.stdout || "{}").lastUpdated ?? "");
+      if (r.exitCode === 0 && lastUpdated >= started) break;
+      if (Date.now() > deadline) throw new Error(`kube-proxy on ${member.name} not healthy in ${mode} mode`);
+      await Bun.sleep(200);
+    }
+  }
 }
 
 /** Removes every node, the controllers, the cluster and the network; throws with what it could not remove. */
