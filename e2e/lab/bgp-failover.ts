@@ -116,7 +116,7 @@ export const bgpFailover: LabStep = {
 export const bgpFailback: LabStep = {
   n: 10,
   title: `restore ${VICTIM.name} (the node starts again, its kubelet restarts the speaker pod): it peers again and its next hop is back`,
-  async run(ctx: LabContext) {
+  async run() {
     const prefixes = (await serviceIPs()).map((ip) => `${ip}/32`);
     const started = performance.now();
     await restartNode(VICTIM);
