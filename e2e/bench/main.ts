@@ -2,11 +2,13 @@
 import { bgpBench } from "./bgp.ts";
 import { controllerBench } from "./controller.ts";
 import { l2Bench } from "./l2.ts";
+import { l2NodesBench } from "./l2-nodes.ts";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   bgp: bgpBench,
   controller: controllerBench,
   l2: l2Bench,
+  "l2-nodes": l2NodesBench,
 };
 
 const name = process.argv[2];
