@@ -63,6 +63,33 @@ function serviceKeyOfStatus(o: KubeObject): string {
 }
 
 /**
+ * The jobs of the last call, by job key, with the desired object each was made for. The reconciler
+ * hands on the same object while it says the same, so a call over 10k Services still waiting for
+ * their write (a new peer changes every ServiceBGPStatus) reuses 10k jobs rather than making them
+ * and their fingerprints again. Only the last call's jobs are kept: a job done is forgotten.
+ */
+export class StatusJobMemo {
+  private last = new Map<string, { readonly d: DesiredStatusObject; readonly job: KeyedJob }>();
+  private next = new Map<string, { readonly d: DesiredStatusObject; readonly job: KeyedJob }>();
+
+  job(key: string, d: DesiredStatusObject, make: () => KeyedJob): KeyedJob {
+    const found = this.last.get(key);
+    const made = found !== undefined && found.d === d ? found : { d, job: make() };
+    this.next.set(key, made);
+    return made.job;
+  }
+
+  /** The call is over: its jobs are the ones to reuse next time. */
+  done(): void {
+    this.last = this.next;
+    this.next = new Map();
+  }
+}
+
+const byName = (a: StatusObject, b: StatusObject) =>
+  byCodeUnits(a.metadata.name ?? "", b.metadata.name ?? "");
+
+/**
  * The jobs that bring this node's objects of one kind to `desired`: create the missing, update the
  * ones whose mutable part changed, delete the ones no longer wanted here (and duplicates).
  */
@@ -73,31 +100,52 @@ function statusJobs<D extends DesiredStatusObject>(
   node: string,
   desired: readonly D[],
   observed: Iterable<StatusObject>,
+  memo: StatusJobMemo,
 ): Map<string, KeyedJob> {
   const jobs = new Map<string, KeyedJob>();
-  const mine = [...observed].filter((o) => o.metadata.labels?.[LABEL_NODE] === node);
-  const byService = new Map<string, StatusObject[]>();
-  for (const o of mine) {
+  // The object kept per Service (the first by name); the rest are duplicates, rarely any.
+  const kept = new Map<string, StatusObject>();
+  const duplicates = new Map<string, StatusObject[]>();
+  const mine: StatusObject[] = [];
+  for (const o of observed) {
+    if (o.metadata.labels?.[LABEL_NODE] !== node) continue;
+    mine.push(o);
     const key = serviceKeyOfStatus(o);
-    byService.set(key, [...(byService.get(key) ?? []), o]);
+    const first = kept.get(key);
+    if (first === undefined) {
+      kept.set(key, o);
+      continue;
+    }
+    const all = [first, o, ...(duplicates.get(key) ?? [])].sort(byName);
+    kept.set(key, all[0] as StatusObject);
+    duplicates.set(key, all.slice(1));
   }
   const wanted = new Map(desired.map((d) => [d.key, d]));
 
   for (const d of desired) {
-    const existing = (byService.get(d.key) ?? []).sort((a, b) =>
-      byCodeUnits(a.metadata.name ?? "", b.metadata.name ?? ""),
-    );
-    const [keep, ...extra] = existing;
-    for (const dup of extra)
+    const keep = kept.get(d.key);
+    for (const dup of duplicates.get(d.key) ?? [])
       jobs.set(`delete:${dup.metadata.name}`, deleteJob(kind, client, namespace, dup.metadata.name!));
-    if (keep === undefined) jobs.set(`create:${d.key}`, createJob(kind, client, namespace, d));
-    else if (!kind.same(keep, d))
-      jobs.set(`update:${keep.metadata.name}`, updateJob(kind, client, namespace, keep.metadata.name!, d));
+    if (keep === undefined) {
+      const key = `create:${d.key}`;
+      jobs.set(
+        key,
+        memo.job(key, d, () => createJob(kind, client, namespace, d)),
+      );
+    } else if (!kind.same(keep, d)) {
+      const name = keep.metadata.name!;
+      const key = `update:${name}`;
+      jobs.set(
+        key,
+        memo.job(key, d, () => updateJob(kind, client, namespace, name, d)),
+      );
+    }
   }
   for (const o of mine) {
     if (!wanted.has(serviceKeyOfStatus(o)))
       jobs.set(`delete:${o.metadata.name}`, deleteJob(kind, client, namespace, o.metadata.name!));
   }
+  memo.done();
   return jobs;
 }
 
@@ -107,8 +155,9 @@ export function l2StatusJobs(
   node: string,
   desired: readonly DesiredL2Status[],
   observed: Iterable<StatusObject>,
+  memo: StatusJobMemo = new StatusJobMemo(),
 ): Map<string, KeyedJob> {
-  return statusJobs(L2_STATUS, client, namespace, node, desired, observed);
+  return statusJobs(L2_STATUS, client, namespace, node, desired, observed, memo);
 }
 
 export function bgpStatusJobs(
@@ -117,8 +166,9 @@ export function bgpStatusJobs(
   node: string,
   desired: readonly DesiredBgpStatus[],
   observed: Iterable<StatusObject>,
+  memo: StatusJobMemo = new StatusJobMemo(),
 ): Map<string, KeyedJob> {
-  return statusJobs(BGP_STATUS, client, namespace, node, desired, observed);
+  return statusJobs(BGP_STATUS, client, namespace, node, desired, observed, memo);
 }
 
 function createJob<D extends DesiredStatusObject>(

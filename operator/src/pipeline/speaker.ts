@@ -35,7 +35,7 @@ import {
   statusObjectForSpeaker,
 } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
-import { bgpStatusJobs, l2StatusJobs } from "../kube/speaker-writes.ts";
+import { bgpStatusJobs, l2StatusJobs, StatusJobMemo } from "../kube/speaker-writes.ts";
 import { mapEventObjects } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$ } from "../kube/watch.ts";
@@ -170,6 +170,8 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     onError: onError("configurationState"),
   });
   const events = loggingEventSink(client, log);
+  const l2Jobs = new StatusJobMemo();
+  const bgpJobs = new StatusJobMemo();
 
   let readyReason = "waiting for the first list of Services, EndpointSlices, Nodes and metallb.io objects";
   const logConfigErrors = configErrorLogger(log);
@@ -251,7 +253,14 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
       new Map([
         ...prefixed(
           "l2",
-          l2StatusJobs(client, namespace, nodeName, outcome.l2.statuses, snapshot.serviceL2Statuses.values()),
+          l2StatusJobs(
+            client,
+            namespace,
+            nodeName,
+            outcome.l2.statuses,
+            snapshot.serviceL2Statuses.values(),
+            l2Jobs,
+          ),
         ),
         ...prefixed(
           "bgp",
@@ -261,6 +270,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
             nodeName,
             outcome.bgp.statuses,
             snapshot.serviceBGPStatuses.values(),
+            bgpJobs,
           ),
         ),
       ]),

@@ -485,3 +485,68 @@ describe("bgpRoutesFor: order independence", () => {
     for (let round = 0; round < 10; round++) expect(outcome(build(next))).toEqual(reference);
   });
 });
+
+describe("bgpRoutesFor: the last call's routes reused", () => {
+  const w = world({
+    peers: { r1: {}, r2: { peerAddress: "172.18.0.6" } },
+    ads: { both: { communities: ["1:1"] }, one: { peers: ["r2"], communities: ["2:2"] } },
+  });
+  const services = [w.service("ns/a", ["10.0.0.1"]), w.service("ns/b", ["10.0.0.2"])];
+  const again = (previous: BgpRoutes, list = services) =>
+    bgpRoutesFor({ node: SELF, sessions: w.sessions, services: list, previous: previous.desired.routes });
+
+  test("an unchanged table is the last one: the same map, lists and routes", () => {
+    const first = w.routes(services);
+    const second = again(first);
+    expect(second).toEqual(first);
+    expect(second.desired.routes).toBe(first.desired.routes);
+  });
+
+  test("one Service more: new lists, the other routes the same objects, equal to a fresh call", () => {
+    const first = w.routes(services);
+    const more = [...services, w.service("ns/c", ["10.0.0.3"])];
+    const second = again(first, more);
+    expect(second).toEqual(w.routes(more));
+    for (const peer of ["r1", "r2"]) {
+      const before = first.desired.routes.get(peer) ?? [];
+      const after = second.desired.routes.get(peer) ?? [];
+      expect(after).not.toBe(before);
+      expect(after.filter((r) => before.includes(r)).map((r) => r.prefix)).toEqual([
+        "10.0.0.1/32",
+        "10.0.0.2/32",
+      ]);
+    }
+  });
+
+  test("changed attributes make new routes; a peer whose routes did not change keeps its list", () => {
+    const first = w.routes(services);
+    const changed = world({
+      peers: { r1: {}, r2: { peerAddress: "172.18.0.6" } },
+      ads: { both: { communities: ["1:1"] }, one: { peers: ["r2"], communities: ["3:3"] } },
+    });
+    const list = [changed.service("ns/a", ["10.0.0.1"]), changed.service("ns/b", ["10.0.0.2"])];
+    const second = bgpRoutesFor({
+      node: SELF,
+      sessions: changed.sessions,
+      services: list,
+      previous: first.desired.routes,
+    });
+    expect(second).toEqual(changed.routes(list));
+    expect(second.desired.routes.get("r2")?.[0]?.communities).toEqual([65536 + 1, 3 * 65536 + 3]);
+  });
+
+  test("a peer gone or added: equal to a fresh call", () => {
+    const first = w.routes(services);
+    const onlyR1 = w.sessions.filter((s) => s.peer === "r1");
+    const fewer = bgpRoutesFor({ node: SELF, sessions: onlyR1, services, previous: first.desired.routes });
+    expect(fewer).toEqual(w.routes(services, onlyR1));
+    expect(fewer.desired.routes.get("r1")).toBe(first.desired.routes.get("r1") as BgpRoute[]);
+    const back = bgpRoutesFor({
+      node: SELF,
+      sessions: w.sessions,
+      services,
+      previous: fewer.desired.routes,
+    });
+    expect(back).toEqual(first);
+  });
+});

@@ -44,6 +44,13 @@ export interface BgpRoutesInput {
   /** This node's sessions (bgpSessionsFor). */
   readonly sessions: readonly BgpSessionSpec[];
   readonly services: readonly BgpServiceInput[];
+  /**
+   * The routes of the last call (its `desired.routes`), if any: equal routes are returned as those
+   * same objects, and a peer whose routes are all equal gets that same list, so that an unchanged
+   * table costs its holders (the announcer, the session Worker) nothing, and a run leaves no new
+   * copy of 10k routes behind. Never changes the outcome.
+   */
+  readonly previous?: ReadonlyMap<string, readonly BgpRoute[]>;
 }
 
 /** Why a Service that passed the common checks originates no route from this node. */
@@ -229,13 +236,67 @@ export function bgpRoutesFor(input: BgpRoutesInput): BgpRoutes {
     });
   }
   return {
-    desired: { sessions, routes: routesOf(table) },
+    desired: { sessions, routes: routesOf(table, input.previous) },
     services: outcomes,
     localPrefConflicts: conflictsOf(table),
   };
 }
 
-function routesOf(table: RouteTable): ReadonlyMap<string, readonly BgpRoute[]> {
+/** Whether `route` carries exactly these attributes (the plan's arrays, compared as objects). */
+function carries(route: BgpRoute, attributes: RouteAttributes): boolean {
+  return (
+    route.localPref === attributes.localPref &&
+    route.communities === attributes.communities &&
+    route.largeCommunities === attributes.largeCommunities
+  );
+}
+
+/**
+ * Whether `route` carries attributes equal to these. Merged attribute sets are made anew in each
+ * call, so last call's routes are compared by value.
+ */
+function carriesEqual(route: BgpRoute, attributes: RouteAttributes): boolean {
+  if (carries(route, attributes)) return true;
+  const a = route.communities;
+  const b = attributes.communities;
+  const x = route.largeCommunities;
+  const y = attributes.largeCommunities;
+  return (
+    route.localPref === attributes.localPref &&
+    a.length === b.length &&
+    a.every((c, i) => c === b[i]) &&
+    x.length === y.length &&
+    x.every((c, i) => c.global === y[i]?.global && c.local1 === y[i]?.local1 && c.local2 === y[i]?.local2)
+  );
+}
+
+/** A peer's last list read in prefix order alongside the new one, for routes to reuse. */
+class PreviousList {
+  private next = 0;
+  constructor(readonly list: readonly BgpRoute[]) {}
+
+  /** Last run's route for `prefix` (prefixes asked in ascending order), if it had one. */
+  find(prefix: string): BgpRoute | undefined {
+    const list = this.list;
+    while (this.next < list.length && byCodeUnits((list[this.next] as BgpRoute).prefix, prefix) < 0)
+      this.next++;
+    const route = list[this.next];
+    return route !== undefined && route.prefix === prefix ? route : undefined;
+  }
+}
+
+function sameList(a: readonly BgpRoute[], b: readonly BgpRoute[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const NO_ROUTES: readonly BgpRoute[] = Object.freeze([]);
+
+function routesOf(
+  table: RouteTable,
+  previous: ReadonlyMap<string, readonly BgpRoute[]> | undefined,
+): ReadonlyMap<string, readonly BgpRoute[]> {
   // Peers mostly share their prefixes: one sort of them all, then each peer picks its own.
   const all = new Set<string>();
   for (const byPrefix of table.byPeer.values()) for (const prefix of byPrefix.keys()) all.add(prefix);
@@ -243,6 +304,7 @@ function routesOf(table: RouteTable): ReadonlyMap<string, readonly BgpRoute[]> {
   const peers = [...table.byPeer.keys()].sort(byCodeUnits);
   const tables = peers.map((peer) => table.byPeer.get(peer) as Map<string, RouteAttributes>);
   const lists = peers.map((): BgpRoute[] => []);
+  const before = peers.map((peer) => new PreviousList(previous?.get(peer) ?? NO_ROUTES));
   // Peers receiving the same attributes for a prefix share one route object.
   const made: BgpRoute[] = [];
   for (const prefix of prefixes) {
@@ -250,20 +312,25 @@ function routesOf(table: RouteTable): ReadonlyMap<string, readonly BgpRoute[]> {
     for (let i = 0; i < peers.length; i++) {
       const attributes = tables[i]?.get(prefix);
       if (attributes === undefined) continue;
-      let route = made.find(
-        (r) =>
-          r.localPref === attributes.localPref &&
-          r.communities === attributes.communities &&
-          r.largeCommunities === attributes.largeCommunities,
-      );
+      let route = made.find((r) => carriesEqual(r, attributes));
       if (route === undefined) {
-        route = routeOf(prefix, attributes);
+        const last = before[i]?.find(prefix);
+        route = last !== undefined && carriesEqual(last, attributes) ? last : routeOf(prefix, attributes);
         made.push(route);
       }
       lists[i]?.push(route);
     }
   }
-  return new Map(peers.map((peer, i) => [peer, lists[i] as BgpRoute[]]));
+  let unchanged = previous !== undefined && previous.size === peers.length;
+  const routes = new Map<string, readonly BgpRoute[]>();
+  peers.forEach((peer, i) => {
+    const fresh = lists[i] as BgpRoute[];
+    const last = before[i]?.list as readonly BgpRoute[];
+    const same = previous?.has(peer) === true && sameList(last, fresh);
+    unchanged &&= same;
+    routes.set(peer, same ? last : fresh);
+  });
+  return unchanged && previous !== undefined ? previous : routes;
 }
 
 function conflictsOf(table: RouteTable): BgpLocalPrefConflict[] {

@@ -36,6 +36,16 @@ const routesOf = (o: SpeakerOutcome) =>
   [...o.bgp.desired.routes].map(([peer, routes]) => [peer, routes.map((r) => r.prefix)]);
 
 describe("reconcileSpeaker, BGP", () => {
+  test("a run with nothing changed hands on last run's routes, statuses and gauge rows, not copies", () => {
+    const cluster = withServices(base, ["web", ["10.0.0.1"], ["b"]], ["db", ["10.0.0.2"], ["c"]]);
+    const first = run(cluster);
+    const second = run(cluster, first.state);
+    expect(second.bgp.desired.routes).toBe(first.bgp.desired.routes);
+    for (const [i, s] of second.bgp.statuses.entries()) expect(s).toBe(first.bgp.statuses[i] as typeof s);
+    for (const [i, r] of second.announcedGauge.entries()) expect(r).toBe(first.announcedGauge[i] as typeof r);
+    expect(second.events).toEqual([]);
+  });
+
   test("every eligible node announces: a session per selecting peer, a route per Service IP, one Event", () => {
     const cluster = withServices(base, ["web", ["10.0.0.1"], ["b"]], ["db", ["10.0.0.2"], ["c"]]);
     const out = run(cluster);

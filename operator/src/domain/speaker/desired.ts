@@ -155,9 +155,23 @@ export function announcedRows(decisions: readonly L2Decision[], node: string): A
   return announced(decisions).flatMap((d) => reportOf(d, node).rows);
 }
 
+/** Per decision, its row (one IP, the common case) or rows, as reportOf keeps Layer 2's. */
+const bgpRows = new WeakMap<BgpDecision, AnnouncedRow | readonly AnnouncedRow[]>();
+
 /** `metallb_speaker_announced` rows of the BGP decisions that announce. */
 export function bgpAnnouncedRows(decisions: readonly BgpDecision[], node: string): AnnouncedRow[] {
-  return decisions.flatMap((d) =>
-    d.announce ? d.ips.map((ip) => ({ service: d.key, protocol: d.protocol, node, ip })) : [],
-  );
+  const out: AnnouncedRow[] = [];
+  for (const d of decisions) {
+    if (!d.announce) continue;
+    let rows = bgpRows.get(d);
+    const first = Array.isArray(rows) ? rows[0] : rows;
+    if (rows === undefined || (first !== undefined && first.node !== node)) {
+      const made = d.ips.map((ip) => ({ service: d.key, protocol: d.protocol, node, ip }));
+      rows = made.length === 1 ? (made[0] as AnnouncedRow) : made;
+      bgpRows.set(d, rows);
+    }
+    if (Array.isArray(rows)) out.push(...rows);
+    else out.push(rows as AnnouncedRow);
+  }
+  return out;
 }

@@ -71,6 +71,8 @@ export interface SpeakerState {
   readonly memo?: {
     readonly config: ConfigMemo;
     readonly decisions: DecisionMemo;
+    /** Last run's routes per peer, reused where equal (bgpRoutesFor `previous`). */
+    readonly bgpRoutes?: BgpDesired["routes"];
   };
 }
 
@@ -205,14 +207,19 @@ function announcedFingerprint(decision: L2Decision | BgpDecision): string {
 
 /**
  * One ServiceBGPStatus per announcing decision object and peer list: the decision memo keeps
- * unchanged decisions and bgpRoutesFor reuses unchanged peer lists, so a run over 10k Services
- * allocates statuses only for what changed (a cache of a pure function).
+ * unchanged decisions, so a run over 10k Services allocates statuses only for what changed (a
+ * cache of a pure function). Peer lists are compared by their names: bgpRoutesFor shares equal
+ * lists within one call only.
  */
 const bgpStatuses = new WeakMap<BgpDecision, DesiredBgpStatus>();
 
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((name, i) => name === b[i]));
+}
+
 function bgpStatusOf(d: BgpDecision, node: string, peers: readonly string[]): DesiredBgpStatus {
   const cached = bgpStatuses.get(d);
-  if (cached !== undefined && cached.node === node && cached.peers === peers) return cached;
+  if (cached !== undefined && cached.node === node && sameNames(cached.peers, peers)) return cached;
   const status = { key: d.key, node, serviceName: d.name, serviceNamespace: d.namespace, peers };
   bgpStatuses.set(d, status);
   return status;
@@ -224,6 +231,7 @@ function bgpOutcomeOf(
   config: Config | undefined,
   self: string,
   sessions: { readonly sessions: BgpDesired["sessions"]; readonly problems: readonly BgpPeerProblem[] },
+  previous: BgpDesired["routes"] | undefined,
 ): { outcome: BgpOutcome; routed: ReadonlySet<string> } {
   const services: BgpServiceInput[] = [];
   for (const d of decisions) {
@@ -242,7 +250,7 @@ function bgpOutcomeOf(
       routed: new Set(),
     };
   }
-  const routes = bgpRoutesFor({ node: self, sessions: sessions.sessions, services });
+  const routes = bgpRoutesFor({ node: self, sessions: sessions.sessions, services, previous });
   const statuses: DesiredBgpStatus[] = [];
   const unrouted = new Map<string, BgpRouteWithdrawReason>();
   const routed = new Set<string>();
@@ -363,12 +371,15 @@ export function reconcileSpeaker(
     }
   }
 
-  const bgp = bgpOutcomeOf(bgpDecisions, config, self, bgpSessions);
+  const bgp = bgpOutcomeOf(bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
   const bgpAnnounced = new Map<string, string>();
   for (const decision of bgpDecisions) {
     // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
     if (!decision.announce || !bgp.routed.has(decision.key)) continue;
-    const print = announcedFingerprint(decision);
+    // Last run's text when equal: 10k new copies each run would outlive the run.
+    const before = state.bgpAnnounced?.get(decision.key);
+    const fresh = announcedFingerprint(decision);
+    const print = before === fresh ? before : fresh;
     bgpAnnounced.set(decision.key, print);
     if (state.bgpAnnounced?.get(decision.key) !== print) {
       events.push({
@@ -396,7 +407,7 @@ export function reconcileSpeaker(
       owners,
       configurationState: status,
       announceFailed: interfaceCheck.reported,
-      memo: { config: configMemo, decisions: decided.memo },
+      memo: { config: configMemo, decisions: decided.memo, bgpRoutes: bgp.outcome.desired.routes },
     },
     l2: { entries: l2EntriesOf(decisions), decisions, statuses: desiredL2Statuses(decisions, self) },
     bgp: bgp.outcome,
