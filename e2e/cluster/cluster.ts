@@ -253,7 +253,11 @@ function ensureSocketForwarder(): void {
   startDaemon(
     clusterFiles.pids,
     "apiserver-socket",
-    ["socat", `UNIX-LISTEN:${clusterFiles.apiserverSocket},fork,mode=600`, `TCP:127.0.0.1:${APISERVER_PORT}`],
+    [
+      "socat",
+      `UNIX-LISTEN:${clusterFiles.apiserverSocket},fork,mode=600`,
+      `TCP:127.0.0.1:${APISERVER_PORT},nodelay`,
+    ],
     join(clusterFiles.logs, "apiserver-socket.log"),
   );
 }

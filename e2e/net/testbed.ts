@@ -263,7 +263,9 @@ export async function netUp(opts: NetUpOptions = {}): Promise<void> {
           forwarderKey(ns),
           [
             "socat",
-            `TCP4-LISTEN:${APISERVER_SERVICE_PORT},bind=${APISERVER_SERVICE_IP},fork,reuseaddr`,
+            // nodelay: a client's small writes (a Go client's request headers, then its body)
+            // would otherwise wait for the ACK of the first, which the apiserver delays.
+            `TCP4-LISTEN:${APISERVER_SERVICE_PORT},bind=${APISERVER_SERVICE_IP},fork,reuseaddr,nodelay`,
             `UNIX-CONNECT:${socket}`,
           ],
           APISERVER_SERVICE_PORT,
