@@ -304,7 +304,7 @@ Explore it:
   ${vtyshCommandLine("show ip route bgp")}
   ${vtyshCommandLine("show bgp ipv4 unicast 172.18.255.200/32")}
   ip -n ${ROUTER.name} route show root ${POOL_V4}
-  for i in $(seq 12); do ip netns exec ${CLIENT.name} curl -s http://172.18.255.200/; done
+  for i in $(seq 12); do ip netns exec ${CLIENT.name} curl -s http://172.18.255.200/ | grep -E 'Hostname|RemoteAddr'; done
   ip netns exec myk8s-worker curl -s http://172.18.0.3:9120/metrics | grep metallb_bgp
-Logs of the controller, the speakers and the router's FRR daemons: ${LOG_DIR}/ (*.out, *.err)
+kubectl logs -n metallb-system daemonset/speaker; the router's FRR daemons: ${LOG_DIR}/ (*.out, *.err)
 `;

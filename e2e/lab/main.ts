@@ -1,7 +1,8 @@
 /**
  * `bun run lab`: the seed lab (../shared/seed/LAB.md) on this machine, step by step, with metalbun
- * in place of MetalLB: a real kube-apiserver, the seed's nodes and `mypc` as network namespaces, the
- * bundle, a controller and four speakers "as pods". It then stays up for exploring until Ctrl-C or
+ * in place of MetalLB: the seed's nodes as real Kubernetes nodes in network namespaces (e2e/nodes),
+ * `mypc` beside them, the bundle applied with kubectl, the controller and the speakers the
+ * bundle's pods. It then stays up for exploring until Ctrl-C or
  * SIGTERM, and cleans everything. `bun run lab --ci` runs the same steps unattended, prints one line
  * per step, cleans up and exits non-zero if any step failed. `--bgp` runs the BGP edition instead
  * (bgp-steps.ts): FRR in `router` peers with every node and routes the pool to them by ECMP.
@@ -19,11 +20,13 @@ const l2Explore = `
 Explore it:
   eval "$(bun run --silent cluster env)"      # kubectl of the testbed, admin kubeconfig
   kubectl get ipaddresspools,l2advertisements -n metallb-system
-  kubectl get nodes -o wide
+  kubectl get nodes -o wide; kubectl get pods -A -o wide
+  kubectl logs -n metallb-system daemonset/speaker
   ip netns list                                # the nodes, mypc, router, the bridge
-  ip netns exec mypc arping -c 3 -I eth0 172.18.0.3
-  ip netns exec mypc curl -s http://172.18.0.3:8080/
-Logs of the controller and speakers: /tmp/metalbun/net/ (*.out, *.err)
+  ip netns exec mypc arping -c 3 -I eth0 172.18.255.200
+  ip netns exec mypc curl -s http://172.18.255.200/
+  ip netns exec myk8s-worker iptables-save -t nat | grep 172.18.255.200   # kube-proxy's DNAT
+Each node's kubelet, containerd and kube-proxy logs: /tmp/metalbun/nodes/<node>/logs/
 `;
 
 let cleaning: Promise<void> | undefined;

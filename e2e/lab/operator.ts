@@ -1,5 +1,6 @@
 /**
- * metalbun in the lab, "as pods": the controller in the control-plane namespace with the
+ * metalbun "as pods", for the tests and benches of one component (the lab itself runs the bundle
+ * on real nodes, e2e/nodes): the controller in the control-plane namespace with the
  * `controller` ServiceAccount, one speaker per node namespace with the `speaker` ServiceAccount,
  * each configured as the bundle's Deployment and DaemonSet configure them (same env names), and
  * reached through in-cluster configuration only.
