@@ -3,7 +3,13 @@ import { aService } from "../domain/allocator/testing.ts";
 import { announceRequestOf } from "../domain/announce/request.ts";
 import type { EndpointSlice, Service } from "../domain/api/core.ts";
 import { servingEndpointsOf } from "../domain/election/serving-endpoints.ts";
-import { l2StatusForSpeaker, sameProjection, serviceForSpeaker, sliceForElection } from "./projections.ts";
+import {
+  bgpStatusForSpeaker,
+  l2StatusForSpeaker,
+  sameProjection,
+  serviceForSpeaker,
+  sliceForElection,
+} from "./projections.ts";
 import type { KubeObject } from "./types.ts";
 
 const slice: EndpointSlice & KubeObject = {
@@ -116,6 +122,54 @@ describe("l2StatusForSpeaker", () => {
       },
       status: { node: "n1", serviceName: "web", serviceNamespace: "default", interfaces: [] },
     } as unknown as typeof status);
+  });
+});
+
+describe("bgpStatusForSpeaker", () => {
+  const aBgpStatus = (name: string, service: string, peers: string[]) => ({
+    apiVersion: "metallb.io/v1beta1" as const,
+    kind: "ServiceBGPStatus" as const,
+    metadata: {
+      name,
+      namespace: "metallb-system",
+      uid: `u-${name}`,
+      resourceVersion: "7",
+      labels: {
+        "metallb.io/node": "n1",
+        "metallb.io/service-name": service,
+        "metallb.io/service-namespace": "default",
+      },
+    },
+    status: { node: "n1", serviceName: service, serviceNamespace: "default", peers },
+  });
+
+  test("keeps name, namespace, labels, the status's node and peers; drops the rest", () => {
+    expect(bgpStatusForSpeaker(aBgpStatus("bgp-a", "web", ["r1", "r2"]))).toEqual({
+      metadata: {
+        name: "bgp-a",
+        namespace: "metallb-system",
+        labels: {
+          "metallb.io/node": "n1",
+          "metallb.io/service-name": "web",
+          "metallb.io/service-namespace": "default",
+        },
+      },
+      status: { node: "n1", peers: ["r1", "r2"] },
+    } as unknown as ReturnType<typeof aBgpStatus>);
+  });
+
+  test("objects with the same node and peers share one status; other peers, another", () => {
+    const a = bgpStatusForSpeaker(aBgpStatus("bgp-a", "web", ["r1", "r2"]));
+    const b = bgpStatusForSpeaker(aBgpStatus("bgp-b", "db", ["r1", "r2"]));
+    const c = bgpStatusForSpeaker(aBgpStatus("bgp-c", "db", ["r1"]));
+    expect(b.status).toBe(a.status as NonNullable<typeof a.status>);
+    expect(c.status).not.toBe(a.status as NonNullable<typeof a.status>);
+    expect(c.status?.peers).toEqual(["r1"]);
+  });
+
+  test("a malformed status is kept as sent, not shared", () => {
+    const odd = { ...aBgpStatus("bgp-x", "web", []), status: { node: "n1", peers: "r1" } };
+    expect(bgpStatusForSpeaker(odd as never)).toMatchObject({ status: { node: "n1", peers: "r1" } });
   });
 });
 

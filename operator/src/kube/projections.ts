@@ -17,6 +17,8 @@ import {
   LABEL_ENDPOINT_SLICE_SERVICE_NAME,
   type Service,
 } from "../domain/api/core.ts";
+import { LABEL_NODE, LABEL_SERVICE_NAMESPACE } from "../domain/api/labels.ts";
+import type { ServiceBGPStatus, ServiceBGPStatusStatus } from "../domain/api/service-bgp-status.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import { InternPool } from "../domain/intern-pool.ts";
 import type { KubeObject } from "./types.ts";
@@ -184,3 +186,60 @@ export function sameProjection<T extends KubeObject>(a: T, b: T): boolean {
 /** ServiceL2Status objects as the speaker keeps them (statusObjectForSpeaker). */
 export const l2StatusForSpeaker = <T extends ServiceL2Status & KubeObject>(object: T): T =>
   statusObjectForSpeaker(object);
+
+/** A node's ServiceBGPStatus objects mostly say the same: one shared status per node and peer list. */
+const bgpStatusPool = new InternPool<ServiceBGPStatusStatus>(256);
+/** Namespaces and node names, the same few strings in every object (the service names differ). */
+const names = new Map<string, string>();
+
+function sharedName(value: string): string {
+  const found = names.get(value);
+  if (found !== undefined) return found;
+  if (names.size < 1024) names.set(value, value);
+  return value;
+}
+
+function sharedLabels(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) {
+    out[key] =
+      (key === LABEL_NODE || key === LABEL_SERVICE_NAMESPACE) && typeof value === "string"
+        ? sharedName(value)
+        : value;
+  }
+  return out;
+}
+
+/**
+ * ServiceBGPStatus objects as the speaker keeps them: the name and namespace, the labels (whose it
+ * is) and of the status only what its writes compare, the node and the peers (speaker-writes.ts).
+ * A node advertising 10k Services holds 10k of them, almost all with the same node and peers.
+ */
+export function bgpStatusForSpeaker<T extends ServiceBGPStatus & KubeObject>(object: T): T {
+  const { metadata, status } = object;
+  const node = status?.node;
+  const peers = status?.peers;
+  const plain =
+    (node === undefined || typeof node === "string") &&
+    (peers === undefined || (Array.isArray(peers) && peers.every((p) => typeof p === "string")));
+  const kept: ServiceBGPStatusStatus | undefined =
+    status === undefined
+      ? undefined
+      : plain
+        ? bgpStatusPool.get(
+            `${node ?? "\u0000"}|${peers === undefined ? "\u0000" : peers.join("\n")}`,
+            () => ({
+              ...(node !== undefined && { node }),
+              ...(peers !== undefined && { peers: Object.freeze([...peers]) }),
+            }),
+          )
+        : { node, peers };
+  return {
+    metadata: {
+      name: metadata.name,
+      ...(metadata.namespace !== undefined && { namespace: sharedName(metadata.namespace) }),
+      ...(metadata.labels !== undefined && { labels: sharedLabels(metadata.labels) }),
+    },
+    ...(kept !== undefined && { status: kept }),
+  } as T;
+}

@@ -28,11 +28,11 @@ import type { KubeClient } from "../kube/client.ts";
 import { configurationStateJob, isTerminalWriteError } from "../kube/controller-writes.ts";
 import { KeyedWriter } from "../kube/keyed-writer.ts";
 import {
+  bgpStatusForSpeaker,
   l2StatusForSpeaker,
   sameProjection,
   serviceForSpeaker,
   sliceForElection,
-  statusObjectForSpeaker,
 } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
 import { bgpStatusJobs, l2StatusJobs, StatusJobMemo } from "../kube/speaker-writes.ts";
@@ -123,7 +123,7 @@ function sources(deps: SpeakerDeps) {
         namespace,
         labelSelector: `${LABEL_NODE}=${deps.nodeName}`,
         onRetry: onRetry("servicebgpstatuses"),
-      }).pipe(mapEventObjects(statusObjectForSpeaker)),
+      }).pipe(mapEventObjects(bgpStatusForSpeaker)),
       { unchanged: sameProjection },
     ),
     // BGPPeer passwordSecrets: kubernetes.io/basic-auth Secrets of this namespace, only those.
