@@ -15,6 +15,7 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { recordedPlacement, stopCluster } from "../cluster/cluster.ts";
 import { execIn, inNamespace, spawnIn } from "./exec.ts";
 import { acquireLease, currentHolder, heldByOther, releaseLease } from "./lease.ts";
 import { isAlive, loadRecord, loadRecords, NET_STATE_DIR, stopProcess } from "./procs.ts";
@@ -295,6 +296,8 @@ async function teardown(keepLogs = false): Promise<void> {
   const { removeRealNodes } = await import("../nodes/teardown.ts");
   const left = await removeRealNodes();
   if (left.length > 0) console.error(`net: real nodes left behind: ${left.join("; ")}`);
+  //    A cluster running on the control-plane node cannot outlive its namespace: stop it politely.
+  if (recordedPlacement() === "control-plane-node") await stopCluster();
   // 1. The processes we recorded (exact pid + start time), politely first.
   await Promise.all(loadRecords().map((r) => stopProcess(r, "SIGTERM", 2000)));
   // 2. Anything else still living inside our namespaces (started by hand or by a run whose pid file
