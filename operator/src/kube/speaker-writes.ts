@@ -4,7 +4,8 @@
  * advertised over BGP, listing the peers), created with `generateName` (`l2-`, `bgp-`) and
  * MetalLB's labels, their status set through the status subresource, deleted when the Service is
  * no longer announced here. The desired sets come from domain/speaker; this diffs them against
- * what the watch shows and says how each change lands.
+ * what the watch shows and says how each change lands. Status answers are drained, not parsed:
+ * the watch brings each object anyway, and a new BGP peer rewrites 10k of them.
  */
 
 import { LABEL_NODE, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE } from "../domain/api/labels.ts";
@@ -198,7 +199,7 @@ function createJob<D extends DesiredStatusObject>(
         serviceNamespace: d.serviceNamespace,
         ...kind.mutable(d),
       };
-      await client.patchStatus(
+      await client.patchStatusUnread(
         kind.resource,
         created.metadata.name!,
         namespace,
@@ -220,7 +221,7 @@ function updateJob<D extends DesiredStatusObject>(
   return {
     fingerprint: `update:${JSON.stringify(body)}`,
     run: async () => {
-      await client.patchStatus(kind.resource, name, namespace, body, { type: "merge" });
+      await client.patchStatusUnread(kind.resource, name, namespace, body, { type: "merge" });
     },
   };
 }

@@ -17,6 +17,22 @@ const v4 = ["ipv4-unicast"] as const;
 const both = ["ipv4-unicast", "ipv6-unicast"] as const;
 
 describe("AdjRibOut", () => {
+  test("update by difference changes the set as setDesired with the whole new set does", () => {
+    const whole = new AdjRibOut();
+    const delta = new AdjRibOut();
+    const first = [route("10.0.0.1/32"), route("10.0.0.2/32"), route("10.0.0.3/32")];
+    whole.setDesired(first);
+    delta.update(first, []);
+    expect(delta.takeChanges(v4)).toEqual(whole.takeChanges(v4));
+    const tagged = route("10.0.0.2/32", { communities: [7] });
+    const bad = route("10.0.0.3/99");
+    whole.setDesired([route("10.0.0.1/32"), tagged, route("10.0.0.4/32"), bad]);
+    delta.update([tagged, route("10.0.0.4/32"), bad], ["10.0.0.3/32"]);
+    expect(delta.takeChanges(v4)).toEqual(whole.takeChanges(v4));
+    expect(delta.pendingCount(v4)).toBe(0);
+    expect(delta.announcedCount()).toBe(whole.announcedCount());
+  });
+
   test("first change announces everything, grouped by shared attributes", () => {
     const rib = new AdjRibOut();
     rib.setDesired([

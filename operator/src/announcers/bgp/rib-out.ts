@@ -78,6 +78,18 @@ export class AdjRibOut {
     this.desired = next;
   }
 
+  /**
+   * The desired set changed by this much (the session Worker's deltas, route-delta.ts): the same as
+   * setDesired with the whole new set, without building it.
+   */
+  update(upsert: readonly BgpRoute[], remove: readonly string[]): void {
+    for (const prefix of remove) this.desired.delete(prefix);
+    for (const route of upsert) {
+      if (prefixOf(route)) this.desired.set(route.prefix, route);
+      else this.desired.delete(route.prefix);
+    }
+  }
+
   /** The session went down: the peer holds nothing of ours any more. */
   reset(): void {
     this.sent.clear();

@@ -10,7 +10,6 @@
  * per packet, which costs this thread only; a session's traffic is a keepalive a second.
  */
 import { setThreadName } from "../../runtime/libc.ts";
-import { RouteReceiver } from "./route-delta.ts";
 import { type BgpLog, BgpSession, type BgpSessionMetrics } from "./session.ts";
 import type {
   FromSessionWorker,
@@ -22,14 +21,9 @@ import type {
 
 declare const self: Worker;
 
-interface Hosted {
-  readonly session: BgpSession;
-  readonly routes: RouteReceiver;
-}
-
 setThreadName("bgp");
 
-const sessions = new Map<number, Hosted>();
+const sessions = new Map<number, BgpSession>();
 let outbox: SessionEvent[] = [];
 
 /** Everything reported within one turn goes out as one message. */
@@ -75,7 +69,7 @@ function create(id: number, message: Extract<ToSessionWorker, { type: "create" }
     metrics: metricsFor(id),
     onStatus: (status) => report({ type: "status", session: id, status }),
   });
-  sessions.set(id, { session, routes: new RouteReceiver() });
+  sessions.set(id, session);
 }
 
 async function handle(message: ToSessionWorker): Promise<void> {
@@ -86,18 +80,18 @@ async function handle(message: ToSessionWorker): Promise<void> {
   const hosted = sessions.get(message.session);
   switch (message.type) {
     case "start":
-      hosted?.session.start();
+      hosted?.start();
       return;
     case "routes":
-      hosted?.session.setRoutes(hosted.routes.apply(message.delta));
+      hosted?.updateRoutes(message.delta.upsert, message.delta.remove);
       return;
     case "flushed":
-      await hosted?.session.flushed();
+      await hosted?.flushed();
       report({ type: "done", session: message.session, request: message.request });
       return;
     case "stop":
       sessions.delete(message.session);
-      await hosted?.session.stop(message.cause);
+      await hosted?.stop(message.cause);
       report({ type: "done", session: message.session, request: message.request });
       return;
   }

@@ -200,6 +200,13 @@ export class BgpSession {
     this.reportPrefixes();
   }
 
+  /** setRoutes by difference: the routes new or changed, and the prefixes no longer wanted. */
+  updateRoutes(upsert: readonly BgpRoute[], remove: readonly string[]): void {
+    this.rib.update(upsert, remove);
+    if (this.fsm.name === "established") this.sendChanges(this.rib.takeChanges(this.families));
+    this.reportPrefixes();
+  }
+
   /** Resolves when every byte queued so far was taken by the kernel (or there is no connection). */
   flushed(): Promise<void> {
     return this.connection?.drained() ?? Promise.resolve();
