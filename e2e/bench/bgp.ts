@@ -29,7 +29,12 @@
  *   running: bgp_10k_prefixes_installed_all_speakers_s.
  * - footprint: with the 10k announced, a second BGPPeer (GoBGP listening in mypc) for that node;
  *   once GoBGP holds the 10k too and the speaker has settled, its RSS (speaker_rss_mb_10k_bgp)
- *   and its idle CPU (speaker_bgp_idle_cpu_pct: the median of three 30 s windows).
+ *   and its idle CPU (speaker_bgp_idle_cpu_pct: the median of three 30 s windows). stderr shows
+ *   its /debug/memory with the 10k to one peer, just after the second peer got them (the
+ *   ServiceBGPStatus rewrite then begins), and settled.
+ *
+ * METALBUN_BENCH_HOLD_S=<s>: everything stays up that long after the last part (or until SIGUSR1
+ * to the bench), the bulk node's speaker PID printed, for a closer look (as bench l2).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -501,6 +506,10 @@ async function withdrawBulk(client: KubeClient): Promise<void> {
  * speaker's RSS and its idle CPU over three 30 s windows (the median one), as bench l2's footprint.
  */
 async function twoPeerFootprint(op: RunningOperator): Promise<GobgpHandle> {
+  const pid = await speakerPid(op.speakers.get(BULK_NODE.name)!.pid);
+  // The 10k to one peer, settled: what the second peer's status storm adds is measured against it.
+  await Bun.sleep(15_000);
+  await printMemory("footprint 10k bgp, one peer", BULK_NODE.name, pid);
   const gobgp = await startGobgp(CLIENT.name, {
     asn: SECOND_PEER_ASN,
     routerId: CLIENT.ipv4,
@@ -528,7 +537,7 @@ async function twoPeerFootprint(op: RunningOperator): Promise<GobgpHandle> {
   console.error(
     `[footprint] the second peer held them ${((performance.now() - started) / 1000).toFixed(1)} s after its BGPPeer was applied`,
   );
-  const pid = await speakerPid(op.speakers.get(BULK_NODE.name)!.pid);
+  await printMemory("footprint 10k bgp, second peer just served", BULK_NODE.name, pid);
   // A new peer changes every Service's ServiceBGPStatus on this node (its peers list): 10k writes
   // at the apiserver's pace. Settled: a 5 s window under 5 % CPU; then 15 s more, as bench l2.
   const settling = performance.now();
@@ -662,6 +671,19 @@ export async function bgpBench(): Promise<void> {
         await oursTenK(client, op, "every speaker running");
       }
       if (wanted("footprint")) secondPeer = await twoPeerFootprint(op);
+    }
+    const holdS = Number(process.env.METALBUN_BENCH_HOLD_S ?? 0);
+    if (holdS > 0) {
+      console.error(
+        `[hold] ${holdS} s or until SIGUSR1 to PID ${process.pid}; ${BULK_NODE.name}'s speaker is PID ${await speakerPid(op.speakers.get(BULK_NODE.name)!.pid)}`,
+      );
+      await new Promise<void>((release) => {
+        const timer = setTimeout(release, holdS * 1000);
+        process.once("SIGUSR1", () => {
+          clearTimeout(timer);
+          release();
+        });
+      });
     }
   } finally {
     await monitor?.stop().catch(() => undefined);
