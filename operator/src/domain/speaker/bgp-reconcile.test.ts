@@ -36,6 +36,24 @@ const routesOf = (o: SpeakerOutcome) =>
   [...o.bgp.desired.routes].map(([peer, routes]) => [peer, routes.map((r) => r.prefix)]);
 
 describe("reconcileSpeaker, BGP", () => {
+  test("nodeAssigned over BGP again for a new IP or a recreated Service, not for an unchanged one", () => {
+    const cluster = withServices(base, ["web", ["10.0.0.1"], ["b"]], ["db", ["10.0.0.2"], ["c"]]);
+    const first = run(cluster);
+    const moved = {
+      ...cluster,
+      services: [
+        anAnnouncedService("web", ["10.0.0.9"]),
+        anAnnouncedService("db", ["10.0.0.2"], { uid: "u2" }),
+      ],
+    };
+    const second = run(moved, first.state);
+    expect(second.events.map((e) => `${e.name} ${e.event.message}`)).toEqual([
+      'db announcing from node "a" with protocol "bgp"',
+      'web announcing from node "a" with protocol "bgp"',
+    ]);
+    expect(run(moved, second.state).events).toEqual([]);
+  });
+
   test("a run with nothing changed hands on last run's routes, statuses and gauge rows, not copies", () => {
     const cluster = withServices(base, ["web", ["10.0.0.1"], ["b"]], ["db", ["10.0.0.2"], ["c"]]);
     const first = run(cluster);

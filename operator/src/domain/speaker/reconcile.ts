@@ -56,8 +56,11 @@ export interface SpeakerState {
   readonly lastGoodConfig: Config | undefined;
   /** Services this node announced in Layer 2 at the last run: key -> what (uid and IPs). */
   readonly announced: ReadonlyMap<string, string>;
-  /** The same for BGP. */
-  readonly bgpAnnounced?: ReadonlyMap<string, string>;
+  /**
+   * Services this node announced over BGP at the last run: key -> what (its decision's uid and
+   * IPs; the decision itself, which the run keeps anyway, rather than 10k texts).
+   */
+  readonly bgpAnnounced?: ReadonlyMap<string, AnnouncedAs>;
   /**
    * Non-revertive mode only (empty otherwise: nothing else reads it, and at 10k Services the map
    * alone is 0.7 MB of a speaker's heap): first IP -> the node elected for it at the last run
@@ -75,6 +78,16 @@ export interface SpeakerState {
     readonly bgpRoutes?: BgpDesired["routes"];
   };
 }
+
+/** What a Service was announced as: the object (uid) and its IPs. */
+export interface AnnouncedAs {
+  readonly uid: string;
+  readonly ips: readonly string[];
+}
+
+const sameAnnouncement = (a: AnnouncedAs | undefined, b: AnnouncedAs): boolean =>
+  a !== undefined &&
+  (a === b || (a.uid === b.uid && a.ips.length === b.ips.length && a.ips.every((ip, i) => ip === b.ips[i])));
 
 export const initialSpeakerState: SpeakerState = {
   lastGoodConfig: undefined,
@@ -372,16 +385,12 @@ export function reconcileSpeaker(
   }
 
   const bgp = bgpOutcomeOf(bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
-  const bgpAnnounced = new Map<string, string>();
+  const bgpAnnounced = new Map<string, AnnouncedAs>();
   for (const decision of bgpDecisions) {
     // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
     if (!decision.announce || !bgp.routed.has(decision.key)) continue;
-    // Last run's text when equal: 10k new copies each run would outlive the run.
-    const before = state.bgpAnnounced?.get(decision.key);
-    const fresh = announcedFingerprint(decision);
-    const print = before === fresh ? before : fresh;
-    bgpAnnounced.set(decision.key, print);
-    if (state.bgpAnnounced?.get(decision.key) !== print) {
+    bgpAnnounced.set(decision.key, decision);
+    if (!sameAnnouncement(state.bgpAnnounced?.get(decision.key), decision)) {
       events.push({
         namespace: decision.namespace,
         name: decision.name,
