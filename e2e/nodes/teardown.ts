@@ -13,8 +13,7 @@ import { NODES_STATE_DIR } from "./paths.ts";
 /** Returns what could not be removed (empty when the machine is clean). */
 export async function removeRealNodes(): Promise<string[]> {
   if (!existsSync(NODES_STATE_DIR)) return [];
-  const problems: string[] = [];
-  for (const member of NODES) problems.push(...(await removeNode(member)));
+  const problems = (await Promise.all(NODES.map((member) => removeNode(member)))).flat();
   removeCreatedMountPoints();
   await stopControllers();
   if (problems.length === 0) rmSync(NODES_STATE_DIR, { recursive: true, force: true });
