@@ -1,7 +1,8 @@
 /**
  * Runs inside `mypc`: every 10 ms, a fresh HTTP request (new connection, `Connection: close`) to each
- * given IP, 200 ms to answer. Prints `{"sent","lost","lostAt":[ms...]}` at the end. A lost request
- * is one a client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
+ * given IP, 200 ms to answer. Prints `{"sent","lost","lostAt":[ms...],"why":[...]}` at the end (why:
+ * the error of each lost request, e.g. a timeout or a refused connection). A lost request is one a
+ * client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
  *   ip netns exec mypc bun e2e/bench/l2-prober.ts <durationMs> <ip>...
  */
 const [durationArg, ...ips] = process.argv.slice(2);
@@ -10,6 +11,7 @@ const started = performance.now();
 let sent = 0;
 let lost = 0;
 const lostAt: number[] = [];
+const why: string[] = [];
 const inFlight: Promise<void>[] = [];
 
 async function once(ip: string): Promise<void> {
@@ -23,9 +25,10 @@ async function once(ip: string): Promise<void> {
     });
     await res.text();
     if (!res.ok) throw new Error(String(res.status));
-  } catch {
+  } catch (error) {
     lost++;
     lostAt.push(Math.round(at));
+    why.push(`${ip} ${(error as Error).name}: ${(error as Error).message}`.slice(0, 120));
   }
 }
 
@@ -39,6 +42,6 @@ while (!stopped && performance.now() - started < durationMs) {
   await Bun.sleep(10);
 }
 await Promise.all(inFlight);
-console.log(JSON.stringify({ sent, lost, lostAt }));
+console.log(JSON.stringify({ sent, lost, lostAt, why }));
 
 export {};

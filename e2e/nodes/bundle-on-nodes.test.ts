@@ -164,9 +164,11 @@ describe("the bundle on real nodes", () => {
   test("nftables mode: the same request is carried after every kube-proxy switched", async () => {
     await setProxyMode("nftables");
     for (const n of NODES.slice(1)) {
+      // Its rules are in the nftables table, and the iptables mode's Service rules are gone:
+      // nftables alone carries the traffic now.
       const table = await execIn(n.name, ["nft", "list", "table", "ip", "kube-proxy"]);
       expect(table.exitCode).toBe(0);
-      // The iptables mode's Service rules are gone: nftables alone carries the traffic now.
+      expect(table.stdout).toContain("service-");
       const legacy = await execIn(n.name, ["iptables-save", "-t", "nat"]);
       expect(legacy.stdout).not.toContain("KUBE-SVC-");
     }
@@ -179,11 +181,13 @@ describe("the bundle on real nodes", () => {
   test("kubectl rollout restart daemonset/speaker loses no request from mypc", async () => {
     const ip = await serviceIp("svc1");
     const before = (await pods("metallb-system", "component=speaker")).map((p) => p.metadata.name);
+    const proberStart = performance.now();
     const prober = Bun.spawn(inNamespace(CLIENT.name, ["bun", PROBER, "60000", ip]), {
       stdout: "pipe",
       stderr: "inherit",
     });
     await Bun.sleep(1000);
+    const restartAt = performance.now();
     await ok(["rollout", "restart", "daemonset/speaker", "-n", "metallb-system"]);
     await ok(["rollout", "status", "daemonset/speaker", "-n", "metallb-system", "--timeout=180s"]);
     await Bun.sleep(2000);
@@ -196,7 +200,14 @@ describe("the bundle on real nodes", () => {
       sent: number;
       lost: number;
       lostAt: number[];
+      why: string[];
     };
+    if (result.lost > 0) {
+      const events = await ok(["get", "events", "-n", "metallb-system", "--sort-by=.lastTimestamp"]);
+      console.log(
+        `lost at ${result.lostAt} ms (the restart began at ${(restartAt - proberStart).toFixed(0)} ms): ${result.why.join("; ")}\n${events}`,
+      );
+    }
     console.log(
       `rolling restart of ${before.length} speakers: ${result.lost} of ${result.sent} requests lost`,
     );

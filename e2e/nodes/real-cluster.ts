@@ -145,10 +145,25 @@ export async function setProxyMode(mode: ProxyMode): Promise<void> {
   const deadline = started + 60_000;
   for (const member of NODES) {
     for (;;) {
-      // /healthz answers 200 once the proxier has synced since it started.
-      const r = await execIn(member.name, ["curl", "-s", "-m", "1", "http://127.0.0.1:10256/healthz"]);
-      const lastUpdated = Date.parse(JSON.parse(r.stdout || "{}").lastUpdated ?? "");
-      if (r.exitCode === 0 && lastUpdated >= started) break;
+      // The old process may answer a moment longer: first the new one's mode on its metrics port,
+      // then its /healthz, which says 200 once that proxier has synced its rules.
+      const running = await execIn(member.name, [
+        "curl",
+        "-s",
+        "-m",
+        "1",
+        "http://127.0.0.1:10249/proxyMode",
+      ]);
+      if (running.exitCode === 0 && running.stdout.trim() === mode) {
+        const health = await execIn(member.name, [
+          "curl",
+          "-sf",
+          "-m",
+          "1",
+          "http://127.0.0.1:10256/healthz",
+        ]);
+        if (health.exitCode === 0) break;
+      }
       if (Date.now() > deadline) throw new Error(`kube-proxy on ${member.name} not healthy in ${mode} mode`);
       await Bun.sleep(200);
     }
