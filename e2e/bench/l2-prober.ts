@@ -1,12 +1,13 @@
 /**
  * Runs inside `mypc`: every 10 ms, a fresh HTTP request (new connection, `Connection: close`) to each
- * given IP, 200 ms to answer. Prints `{"sent","lost","lostAt":[ms...],"why":[...]}` at the end (why:
+ * given IP, 200 ms to answer (PROBE_TIMEOUT_MS sets another bound). Prints `{"sent","lost","lostAt":[ms...],"why":[...]}` at the end (why:
  * the error of each lost request, e.g. a timeout or a refused connection). A lost request is one a
  * client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
  *   ip netns exec mypc bun e2e/bench/l2-prober.ts <durationMs> <ip>...
  */
 const [durationArg, ...ips] = process.argv.slice(2);
 const durationMs = Number(durationArg);
+const TIMEOUT_MS = Number(process.env.PROBE_TIMEOUT_MS ?? 200);
 const started = performance.now();
 let sent = 0;
 let lost = 0;
@@ -21,7 +22,7 @@ async function once(ip: string): Promise<void> {
     const res = await fetch(`http://${ip}/`, {
       headers: { connection: "close" },
       keepalive: false,
-      signal: AbortSignal.timeout(200),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     await res.text();
     if (!res.ok) throw new Error(String(res.status));
