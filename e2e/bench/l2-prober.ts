@@ -1,8 +1,8 @@
 /**
  * Runs inside `mypc`: every 10 ms, a fresh HTTP request (new connection, `Connection: close`) to each
- * given IP, 200 ms to answer (PROBE_TIMEOUT_MS sets another bound). Prints `{"sent","lost","lostAt":[ms...],"why":[...]}` at the end (why:
- * the error of each lost request, e.g. a timeout or a refused connection). A lost request is one a
- * client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
+ * given IP, 200 ms to answer (PROBE_TIMEOUT_MS sets another bound). Prints
+ * `{"sent","lost","lostAt":[ms...],"why":[...]}` at the end (why: the error of each lost request,
+ * e.g. a timeout or a refused connection). A lost request is one a client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
  *   ip netns exec mypc bun e2e/bench/l2-prober.ts <durationMs> <ip>...
  */
 const [durationArg, ...ips] = process.argv.slice(2);
