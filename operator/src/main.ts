@@ -140,6 +140,8 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
 
   const trimmer = idleTrimmer(log);
   const announcer = new L2Announcer({
+    // No sockets nor receive Worker until the configuration has an L2Advertisement (setDesired).
+    configured: false,
     excludeInterfaces: DEFAULT_EXCLUDE_PATTERNS.map((p) => new RegExp(p)),
     log,
     metrics: {

@@ -229,6 +229,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
         );
     }
     deps.announcers.l2.setDesired({
+      configured: outcome.l2.configured,
       entries: outcome.l2.entries,
       excludeInterfaces: exclude.patterns,
       reannounce,

@@ -323,16 +323,26 @@ describe("L2Announcer", () => {
     const names: (readonly string[] | undefined)[] = [];
     announcer.status$.subscribe((n) => names.push(n));
     await announcer.start();
-    announcer.setDesired({ entries: [entry(VIP4)], excludeInterfaces: [/^eth1$/], reannounce: 0 });
+    announcer.setDesired({
+      configured: true,
+      entries: [entry(VIP4)],
+      excludeInterfaces: [/^eth1$/],
+      reannounce: 0,
+    });
     expect(announcer.stats().announcedIps).toBe(1);
     expect(names.at(-1)).toEqual(["eth0"]);
     const bursts = announcer.stats().activeBursts;
     expect(bursts).toBe(1);
     // Same set again: nothing changes, no new scan.
     const reports = names.length;
-    announcer.setDesired({ entries: [entry(VIP4)], excludeInterfaces: [/^eth1$/], reannounce: 0 });
+    announcer.setDesired({
+      configured: true,
+      entries: [entry(VIP4)],
+      excludeInterfaces: [/^eth1$/],
+      reannounce: 0,
+    });
     expect(names.length).toBe(reports);
-    announcer.setDesired({ entries: [], excludeInterfaces: [], reannounce: 0 });
+    announcer.setDesired({ configured: true, entries: [], excludeInterfaces: [], reannounce: 0 });
     expect(names.at(-1)).toEqual(["eth0", "eth1"]);
     expect(announcer.stats().announcedIps).toBe(0);
     await announcer.stop();
@@ -496,6 +506,27 @@ describe("L2Announcer", () => {
     }
     expect(times).toEqual([0, 1500, 2500, 3500, 4500, 30_000, 60_000, 90_000]);
     await announcer.stop();
+  });
+
+  test("a handover keeps answering during the overlap but announces nothing more", async () => {
+    const { announcer, link, scheduler } = setup([ethernetInterface("eth0", 2)], {
+      periodicGratuitousMs: 1000,
+      handoverOverlapMs: 50,
+    });
+    await announcer.start();
+    announcer.setEntries([entry(VIP4)]);
+    expect(link.takeSent().length).toBeGreaterThan(0); // the burst's first round
+    const stopping = announcer.stop("handover");
+    // The burst and the periodic announcements are over: a successor announced meanwhile.
+    scheduler.advance(GARP_DURATION_MS);
+    expect(link.takeSent()).toEqual([]);
+    announcer.setEntries([entry(VIP4), entry("172.18.255.201")]);
+    expect(link.takeSent()).toEqual([]);
+    // A client that asks still gets its answer until the sockets close.
+    link.deliver("eth0", "arp", arpRequest(VIP4_BYTES));
+    expect(describeSent(link.takeSent())).toEqual(["eth0:arp-reply"]);
+    await stopping;
+    expect(link.factoryClosed).toBe(true);
   });
 
   test("stop closes every socket and timer, then ignores everything", async () => {

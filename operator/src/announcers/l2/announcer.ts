@@ -3,8 +3,11 @@
  * with gratuitous ARP / unsolicited NA (MetalLB §4.3, `internal/layer2/announcer.go`).
  *
  * It implements the speaker's Announcer contract (announcers/announcer.ts). The speaker calls
- * `setDesired({ entries, excludeInterfaces, reannounce })` with the whole set of IPs this node must
- * answer for (the result of the L2 election), whenever it changes:
+ * `setDesired({ configured, entries, excludeInterfaces, reannounce })` with the whole set of IPs this
+ * node must answer for (the result of the L2 election), whenever it changes:
+ * - `configured` false (the configuration has no L2Advertisement): no socket is open and the receive
+ *   Worker is stopped, as a BGP-only speaker needs neither; true: sockets on every eligible interface
+ *   even with no entries, so a node that owns nothing answers at once when it takes over;
  * - an IP that is new (or newly allowed on an interface) gets a gratuitous burst at once, then every
  *   GARP_INTERVAL_MS until GARP_DURATION_MS after the last trigger (MetalLB's spamLoop);
  * - an IP that is gone simply stops being answered; nothing is sent on withdrawal (like MetalLB: the
@@ -59,6 +62,8 @@ export interface L2Entry {
 
 /** The Layer 2 announcer's whole desired set. */
 export interface L2Desired {
+  /** Layer 2 is configured at all (an L2Advertisement exists): sockets open, with or without entries. */
+  readonly configured: boolean;
   readonly entries: readonly L2Entry[];
   /** Interface name patterns never used (the `metallb-excludel2` ConfigMap). */
   readonly excludeInterfaces: readonly RegExp[];
@@ -66,7 +71,7 @@ export interface L2Desired {
   readonly reannounce: number;
 }
 
-/** The interfaces with a responder, sorted; undefined until the first scan. */
+/** The interfaces with a responder, sorted; undefined until the first scan and while not configured. */
 export type L2Status = readonly string[] | undefined;
 
 export interface L2Metrics {
@@ -88,6 +93,12 @@ export interface L2Log {
 }
 
 export interface L2AnnouncerOptions {
+  /**
+   * Whether Layer 2 counts as configured until a `setDesired` says otherwise. Default true: start()
+   * opens the sockets, as an announcer used on its own expects. The speaker passes false, so a
+   * speaker whose configuration has no L2Advertisement never starts the receive Worker.
+   */
+  readonly configured?: boolean;
   /** Interface name patterns never used (the `metallb-excludel2` ConfigMap, parsed by the caller). */
   readonly excludeInterfaces: readonly RegExp[];
   /**
@@ -110,6 +121,8 @@ export interface L2AnnouncerOptions {
 }
 
 export interface L2Stats {
+  /** Layer 2 is configured: the sockets are (being) opened and the receive Worker runs. */
+  readonly socketsOpen: boolean;
   readonly dropped: Record<DropReason, number>;
   readonly requestsReceived: number;
   readonly responsesSent: number;
@@ -194,8 +207,14 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
   private readonly listInterfaces: () => readonly NetInterface[];
   private readonly log: L2Log | undefined;
   private exclude: readonly RegExp[];
+  /** Present while Layer 2 is configured and running: it owns the sockets and the receive Worker. */
   private factory: LinkSocketFactory | undefined;
+  private configured: boolean;
+  /** Factories closed while running (Layer 2 unconfigured): stop() waits for their Workers too. */
+  private closingFactories: Promise<void> = Promise.resolve();
   private state: "new" | "running" | "stopped" = "new";
+  /** stop("handover") has begun: still answering requests, announcing nothing more. */
+  private leaving = false;
   private stopping: Promise<void> | undefined;
 
   private owned = new Map<number | string, Owned>();
@@ -223,31 +242,19 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
     this.listInterfaces = opts.listInterfaces ?? (() => readInterfaces());
     this.log = opts.log;
     this.exclude = opts.excludeInterfaces;
+    this.configured = opts.configured ?? true;
     this.excludePrint = opts.excludeInterfaces.map(String).join(" ");
   }
 
-  /** Opens responders on the eligible interfaces and starts the periodic work. */
+  /** Opens responders on the eligible interfaces (if Layer 2 is configured) and starts the periodic work. */
   async start(): Promise<void> {
     if (this.state !== "new") return;
     this.state = "running";
-    this.factory = this.opts.linkSocketFactory?.() ?? new PacketLinkSocketFactory();
-    this.factory.onReceiveError = (iface, protocol, error) => {
-      this.counts.receiveErrors++;
-      this.log?.warn({ op: "l2Receive", interface: iface, protocol, error }, "receive error");
-      // Typically ENETDOWN: the interface went down or away. Look now rather than at the next scan.
-      if (this.state === "running" && !this.earlyRescan) {
-        this.earlyRescan = this.scheduler.schedule(() => {
-          this.earlyRescan = undefined;
-          this.rescanInterfaces();
-        }, 0);
-      }
-    };
-    this.rescanInterfaces();
-    this.scheduleRescan();
+    if (this.configured) this.openLink("started with Layer 2 configured");
     this.schedulePeriodic();
   }
 
-  /** The contract's whole desired set: the entries, the exclude patterns and the reannounce count. */
+  /** The contract's whole desired set: whether Layer 2 is configured, entries, exclude patterns, reannounce count. */
   setDesired(desired: L2Desired): void {
     if (this.state === "stopped") return;
     const print = desired.excludeInterfaces.map(String).join(" ");
@@ -255,6 +262,8 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
       this.excludePrint = print;
       this.setExcludeInterfaces(desired.excludeInterfaces);
     }
+    // Before the entries: IPs given with the first L2Advertisement burst on the sockets just opened.
+    this.setConfigured(desired.configured);
     this.setEntries(desired.entries);
     if (desired.reannounce > this.reannounced) {
       this.reannounced = desired.reannounce;
@@ -321,9 +330,21 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
     if (this.state === "running") this.rescanInterfaces();
   }
 
+  /**
+   * Opens the sockets (and so the receive Worker) while Layer 2 is configured, closes them when it
+   * no longer is. Before start() it only says what start() does.
+   */
+  setConfigured(configured: boolean): void {
+    if (this.state === "stopped" || configured === this.configured) return;
+    this.configured = configured;
+    if (this.state !== "running") return;
+    if (configured) this.openLink("an L2Advertisement is configured");
+    else this.closeLink("no L2Advertisement is configured");
+  }
+
   /** Starts a gratuitous burst now for these announced IPs (default: all), e.g. after a partition heals. */
   announceNow(ips?: readonly string[]): void {
-    if (this.state !== "running") return;
+    if (this.state !== "running" || this.factory === undefined) return;
     const wanted = ips?.map((ip) => parseIP(ip)).filter((a) => a !== undefined);
     const keys = wanted ? wanted.map(addressKey) : [...this.owned.keys()];
     for (const key of keys) {
@@ -335,7 +356,7 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
 
   /** Re-reads the interfaces now (also runs every RESCAN_INTERVAL_MS). */
   rescanInterfaces(): void {
-    if (this.state !== "running") return;
+    if (this.state !== "running" || this.factory === undefined) return;
     const wanted = new Map<
       string,
       { iface: NetInterface & { mac: Uint8Array }; arp: boolean; ndp: boolean }
@@ -379,6 +400,7 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
 
   stats(): L2Stats {
     return {
+      socketsOpen: this.factory !== undefined,
       dropped: { ...this.dropped },
       ...this.counts,
       interfaces: [...this.ports.values()]
@@ -395,11 +417,20 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
 
   /**
    * Closes every socket, stops the receive Worker and every timer. Sends nothing. "handover" keeps
-   * answering for the overlap first: the others were told we leave, and take over meanwhile.
+   * answering for the overlap first: the others were told we leave, and take over meanwhile. While
+   * it overlaps it announces nothing of its own: a gratuitous ARP/NA of ours after the successor's
+   * would turn clients' neighbour entries back to us, and their connections with them (the new
+   * owner's next gratuitous round turns them once more, and a connection that changed node
+   * mid-way is dropped there as conntrack-invalid).
    */
   stop(how: StopMode = "now"): Promise<void> {
     this.stopping ??= (async () => {
       if (how === "handover" && this.state === "running") {
+        this.leaving = true;
+        for (const t of [this.burstTimer, this.periodicTimer]) t?.unsubscribe();
+        this.burstTimer = this.periodicTimer = undefined;
+        this.burstTimerAt = Number.POSITIVE_INFINITY;
+        this.bursts.clear();
         await Bun.sleep(this.opts.handoverOverlapMs ?? HANDOVER_OVERLAP_MS);
       }
       await this.shutdown();
@@ -414,13 +445,9 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
     for (const t of this.timers()) t.unsubscribe();
     this.burstTimer = this.rescanTimer = this.periodicTimer = this.earlyRescan = undefined;
     this.bursts.clear();
-    for (const port of this.ports.values()) {
-      this.closeSocket(port, "arp");
-      this.closeSocket(port, "ndp");
-    }
-    this.ports.clear();
-    this.announcedOn.clear();
-    if (wasRunning) await this.factory?.close();
+    this.closePorts();
+    if (wasRunning) await Promise.all([this.factory?.close(), this.closingFactories]);
+    this.factory = undefined;
   }
 
   private timers(): Subscription[] {
@@ -434,6 +461,63 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
   }
 
   // ---- sockets -------------------------------------------------------------------------------------
+
+  /** A new factory (the Worker starts with its first socket), the sockets, and the rescans. */
+  private openLink(reason: string): void {
+    const factory = this.opts.linkSocketFactory?.() ?? new PacketLinkSocketFactory();
+    factory.onReceiveError = (iface, protocol, error) => {
+      this.counts.receiveErrors++;
+      this.log?.warn({ op: "l2Receive", interface: iface, protocol, error }, "receive error");
+      // Typically ENETDOWN: the interface went down or away. Look now rather than at the next scan.
+      if (this.state === "running" && this.factory === factory && !this.earlyRescan) {
+        this.earlyRescan = this.scheduler.schedule(() => {
+          this.earlyRescan = undefined;
+          this.rescanInterfaces();
+        }, 0);
+      }
+    };
+    this.factory = factory;
+    this.rescanInterfaces();
+    this.scheduleRescan();
+    this.log?.info(
+      { op: "l2Sockets", reason, interfaces: [...this.ports.keys()].sort() },
+      "layer 2 sockets opened",
+    );
+  }
+
+  /**
+   * Closes every socket and the factory (its Worker stops), ends bursts and rescans. The entries
+   * stay: they are answered again if Layer 2 comes back.
+   */
+  private closeLink(reason: string): void {
+    for (const t of [this.burstTimer, this.rescanTimer, this.earlyRescan]) t?.unsubscribe();
+    this.burstTimer = this.rescanTimer = this.earlyRescan = undefined;
+    this.burstTimerAt = Number.POSITIVE_INFINITY;
+    this.bursts.clear();
+    this.closePorts();
+    this.skipped = {};
+    this.openErrors.clear();
+    const factory = this.factory;
+    this.factory = undefined;
+    if (factory !== undefined) {
+      const closed = factory.close().catch((error: unknown) => {
+        this.log?.warn({ op: "l2Sockets", error: String(error) }, "stopping the receive worker failed");
+      });
+      this.closingFactories = Promise.all([this.closingFactories, closed]).then(() => undefined);
+    }
+    this.log?.info({ op: "l2Sockets", reason }, "layer 2 sockets closed");
+    this.reportedInterfaces = undefined;
+    this.interfaces$.next(undefined);
+  }
+
+  private closePorts(): void {
+    for (const port of this.ports.values()) {
+      this.closeSocket(port, "arp");
+      this.closeSocket(port, "ndp");
+    }
+    this.ports.clear();
+    this.announcedOn.clear();
+  }
 
   private openSocket(port: Port, protocol: LinkProtocol): LinkSocket | undefined {
     const key = `${port.iface.name}/${protocol}`;
@@ -638,6 +722,7 @@ export class L2Announcer implements Announcer<L2Desired, L2Status> {
   }
 
   private sendGratuitous(ip: Owned): void {
+    if (this.leaving) return;
     const bytes = wireBytes(ip);
     for (const port of this.ports.values()) {
       const socket = this.socketFor(ip, port);

@@ -50,6 +50,7 @@ import { nodeAssigned, type SpeakerEvent } from "./events.ts";
 import type { SpeakerInputs } from "./inputs.ts";
 import { checkInterfaces } from "./interface-check.ts";
 import { type OrphanedAnnouncement, orphanedAnnouncements, orphanMessage } from "./orphans.ts";
+import { hasBgpAdvertisements, hasL2Advertisements } from "./protocols.ts";
 
 export interface SpeakerState {
   /** The last configuration in use; undefined until one was accepted. */
@@ -127,6 +128,11 @@ export interface SpeakerConfigurationState {
 
 /** What Layer 2 asks of its announcer and writers. */
 export interface L2Outcome {
+  /**
+   * The configuration in use has an L2Advertisement: the announcer keeps its sockets open (even
+   * with no entries, to take over at once); false, it has none.
+   */
+  readonly configured: boolean;
   /** The announcer's whole desired set: one entry per IP, in address order. */
   readonly entries: readonly L2Entry[];
   /** One per Service, in key order. */
@@ -283,11 +289,6 @@ function bgpOutcomeOf(
   };
 }
 
-function hasBgpAdvertisements(config: Config): boolean {
-  for (const pool of config.pools.byName.values()) if (pool.bgpAdvertisements.length > 0) return true;
-  return false;
-}
-
 export function reconcileSpeaker(
   inputs: SpeakerInputs,
   state: SpeakerState,
@@ -355,10 +356,7 @@ export function reconcileSpeaker(
       const ip = firstIPOf(request);
       return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
     },
-    bgp:
-      config !== undefined && hasBgpAdvertisements(config)
-        ? (request) => bgpDecisionFor(request, view)
-        : undefined,
+    bgp: hasBgpAdvertisements(config) ? (request) => bgpDecisionFor(request, view) : undefined,
   });
   const { decisions, bgpDecisions, reused } = decided;
 
@@ -418,7 +416,12 @@ export function reconcileSpeaker(
       announceFailed: interfaceCheck.reported,
       memo: { config: configMemo, decisions: decided.memo, bgpRoutes: bgp.outcome.desired.routes },
     },
-    l2: { entries: l2EntriesOf(decisions), decisions, statuses: desiredL2Statuses(decisions, self) },
+    l2: {
+      configured: hasL2Advertisements(config),
+      entries: l2EntriesOf(decisions),
+      decisions,
+      statuses: desiredL2Statuses(decisions, self),
+    },
     bgp: bgp.outcome,
     events,
     configurationState: {
