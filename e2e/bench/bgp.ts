@@ -70,7 +70,7 @@ import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts
 import { waitFor } from "../peers/wait.ts";
 import { frrPeerCounts } from "./bgp-router.ts";
 import { threadSeconds } from "./phase-cost.ts";
-import { emit, percentile } from "./report.ts";
+import { emit, emitPercentiles, percentile } from "./report.ts";
 import { RouteMonitor } from "./route-monitor.ts";
 import { ServiceIpWatch } from "./service-ip-watch.ts";
 import { componentPid, printMemory, procStats, speakerPid } from "./speaker-process.ts";
@@ -113,11 +113,7 @@ const ROUTER_SPEC: FrrRouterSpec = {
 };
 
 function stats(name: string, samples: number[], unit: string): void {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 1000) / 1000;
-  emit(BENCH, `${name}_p50`, round(percentile(sorted, 50)), unit, sorted.length);
-  emit(BENCH, `${name}_p99`, round(percentile(sorted, 99)), unit, sorted.length);
-  emit(BENCH, `${name}_max`, round(sorted.at(-1) ?? Number.NaN), unit, sorted.length);
+  emitPercentiles(BENCH, name, samples, unit, 3);
 }
 
 /** A LoadBalancer Service of the lab's web pods in `default` (no NodePorts, as in bench l2). */

@@ -16,8 +16,9 @@ import { execIn, inNamespace } from "../net/exec.ts";
 import { run } from "../net/run.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
 import { CLIENT, memberByMac, nodeNamed } from "../net/topology.ts";
+import { installedBundleAndWebpods } from "../nodes/install.ts";
 import { killNode, realClusterDown, realClusterUp, restartNode } from "../nodes/real-cluster.ts";
-import { emit, percentile } from "./report.ts";
+import { emit, emitPercentiles, until } from "./report.ts";
 
 const BENCH = "l2-nodes";
 const ROOT = join(import.meta.dir, "..", "..");
@@ -31,27 +32,8 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-async function until<T>(
-  read: () => Promise<T>,
-  good: (v: T) => boolean,
-  timeoutMs: number,
-  stepMs = 10,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let v = await read();
-  while (!good(v) && performance.now() < deadline) {
-    await Bun.sleep(stepMs);
-    v = await read();
-  }
-  return v;
-}
-
 function stats(name: string, samples: number[]): void {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 10) / 10;
-  emit(BENCH, `${name}_p50`, round(percentile(sorted, 50)), "ms", sorted.length);
-  emit(BENCH, `${name}_p99`, round(percentile(sorted, 99)), "ms", sorted.length);
-  emit(BENCH, `${name}_max`, round(sorted.at(-1) ?? Number.NaN), "ms", sorted.length);
+  emitPercentiles(BENCH, name, samples, "ms", 1);
 }
 
 async function neighMac(ip: string): Promise<string | undefined> {
@@ -153,16 +135,7 @@ export async function l2NodesBench(): Promise<void> {
   netDownOnSignals();
   try {
     await realClusterUp();
-    await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
-    await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-    await ok(["apply", "-f", join(SEED, "webpod.yaml")]);
-    for (const [ns, workload] of [
-      ["metallb-system", "deployment/controller"],
-      ["metallb-system", "daemonset/speaker"],
-      ["default", "deployment/webpod"],
-    ] as const) {
-      await ok(["rollout", "status", workload, "-n", ns, "--timeout=180s"]);
-    }
+    await installedBundleAndWebpods();
     await ok(["apply", "-f", join(SEED, "ippool.yaml"), "-f", join(SEED, "l2advertisement.yaml")]);
     await ok(["apply", ...SERVICES.flatMap((s) => ["-f", join(SEED, `${s}.yaml`)])]);
     const ips = await Promise.all(SERVICES.map(serviceIp));

@@ -36,7 +36,7 @@ import { run } from "../net/run.ts";
 import { netDown, netUp, setServiceDnat } from "../net/testbed.ts";
 import { CLIENT, memberByMac, NODES } from "../net/topology.ts";
 import { threadSeconds } from "./phase-cost.ts";
-import { emit, percentile } from "./report.ts";
+import { emit, emitPercentiles, until } from "./report.ts";
 import { printMemory, procStats, speakerPid } from "./speaker-process.ts";
 
 const BENCH = "l2";
@@ -55,27 +55,8 @@ async function neighMac(ip: string): Promise<string | undefined> {
   return r.stdout.match(/lladdr ([0-9a-f:]{17})/)?.[1];
 }
 
-async function until<T>(
-  read: () => Promise<T>,
-  good: (v: T) => boolean,
-  timeoutMs: number,
-  stepMs = 10,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let v = await read();
-  while (!good(v) && performance.now() < deadline) {
-    await Bun.sleep(stepMs);
-    v = await read();
-  }
-  return v;
-}
-
 function stats(name: string, samples: number[], unit = "ms"): void {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 10) / 10;
-  emit(BENCH, `${name}_p50`, round(percentile(sorted, 50)), unit, sorted.length);
-  emit(BENCH, `${name}_p99`, round(percentile(sorted, 99)), unit, sorted.length);
-  emit(BENCH, `${name}_max`, round(sorted.at(-1) ?? Number.NaN), unit, sorted.length);
+  emitPercentiles(BENCH, name, samples, unit, 1);
 }
 
 /**

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { kubectl } from "../cluster/cluster.ts";
 import { NODES } from "../net/topology.ts";
+import { installBundleAndWebpods } from "../nodes/install.ts";
 import { realClusterDown, realClusterUp } from "../nodes/real-cluster.ts";
 import type { FrrHandle } from "../peers/frr.ts";
 import { l2Steps } from "./l2-steps.ts";
@@ -30,8 +31,6 @@ export interface LabStep {
   run(ctx: LabContext): Promise<StepOutcome>;
 }
 
-const ROOT = join(import.meta.dir, "..", "..");
-const BUNDLE = join(ROOT, "deploy", "metalbun.yaml");
 export const SEED = join(import.meta.dir, "seed");
 
 export async function kubectlOut(args: string[]): Promise<string> {
@@ -42,16 +41,6 @@ export async function kubectlOut(args: string[]): Promise<string> {
 
 export function shown(command: string, output: string): string {
   return `$ ${command}\n${output.trimEnd()}`;
-}
-
-/** `kubectl rollout status` of each workload (waits until all its pods are updated and available). */
-async function rolledOut(workloads: ReadonlyArray<readonly [string, string]>): Promise<string[]> {
-  const problems: string[] = [];
-  for (const [namespace, workload] of workloads) {
-    const r = await kubectl(["rollout", "status", workload, "-n", namespace, "--timeout=180s"]);
-    if (r.exitCode !== 0) problems.push(`${workload}: ${(r.stderr || r.stdout).trim()}`);
-  }
-  return problems;
 }
 
 interface PodList {
@@ -69,15 +58,8 @@ export const install: LabStep = {
     // A fresh cluster every time, so what the lab shows never depends on an earlier run.
     await realClusterDown();
     await realClusterUp();
-    const applied = await kubectlOut(["apply", "--server-side", "-f", BUNDLE]);
-    await kubectlOut(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-    // The seed's web pods behind svc1-svc3.
-    await kubectlOut(["apply", "-f", join(SEED, "webpod.yaml")]);
-    const problems = await rolledOut([
-      ["metallb-system", "deployment/controller"],
-      ["metallb-system", "daemonset/speaker"],
-      ["default", "deployment/webpod"],
-    ]);
+    // The bundle, then the seed's web pods behind svc1-svc3.
+    const { applied, notRolledOut: problems } = await installBundleAndWebpods();
     const crds = (await kubectlOut(["get", "crd", "-o", "name"]))
       .split("\n")
       .filter((l) => l.includes("metallb.io"));

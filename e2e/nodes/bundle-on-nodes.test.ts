@@ -11,6 +11,7 @@ import { kubectl } from "../cluster/cluster.ts";
 import { execIn, inNamespace } from "../net/exec.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
 import { CLIENT, NODES } from "../net/topology.ts";
+import { installedBundleAndWebpods } from "./install.ts";
 import { realClusterDown, realClusterUp, setProxyMode } from "./real-cluster.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -74,16 +75,7 @@ async function answersWithin(ip: string, timeoutMs: number): Promise<string> {
 beforeAll(async () => {
   netDownOnSignals();
   await realClusterUp({ proxyMode: "iptables" });
-  await ok(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
-  await ok(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
-  await ok(["apply", "-f", join(SEED, "webpod.yaml")]);
-  for (const [ns, workload] of [
-    ["metallb-system", "deployment/controller"],
-    ["metallb-system", "daemonset/speaker"],
-    ["default", "deployment/webpod"],
-  ] as const) {
-    await ok(["rollout", "status", workload, "-n", ns, "--timeout=180s"]);
-  }
+  await installedBundleAndWebpods();
   await ok(["apply", "-f", join(SEED, "ippool.yaml"), "-f", join(SEED, "l2advertisement.yaml")]);
   await ok(["apply", "-f", join(SEED, "svc1.yaml")]);
 }, 900_000);
