@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { kubectl } from "../cluster/cluster.ts";
+import { until } from "../bench/report.ts";
 import { execIn, inNamespace } from "../net/exec.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
 import { CLIENT, NODES } from "../net/topology.ts";
@@ -157,12 +158,20 @@ describe("the bundle on real nodes", () => {
     await setProxyMode("nftables");
     for (const n of NODES.slice(1)) {
       // Its rules are in the nftables table, and the iptables mode's Service rules are gone:
-      // nftables alone carries the traffic now.
-      const table = await execIn(n.name, ["nft", "list", "table", "ip", "kube-proxy"]);
-      expect(table.exitCode).toBe(0);
-      expect(table.stdout).toContain("service-");
-      const legacy = await execIn(n.name, ["iptables-save", "-t", "nat"]);
-      expect(legacy.stdout).not.toContain("KUBE-SVC-");
+      // nftables alone carries the traffic now. A healthy nftables proxier has synced its own
+      // rules, but it removes the other mode's after that, so both are awaited.
+      const rules = await until(
+        async () => ({
+          table: await execIn(n.name, ["nft", "list", "table", "ip", "kube-proxy"]),
+          legacy: await execIn(n.name, ["iptables-save", "-t", "nat"]),
+        }),
+        (r) => r.table.stdout.includes("service-") && !r.legacy.stdout.includes("KUBE-SVC-"),
+        30_000,
+        250,
+      );
+      expect(rules.table.exitCode).toBe(0);
+      expect(rules.table.stdout).toContain("service-");
+      expect(rules.legacy.stdout).not.toContain("KUBE-SVC-");
     }
     const ip = await serviceIp("svc1");
     expect(await answersWithin(ip, 15_000)).toMatch(/^Hostname: webpod-/m);
