@@ -10,7 +10,7 @@ import { execIn } from "../net/exec.ts";
 import { LOG_DIR } from "../net/procs.ts";
 import { run } from "../net/run.ts";
 import { CLIENT, NODES, ROUTER } from "../net/topology.ts";
-import { podCidrs } from "../nodes/pod-routes.ts";
+import { allPodCidrs } from "../nodes/pod-routes.ts";
 import { startFrr } from "../peers/frr.ts";
 import { addClientPoolRoutes, POOL_V4 } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
@@ -236,7 +236,7 @@ const ecmp: LabStep = {
  * `max`): counts per entering node, read from the address the answering webpod saw.
  */
 async function enteringNodes(ip: string, max: number): Promise<Map<string, number>> {
-  const cidrs = await podCidrs();
+  const cidrs = await allPodCidrs();
   const counts = new Map<string, number>();
   for (let i = 0; i < max && WORKERS.some((w) => !counts.has(w.name)); i++) {
     const r = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", `http://${ip}/`]);

@@ -9,7 +9,7 @@ import { execIn } from "../net/exec.ts";
 import { run } from "../net/run.ts";
 import { CLIENT, memberByMac, nodeNamed } from "../net/topology.ts";
 import { NODE_MONITOR_GRACE_PERIOD } from "../nodes/control-plane.ts";
-import { podCidrs } from "../nodes/pod-routes.ts";
+import { allPodCidrs } from "../nodes/pod-routes.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
 import { kubectlOut, type LabContext, type LabStep, type StepOutcome } from "./steps.ts";
 import { nodeOfSource, parseWebpodAnswer } from "./webpod-answer.ts";
@@ -127,7 +127,7 @@ const traffic: LabStep = {
   n: 7,
   title: "traffic to an External IP enters the leader node and is DNATed by kube-proxy to a webpod pod",
   async run() {
-    const cidrs = await podCidrs();
+    const cidrs = await allPodCidrs();
     const podNodes = await webpodNodes();
     const rows: string[] = [];
     let ok = true;

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { nodeOfSource, parseWebpodAnswer } from "./webpod-answer.ts";
 
 const CIDRS = new Map([
-  ["myk8s-worker", "10.244.1.0/24"],
-  ["myk8s-worker2", "10.244.2.0/24"],
+  ["myk8s-worker", ["10.244.1.0/24", "fd00:10:244:1::/64"]],
+  ["myk8s-worker2", ["10.244.2.0/24", "fd00:10:244:2::/64"]],
 ]);
 
 describe("webpod answers", () => {
@@ -22,5 +22,21 @@ describe("webpod answers", () => {
     expect(nodeOfSource("10.244.2.1", CIDRS)).toBe("myk8s-worker2");
     expect(nodeOfSource("10.244.2.7", CIDRS)).toBeUndefined();
     expect(nodeOfSource("172.18.0.100", CIDRS)).toBeUndefined();
+  });
+
+  test("the same over IPv6: the node's eth0 address or the first address of its IPv6 podCIDR", () => {
+    expect(nodeOfSource("fc00:f853:ccd:e793::4", CIDRS)).toBe("myk8s-worker2");
+    expect(nodeOfSource("fd00:10:244:1::1", CIDRS)).toBe("myk8s-worker");
+    // however the address is written
+    expect(nodeOfSource("fd00:10:244:2:0:0:0:1", CIDRS)).toBe("myk8s-worker2");
+    expect(nodeOfSource("fd00:10:244:1::7", CIDRS)).toBeUndefined();
+    expect(nodeOfSource("fc00:f853:ccd:e793::64", CIDRS)).toBeUndefined();
+    expect(nodeOfSource("not an address", CIDRS)).toBeUndefined();
+  });
+
+  test("one podCIDR per node (IPv4 only) is read as well", () => {
+    const v4 = new Map([["myk8s-worker", "10.244.1.0/24"]]);
+    expect(nodeOfSource("10.244.1.1", v4)).toBe("myk8s-worker");
+    expect(nodeOfSource("fd00:10:244:1::1", v4)).toBeUndefined();
   });
 });

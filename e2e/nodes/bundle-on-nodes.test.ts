@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { kubectl } from "../cluster/cluster.ts";
 import { until } from "../bench/report.ts";
+import { kubectl } from "../cluster/cluster.ts";
 import { execIn, inNamespace } from "../net/exec.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
 import { CLIENT, NODES } from "../net/topology.ts";

@@ -6,6 +6,18 @@ import { nodeFiles } from "./paths.ts";
 
 const files = nodeFiles("myk8s-worker");
 
+/**
+ * Renders the one Go template form the CNI template uses, as containerd would:
+ * `{{range $i, $x := .Field}}{{if $i}}SEP{{end}}BODY{{end}}`, with `{{$x}}` in BODY.
+ */
+function renderRanges(template: string, fields: Record<string, readonly string[]>): string {
+  return template.replace(
+    /\{\{range \$i, \$(\w+) := \.(\w+)\}\}\{\{if \$i\}\}(.*?)\{\{end\}\}(.*?)\{\{end\}\}/g,
+    (_, name: string, field: string, separator: string, body: string) =>
+      (fields[field] ?? []).map((value) => body.replaceAll(`{{$${name}}}`, value)).join(separator),
+  );
+}
+
 describe("node configuration", () => {
   test("containerd clamps oom_score_adj, uses our runc and pause, and keeps its state in the node's directory", () => {
     const text = containerdConfig({ files, binDir: "/b", pauseImage: "docker.io/metalbun-testbed/pause:1" });
@@ -61,14 +73,30 @@ describe("node configuration", () => {
       expect(p.mode).toBe(mode);
       expect(p.conntrack).toEqual({ maxPerCore: 0, min: 0 });
       expect(p.hostnameOverride).toBe("myk8s-worker");
+      expect(p.clusterCIDR).toBe("10.244.0.0/16,fd00:10:244::/56");
     }
   });
 
-  test("the CNI template is valid JSON with the podCIDR placeholder containerd fills in", () => {
-    const cni = JSON.parse(cniTemplate(files));
-    expect(cni.plugins[0].type).toBe("bridge");
-    expect(cni.plugins[0].ipam.ranges[0][0].subnet).toBe("{{.PodCIDR}}");
-    expect(cni.plugins[0].ipam.dataDir).toStartWith(files.dir);
+  test("the CNI template gives a pod an address and a default route of every family the node has", () => {
+    const template = cniTemplate(files);
+    const dual = JSON.parse(
+      renderRanges(template, {
+        PodCIDRRanges: ["10.244.1.0/24", "fd00:10:244:1::/64"],
+        Routes: ["0.0.0.0/0", "::/0"],
+      }),
+    );
+    expect(dual.plugins[0].type).toBe("bridge");
+    expect(dual.plugins[0].ipam.ranges).toEqual([
+      [{ subnet: "10.244.1.0/24" }],
+      [{ subnet: "fd00:10:244:1::/64" }],
+    ]);
+    expect(dual.plugins[0].ipam.routes).toEqual([{ dst: "0.0.0.0/0" }, { dst: "::/0" }]);
+    expect(dual.plugins[0].ipam.dataDir).toStartWith(files.dir);
+    const single = JSON.parse(
+      renderRanges(template, { PodCIDRRanges: ["10.244.1.0/24"], Routes: ["0.0.0.0/0"] }),
+    );
+    expect(single.plugins[0].ipam.ranges).toEqual([[{ subnet: "10.244.1.0/24" }]]);
+    expect(single.plugins[0].ipam.routes).toEqual([{ dst: "0.0.0.0/0" }]);
   });
 
   test("a kubeconfig names the server, the CA and the identity's certificate", () => {

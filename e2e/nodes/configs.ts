@@ -2,7 +2,7 @@
  * The configuration files of a real node, as text: containerd's, the kubelet's, kube-proxy's, the
  * CNI template and kubeconfigs. Pure (no I/O), so a unit test can read what a node is told.
  */
-import { CLUSTER_POD_CIDR, type NodeFiles, nodeCgroupRoot } from "./paths.ts";
+import { CLUSTER_POD_CIDRS, type NodeFiles, nodeCgroupRoot } from "./paths.ts";
 
 export type ProxyMode = "iptables" | "nftables";
 
@@ -84,11 +84,21 @@ state = "${d}/containerd/state"
 }
 
 /**
- * A bridge per node (cni0) with the node's podCIDR, which containerd fills in when the kubelet
- * passes it on; the nodes route each other's podCIDRs (e2e/nodes/pod-routes.ts), as kindnet does.
+ * containerd's template syntax for one host-local range set per podCIDR of the node (IPv4 first,
+ * then IPv6, in the order of the Node's spec.podCIDRs) and a default route per family present.
+ * containerd fills in PodCIDRRanges and Routes from what the kubelet passes on
+ * (internal/cri/server/update_runtime_config.go).
+ */
+const CNI_RANGES = `[{{range $i, $range := .PodCIDRRanges}}{{if $i}}, {{end}}[{"subnet": "{{$range}}"}]{{end}}]`;
+const CNI_ROUTES = `[{{range $i, $route := .Routes}}{{if $i}}, {{end}}{"dst": "{{$route}}"}{{end}}]`;
+
+/**
+ * A bridge per node (cni0) with the node's podCIDRs, which containerd fills in when the kubelet
+ * passes them on; the nodes route each other's podCIDRs (e2e/nodes/pod-routes.ts), as kindnet does.
+ * A Go template, not JSON, until containerd has rendered it.
  */
 export function cniTemplate(files: NodeFiles): string {
-  return `${JSON.stringify(
+  const json = JSON.stringify(
     {
       cniVersion: "0.4.0",
       name: "metalbun-testbed",
@@ -102,8 +112,8 @@ export function cniTemplate(files: NodeFiles): string {
           ipam: {
             type: "host-local",
             dataDir: `${files.dir}/cni-ipam`,
-            ranges: [[{ subnet: "{{.PodCIDR}}" }]],
-            routes: [{ dst: "0.0.0.0/0" }],
+            ranges: "@RANGES@",
+            routes: "@ROUTES@",
           },
         },
         { type: "portmap", capabilities: { portMappings: true } },
@@ -111,7 +121,8 @@ export function cniTemplate(files: NodeFiles): string {
     },
     null,
     2,
-  )}\n`;
+  );
+  return `${json.replace('"@RANGES@"', () => CNI_RANGES).replace('"@ROUTES@"', () => CNI_ROUTES)}\n`;
 }
 
 export interface KubeletInput {
@@ -166,7 +177,9 @@ export function kubeProxyConfig(p: KubeProxyInput): string {
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: ${p.files.kubeProxyKubeconfig}}
 mode: ${p.mode}
-clusterCIDR: ${CLUSTER_POD_CIDR}
+# Both families: kube-proxy runs an IPv4 and an IPv6 proxier (ip6tables, or the ip6 kube-proxy
+# nftables table), as the node has an address of each.
+clusterCIDR: ${CLUSTER_POD_CIDRS.join(",")}
 hostnameOverride: ${p.node}
 metricsBindAddress: 127.0.0.1:10249
 healthzBindAddress: 0.0.0.0:10256

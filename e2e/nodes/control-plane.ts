@@ -12,7 +12,12 @@ import { clusterFiles, SERVICE_CIDRS } from "../cluster/paths.ts";
 import { livePid, startDaemon, stopDaemon } from "../cluster/process.ts";
 import { nodeBinDir } from "./binaries.ts";
 import { writeKubeconfigFor } from "./identities.ts";
-import { CLUSTER_POD_CIDR, CONTROL_PLANE_DIR, NODE_POD_CIDR_MASK } from "./paths.ts";
+import {
+  CLUSTER_POD_CIDRS,
+  CONTROL_PLANE_DIR,
+  NODE_POD_CIDR_MASK_IPV4,
+  NODE_POD_CIDR_MASK_IPV6,
+} from "./paths.ts";
 
 const PIDS = join(CONTROL_PLANE_DIR, "pids");
 const LOGS = join(CONTROL_PLANE_DIR, "logs");
@@ -34,10 +39,10 @@ function controllerManagerArgv(bin: string, kubeconfigPath: string): string[] {
     "--leader-elect=false",
     "--use-service-account-credentials=true",
     "--allocate-node-cidrs=true",
-    `--cluster-cidr=${CLUSTER_POD_CIDR}`,
-    `--node-cidr-mask-size=${NODE_POD_CIDR_MASK}`,
-    // Only the IPv4 range: pods are single-stack here (the apiserver's Services are dual-stack).
-    `--service-cluster-ip-range=${SERVICE_CIDRS[0]}`,
+    `--cluster-cidr=${CLUSTER_POD_CIDRS.join(",")}`,
+    `--node-cidr-mask-size-ipv4=${NODE_POD_CIDR_MASK_IPV4}`,
+    `--node-cidr-mask-size-ipv6=${NODE_POD_CIDR_MASK_IPV6}`,
+    `--service-cluster-ip-range=${SERVICE_CIDRS.join(",")}`,
     `--root-ca-file=${clusterFiles.caCert}`,
     `--service-account-private-key-file=${clusterFiles.serviceAccountKey}`,
     `--cluster-signing-cert-file=${clusterFiles.caCert}`,

@@ -6,8 +6,8 @@
 # namespaces are its. SIGKILL to it ends every process of the node at once (the kernel kills a PID
 # namespace with its first process), which is `docker stop --signal 9` of a kind node.
 #
-# Environment (from node.ts): NODE, NODE_IP, NODE_DIR, BIN (the node binaries), PROXY (0 or 1),
-# and BIND_<n>=<host path>:<node dir> for every directory the components hard-code.
+# Environment (from node.ts): NODE, NODE_IPS (IPv4,IPv6), NODE_DIR, BIN (the node binaries),
+# PROXY (0 or 1), and BIND_<n>=<host path>:<node dir> for every directory the components hard-code.
 set -euo pipefail
 
 hostname "$NODE"
@@ -59,7 +59,7 @@ touch "$NODE_DIR/containerd.ready"
 while [[ ! -e "$NODE_DIR/images.ready" ]]; do sleep 0.05; done
 
 supervise kubelet kubelet --config="$NODE_DIR/kubelet.yaml" --kubeconfig="$NODE_DIR/kubelet.kubeconfig" \
-  --hostname-override="$NODE" --node-ip="$NODE_IP" --v=1 &
+  --hostname-override="$NODE" --node-ip="$NODE_IPS" --v=1 &
 if [[ "$PROXY" == 1 ]]; then
   supervise kube-proxy kube-proxy --config="$NODE_DIR/kube-proxy.yaml" --v=1 &
 fi

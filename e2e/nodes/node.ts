@@ -17,11 +17,18 @@ import {
 import { join } from "node:path";
 import { clusterFiles } from "../cluster/paths.ts";
 import { livePid, pidAlive, run, startDaemon } from "../cluster/process.ts";
-import type { Member } from "../net/topology.ts";
+import { inNamespace } from "../net/exec.ts";
+import { IPV6_PREFIX_LENGTH, type Member } from "../net/topology.ts";
 import { createNodeCgroups, removeNodeCgroups } from "./cgroups.ts";
 import { cniTemplate, containerdConfig, kubeletConfig, kubeProxyConfig, type ProxyMode } from "./configs.ts";
 import { writeKubeconfigFor } from "./identities.ts";
-import { HOST_MOUNT_POINTS, KUBELET_GLOBAL_SYSCTLS, NODES_STATE_DIR, nodeFiles } from "./paths.ts";
+import {
+  HOST_MOUNT_POINTS,
+  KUBELET_GLOBAL_SYSCTLS,
+  NODE_NAMESPACE_SYSCTLS,
+  NODES_STATE_DIR,
+  nodeFiles,
+} from "./paths.ts";
 
 const INIT_SCRIPT = join(import.meta.dir, "node-init.sh");
 const PIDS = join(NODES_STATE_DIR, "pids");
@@ -139,7 +146,23 @@ export async function startNode(spec: NodeSpec): Promise<void> {
   if (nodeRunning(node)) return;
   const files = nodeFiles(node);
   ensureMountPoints();
+  for (const [key, value] of Object.entries(NODE_NAMESPACE_SYSCTLS)) {
+    await run(inNamespace(node, ["sysctl", "-qw", `${key}=${value}`]));
+  }
   await run(["ip", "-n", node, "link", "set", spec.member.ifname, "up"]);
+  // Linux drops a link's IPv6 addresses when it goes down (killNode), IPv4 ones it keeps; docker
+  // start gives a kind node its addresses again, and the routes via the other nodes need it.
+  await run([
+    "ip",
+    "-n",
+    node,
+    "addr",
+    "replace",
+    `${spec.member.ipv6}/${IPV6_PREFIX_LENGTH}`,
+    "dev",
+    spec.member.ifname,
+    "nodad",
+  ]);
   rmSync(join(files.dir, "containerd.ready"), { force: true });
   rmSync(join(files.dir, "images.ready"), { force: true });
   const binds = Object.entries(files.binds).map(([target, source], i) => [
@@ -148,7 +171,9 @@ export async function startNode(spec: NodeSpec): Promise<void> {
   ]);
   const env = {
     NODE: node,
-    NODE_IP: spec.member.ipv4,
+    // Both families, IPv4 first: the Node's InternalIPs, and the pair kube-proxy reads to run
+    // an IPv4 and an IPv6 proxier.
+    NODE_IPS: `${spec.member.ipv4},${spec.member.ipv6}`,
     NODE_DIR: files.dir,
     BIN: spec.binDir,
     PROXY: spec.proxyMode ? "1" : "0",

@@ -7,9 +7,13 @@ import { METALBUN_TMP } from "../net/procs.ts";
 
 export const NODES_STATE_DIR = join(METALBUN_TMP, "nodes");
 
-/** Pod addresses: the controller-manager gives each node a /24 of it (kind's default range). */
-export const CLUSTER_POD_CIDR = "10.244.0.0/16";
-export const NODE_POD_CIDR_MASK = 24;
+/**
+ * Pod addresses, dual-stack with IPv4 first as kind's `ipFamily: dual` sets them up: the
+ * controller-manager gives each node a /24 of the IPv4 range and a /64 of the IPv6 one.
+ */
+export const CLUSTER_POD_CIDRS = ["10.244.0.0/16", "fd00:10:244::/56"] as const;
+export const NODE_POD_CIDR_MASK_IPV4 = 24;
+export const NODE_POD_CIDR_MASK_IPV6 = 64;
 
 /** Directories the kubelet, containerd and CNI hard-code; each node binds its own over them. */
 export const HOST_MOUNT_POINTS = ["/var/lib/kubelet", "/run/containerd", "/var/lib/cni"] as const;
@@ -25,6 +29,18 @@ export const KUBELET_GLOBAL_SYSCTLS: Readonly<Record<string, string>> = {
   "kernel/panic_on_oops": "1",
   "kernel/keys/root_maxkeys": "1000000",
   "kernel/keys/root_maxbytes": "25000000",
+};
+
+/**
+ * Sysctls of the node's own network namespace, set before its components start, as kind asks
+ * docker for them on a dual-stack node's container. IPv6 forwarding: the node routes its pods'
+ * traffic (the bridge plugin turns IPv4 forwarding on itself). No duplicate address detection on
+ * links made later: cni0 would hold its IPv6 gateway address tentative for a second or two after
+ * the first pod started, and that pod, already Ready over IPv4, could not answer over IPv6.
+ */
+export const NODE_NAMESPACE_SYSCTLS: Readonly<Record<string, string>> = {
+  "net.ipv6.conf.all.forwarding": "1",
+  "net.ipv6.conf.default.accept_dad": "0",
 };
 
 /** The cgroup of every pod of a node, in each cgroup v1 hierarchy (the kubelet's cgroupRoot). */

@@ -11,12 +11,21 @@ import { run } from "../net/run.ts";
 import { netDown } from "../net/testbed.ts";
 import { NAMESPACES, NODES } from "../net/topology.ts";
 import { leftoverNodeCgroups } from "./cgroups.ts";
-import { HOST_MOUNT_POINTS, KUBELET_GLOBAL_SYSCTLS, NODES_STATE_DIR } from "./paths.ts";
+import {
+  HOST_MOUNT_POINTS,
+  KUBELET_GLOBAL_SYSCTLS,
+  NODE_NAMESPACE_SYSCTLS,
+  NODES_STATE_DIR,
+} from "./paths.ts";
 
 const CLI = join(import.meta.dir, "cli.ts");
 
 function hostSysctls(): Record<string, string> {
-  const keys = [...Object.keys(KUBELET_GLOBAL_SYSCTLS), "net/netfilter/nf_conntrack_max"];
+  const keys = [
+    ...Object.keys(KUBELET_GLOBAL_SYSCTLS),
+    ...Object.keys(NODE_NAMESPACE_SYSCTLS).map((k) => k.replaceAll(".", "/")),
+    "net/netfilter/nf_conntrack_max",
+  ];
   return Object.fromEntries(
     keys.map((k) => {
       try {

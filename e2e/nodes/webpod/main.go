@@ -29,6 +29,8 @@ func main() {
 		os.Exit(0)
 	}()
 	http.HandleFunc("/", describe)
+	// No host in the address: one IPv6 socket that takes IPv4 too (v4-mapped), so a pod of the
+	// dual-stack cluster answers on both its addresses.
 	log.Fatal(http.ListenAndServe(":"+port, nil))
 }
 
