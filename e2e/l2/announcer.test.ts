@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_EXCLUDE_PATTERNS } from "../../operator/src/announcers/l2/index.ts";
+import { until } from "../bench/report.ts";
 import { netDown, netDownOnSignals, netUp } from "../net/testbed.ts";
 import { CLIENT, nodeNamed } from "../net/topology.ts";
 import {
@@ -65,8 +66,15 @@ describe("L2 announcer on real links", () => {
     worker = await start(WORKER.name, { ips: [VIP4, VIP6] });
     expect(worker.readyStats.interfaces).toEqual([{ name: "eth0", arp: true, ndp: true }]);
     expect(worker.readyStats.skippedInterfaces).toEqual({ lo: "excluded" });
-    // The receive loop's Worker names its thread, so top -H tells it from the heartbeats.
-    expect(worker.readyThreads).toContain("l2-receive");
+    // The receive loop's Worker names its thread, so top -H tells it from the heartbeats. The
+    // Worker starts beside the announcer's ready, so its name may come a moment after.
+    const threads = await until(
+      async () => worker.threads(),
+      (names) => names.includes("l2-receive"),
+      5_000,
+      20,
+    );
+    expect(threads).toContain("l2-receive");
     const result = await arping(VIP4, ["-c", "3"]);
     expect(result.received).toBe(3);
     expect(result.macs).toEqual([upper(WORKER.mac), upper(WORKER.mac), upper(WORKER.mac)]);

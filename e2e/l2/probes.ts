@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { L2Stats } from "../../operator/src/announcers/l2/index.ts";
+import { threadNames } from "../../operator/src/testing/threads.ts";
 import { percentile } from "../bench/report.ts";
 import { execIn, inNamespace, spawnIn } from "../net/exec.ts";
 import { forgetRecord } from "../net/procs.ts";
@@ -33,8 +34,8 @@ export interface AnnouncerProcess {
   /** Epoch ms at which the desired set was applied (the first gratuitous round had gone out). */
   readonly readyAt: number;
   readonly readyStats: L2Stats;
-  /** The names of the process's threads once ready (/proc/self/task/<tid>/comm). */
-  readonly readyThreads: readonly string[];
+  /** The names of the process's threads now. */
+  threads(): string[];
   stats(): Promise<L2Stats>;
   /** SIGTERM, then waits for the process to exit on its own; how long that took. */
   stop(): Promise<{ readonly exitMs: number; readonly exitCode: number; readonly stopped: StoppedLine }>;
@@ -78,7 +79,7 @@ export async function startAnnouncer(node: string, config: AnnouncerConfig): Pro
     node,
     readyAt: ready.at as number,
     readyStats: ready.stats as L2Stats,
-    readyThreads: ready.threads as string[],
+    threads: () => threadNames(spawned.proc.pid),
     async stats() {
       spawned.proc.kill("SIGUSR1");
       return (await waitLine("stats", statsAsked++, 5000)).stats as L2Stats;
