@@ -1,20 +1,14 @@
 /**
- * `bun run bench bgp`: BGP mode on the real testbed (the lab's cluster, network and metalbun "as
- * pods", FRR in `router` peering with every node over eBGP), one JSON object per line. Measured,
- * never asserted. Parts run in this order (`bun run bench bgp [part...]` runs only those named):
+ * `bun run bench bgp`: BGP mode's throughput and footprint on the testbed (the lab's cluster,
+ * network and metalbun "as pods", whose processes the bulk part freezes and reads; FRR in `router`
+ * peering with every node over eBGP), one JSON object per line. Measured, never asserted. The
+ * failover figures are measured on real nodes: `bun run bench bgp-nodes` (bgp-nodes.ts). Parts run
+ * in this order (`bun run bench bgp [part...]` runs only those named):
  *
  * - create: bgp_create_to_route_ms_*: a Service (its EndpointSlice registered first) is created;
  *   time from sending the create until the router's kernel gets a route for its IP (the first
  *   path: FRR's RIB, then zebra's install, read as `ip monitor route` prints it). One create at a
  *   time, at most one every 250 ms.
- * - hold: bgp_hold_failover_3s_s_*: a speaker is frozen (SIGSTOP: no FIN, no KEEPALIVE, as a
- *   crashed node behind a cut link) at a random point of its keepalive period; time until its
- *   next hop leaves the router's kernel route of a Service announced by every worker. BGPPeer
- *   holdTime 3s, so between 2 and 3 s plus the router's reaction.
- * - rolling: bgp_rolling_restart_lost_probes: every speaker SIGTERMed and started again in turn
- *   (each waited for: ready, Established at FRR, its next hop back) while mypc sends a fresh HTTP
- *   request every 10 ms through the router to one VIP.
- * - hold90: bgp_hold_failover_default_s: the hold part once with the BGPPeer's default hold (90 s).
  * - bulk: 10k Services of a /18 pool are created and assigned while no BGPAdvertisement covers the
  *   pool. Then GoBGP, as a stand-in node in mypc, is told those same 10k prefixes (one `gobgp mrt
  *   inject` of a dump written beforehand): bgp_10k_gobgp_installed_s runs from that command's
@@ -43,32 +37,28 @@ import { KubeClient } from "../../operator/src/kube/client.ts";
 import { resolveConnection } from "../../operator/src/kube/config.ts";
 import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
-import {
-  aBgpAdvertisement,
-  aBgpPeer,
-  apply,
-  dnatEverywhere,
-  kernelNextHops,
-  NAMESPACE,
-  NODE_ASN,
-  ok,
-  ROUTER_ASN,
-} from "../bgp/support.ts";
+import { aBgpAdvertisement, aBgpPeer, apply, NAMESPACE, NODE_ASN, ok, ROUTER_ASN } from "../bgp/support.ts";
 import { ensureCluster } from "../cluster/cluster.ts";
 import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
-import { HEALTH_PORT, type RunningOperator, restartSpeaker, waitReady } from "../lab/operator.ts";
+import type { RunningOperator } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
-import { inNamespace } from "../net/exec.ts";
 import { runOk } from "../net/run.ts";
-import { CLIENT, type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { addServiceDnat } from "../net/service-dnat.ts";
+import { CLIENT, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
-import type { FrrRouterSpec } from "../peers/frr-config.ts";
-import { frrNeighbors } from "../peers/frr-query.ts";
 import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
 import { mrtDump } from "../peers/mrt.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
 import { frrPeerCounts } from "./bgp-router.ts";
+import {
+  allWorkerHops,
+  BENCH_ROUTER,
+  DEFAULT_HOLD_MS,
+  SHORT_HOLD_MS,
+  sessionsUp,
+  WORKERS,
+} from "./bgp-sessions.ts";
 import { threadSeconds } from "./phase-cost.ts";
 import { emit, emitPercentiles, percentile } from "./report.ts";
 import { RouteMonitor } from "./route-monitor.ts";
@@ -76,10 +66,6 @@ import { ServiceIpWatch } from "./service-ip-watch.ts";
 import { componentPid, printMemory, procStats, speakerPid } from "./speaker-process.ts";
 
 const BENCH = "bgp";
-const PROBER = join(import.meta.dir, "l2-prober.ts");
-/** The control plane carries the exclude-from-external-load-balancers label: workers announce. */
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
-const WORKER_IPS = WORKERS.map((n) => n.ipv4).sort();
 /** The node that announces the 10k (one sender, as GoBGP is one). */
 const BULK_NODE = nodeNamed("myk8s-worker");
 /** Beside the seed pool (172.18.255.200-250) and far from the nodes' 172.18.0.x. */
@@ -89,28 +75,11 @@ const BULK_COUNT = Number(process.env.METALBUN_BENCH_BGP_BULK ?? 10_000);
 const BULK_ROUNDS = 3;
 const SECOND_PEER_ASN = 64501;
 const SEED_POOL_PREFIX = "172.18.255.";
-const SHORT_HOLD_MS = 3_000;
-const DEFAULT_HOLD_MS = 90_000;
 
-/**
- * Every node of the segment (mypc too, for the GoBGP stand-in) may peer, and FRR sets no timers
- * of its own: its traditional hold (180 s) is above both of ours, so the BGPPeer's holdTime is the
- * negotiated one (RFC 4271 §4.2: the smaller of the two OPENs').
- */
-const ROUTER_SPEC: FrrRouterSpec = {
-  asn: ROUTER_ASN,
-  routerId: ROUTER.ipv4,
-  neighbors: [
-    {
-      kind: "range",
-      name: "NODES",
-      ranges: ["172.18.0.0/24"],
-      remoteAs: "external",
-      connectRetryS: 1,
-      families: ["ipv4"],
-    },
-  ],
-};
+/** Every node's DNAT sends the VIP's port 80 to its own web server, as kube-proxy would. */
+async function dnatEverywhere(vip: string): Promise<void> {
+  for (const node of NODES) await addServiceDnat(node.name, vip);
+}
 
 function stats(name: string, samples: number[], unit: string): void {
   emitPercentiles(BENCH, name, samples, unit, 3);
@@ -142,35 +111,6 @@ async function serviceIp(client: KubeClient, name: string): Promise<string> {
     async () =>
       ingressIp(await client.get<Service & KubeObject>(resources.services, name, "default")) || undefined,
     { what: `an IP for ${name}`, timeoutMs: 30_000, intervalMs: 20 },
-  );
-}
-
-/** Waits until FRR has these nodes Established with this negotiated hold time. */
-async function sessionsUp(nodes: readonly Member[], holdMs: number, timeoutMs = 60_000): Promise<void> {
-  await waitFor(
-    async () => {
-      const neighbors = await frrNeighbors(ROUTER.name);
-      const up = (n: Member) =>
-        neighbors.get(n.ipv4)?.state === "Established" && neighbors.get(n.ipv4)?.holdTimeMs === holdMs;
-      return nodes.every(up) ? true : undefined;
-    },
-    {
-      what: `${nodes.map((n) => n.name).join(", ")} Established with hold ${holdMs} ms`,
-      timeoutMs,
-      describe: async () =>
-        JSON.stringify([...(await frrNeighbors(ROUTER.name))].map(([ip, n]) => [ip, n.state, n.holdTimeMs])),
-    },
-  );
-}
-
-async function allWorkerHops(prefix: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(
-    async () => ((await kernelNextHops(prefix)).join() === WORKER_IPS.join() ? true : undefined),
-    {
-      what: `every worker a next hop of ${prefix}`,
-      timeoutMs,
-      describe: async () => JSON.stringify(await kernelNextHops(prefix)),
-    },
   );
 }
 
@@ -224,99 +164,6 @@ async function createToRoute(client: KubeClient, monitor: RouteMonitor, n: numbe
     `[create] median ms: create to IP seen by a watch ${median(toIp).toFixed(1)} (n ${toIp.length}), create to route ${median(samples).toFixed(1)}`,
   );
   return samples;
-}
-
-/**
- * Freezes `victim`'s speaker and times until its next hop leaves the router's kernel route for
- * `prefix`; thaws it and waits until it is back before the next trial.
- */
-async function holdFailover(
-  op: RunningOperator,
-  victim: Member,
-  prefix: string,
-  trials: number,
-  holdMs: number,
-): Promise<number[]> {
-  const samples: number[] = [];
-  for (let t = 0; t < trials; t++) {
-    await allWorkerHops(prefix);
-    // A crash comes at any point of the keepalive period (hold / 3): the last KEEPALIVE went out
-    // up to that long before it, so the router notices after hold minus that. Freezing right
-    // after the session came up would always measure the full hold.
-    await Bun.sleep((holdMs / 3) * (1 + Math.random()));
-    const pid = await speakerPid(op.speakers.get(victim.name)!.pid);
-    process.kill(pid, "SIGSTOP");
-    const frozenAt = performance.now();
-    let goneAt: number | undefined;
-    try {
-      goneAt = await waitFor(
-        async () => ((await kernelNextHops(prefix)).includes(victim.ipv4) ? undefined : performance.now()),
-        {
-          what: `${victim.name}'s next hop gone`,
-          timeoutMs: holdMs * 2 + 10_000,
-          // 10 ms against a 3 s hold; 50 ms against 90 s is as precise, relatively, for fewer `ip` runs.
-          intervalMs: holdMs > SHORT_HOLD_MS ? 50 : 10,
-        },
-      );
-    } finally {
-      process.kill(pid, "SIGCONT");
-    }
-    samples.push((goneAt - frozenAt) / 1000);
-    await sessionsUp([victim], holdMs);
-  }
-  await allWorkerHops(prefix);
-  console.error(
-    `[hold ${holdMs / 1000} s] next hop gone after ${samples.map((x) => x.toFixed(3)).join(", ")} s`,
-  );
-  return samples;
-}
-
-/** Runs the prober in mypc for `durationMs` against `ips`; resolves with its {sent, lost, lostAt}. */
-function probe(
-  ips: readonly string[],
-  durationMs: number,
-): Promise<{ sent: number; lost: number; lostAt: number[] }> {
-  const proc = Bun.spawn(inNamespace(CLIENT.name, ["bun", PROBER, String(durationMs), ...ips]), {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  return new Response(proc.stdout).text().then((t) => JSON.parse(t.trim().split("\n").at(-1) ?? "{}"));
-}
-
-async function rollingRestart(
-  op: RunningOperator,
-  vip: string,
-  holdMs: number,
-): Promise<{ sent: number; lost: number }> {
-  const prefix = `${vip}/32`;
-  const durationMs = 20_000;
-  const started = performance.now();
-  const probing = probe([vip], durationMs);
-  await Bun.sleep(1000);
-  for (const node of NODES) {
-    // A DaemonSet rolling update: stop the old pod, start the new one, wait until it is ready,
-    // and here also until it peers again and its route is back, before the next node.
-    await op.speakers.get(node.name)?.stop("SIGTERM");
-    await restartSpeaker(op, node.name, "warn");
-    if (!(await waitReady(node.name, HEALTH_PORT, 60_000))) throw new Error(`${node.name}: not ready`);
-    await sessionsUp([node], holdMs);
-    if (WORKERS.includes(node)) {
-      await waitFor(async () => ((await kernelNextHops(prefix)).includes(node.ipv4) ? true : undefined), {
-        what: `${node.name}'s next hop back`,
-        timeoutMs: 30_000,
-        intervalMs: 20,
-      });
-    }
-  }
-  const restartsS = (performance.now() - started) / 1000;
-  if (restartsS > durationMs / 1000 - 1) {
-    console.error(`[rolling] the restarts took ${restartsS.toFixed(1)} s, past the probing's end`);
-  }
-  const result = await probing;
-  console.error(
-    `[rolling] restarts took ${restartsS.toFixed(1)} s; lost at ms ${JSON.stringify(result.lostAt)}`,
-  );
-  return result;
 }
 
 /** The bulk pool, with no BGPAdvertisement yet: its Services get IPs and nothing announces them. */
@@ -588,14 +435,14 @@ export async function bgpBench(): Promise<void> {
     // METALBUN_BENCH_SPEAKER_ENV='{"NAME":"value"}': extra environment for every speaker, as in bench l2.
     op = await seededTestbedUp("warn", JSON.parse(process.env.METALBUN_BENCH_SPEAKER_ENV ?? "{}"));
     await ok(["delete", "l2advertisement", "-n", NAMESPACE, "my-l2-advertise"]);
-    frr = await startFrr(ROUTER.name, ROUTER_SPEC);
+    frr = await startFrr(ROUTER.name, BENCH_ROUTER);
     await addClientPoolRoutes();
     await apply(aBgpPeer("router", {}), aBgpAdvertisement("bgp-adv"));
     await sessionsUp(NODES, SHORT_HOLD_MS);
     const cluster = await ensureCluster();
     const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
 
-    // One VIP every worker announces: the hold and rolling parts watch its next hops.
+    // One VIP every worker announces: a check that the sessions carry routes before the parts.
     await registerEndpoints("default", "probe", WORKERS);
     await client.create(resources.services, lbService("probe"));
     const vip = await serviceIp(client, "probe");
@@ -608,19 +455,6 @@ export async function bgpBench(): Promise<void> {
       stats("bgp_create_to_route_ms", await createToRoute(client, monitor, 40), "ms");
       await monitor.stop();
       monitor = undefined;
-    }
-    if (wanted("hold")) {
-      const samples = await holdFailover(op, BULK_NODE, `${vip}/32`, 5, SHORT_HOLD_MS);
-      stats("bgp_hold_failover_3s_s", samples, "s");
-    }
-    if (wanted("rolling")) {
-      const rolling = await rollingRestart(op, vip, SHORT_HOLD_MS);
-      emit(BENCH, "bgp_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
-    }
-    if (wanted("hold90")) {
-      await useHold(op, DEFAULT_HOLD_MS);
-      const [seconds] = await holdFailover(op, BULK_NODE, `${vip}/32`, 1, DEFAULT_HOLD_MS);
-      emit(BENCH, "bgp_hold_failover_default_s", Math.round(seconds! * 1000) / 1000, "s", 1);
     }
     if (wanted("bulk") || wanted("footprint")) {
       // The 10k are announced with the default hold (keepalives every 30 s), as MetalLB's users run.

@@ -12,18 +12,18 @@
  */
 import { join } from "node:path";
 import { kubectl } from "../cluster/cluster.ts";
-import { execIn, inNamespace } from "../net/exec.ts";
+import { execIn } from "../net/exec.ts";
 import { run } from "../net/run.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
 import { CLIENT, memberByMac, nodeNamed } from "../net/topology.ts";
 import { installedBundleAndWebpods } from "../nodes/install.ts";
 import { killNode, realClusterDown, realClusterUp, restartNode } from "../nodes/real-cluster.ts";
+import { probeWhile } from "./probe-while.ts";
 import { emit, emitPercentiles, until } from "./report.ts";
 
 const BENCH = "l2-nodes";
 const ROOT = join(import.meta.dir, "..", "..");
 const SEED = join(ROOT, "e2e", "lab", "seed");
-const PROBER = join(import.meta.dir, "l2-prober.ts");
 const SERVICES = ["svc1", "svc2", "svc3"] as const;
 
 async function ok(args: string[]): Promise<string> {
@@ -56,23 +56,6 @@ async function serviceIp(name: string): Promise<string> {
     30_000,
     100,
   );
-}
-
-/** Runs the prober in mypc until `stop` resolves; its {sent, lost}. */
-async function probeWhile(
-  ips: readonly string[],
-  work: () => Promise<void>,
-): Promise<{ sent: number; lost: number }> {
-  const prober = Bun.spawn(inNamespace(CLIENT.name, ["bun", PROBER, "600000", ...ips]), {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  await Bun.sleep(1000);
-  await work();
-  await Bun.sleep(1000);
-  prober.kill("SIGINT");
-  const out = await new Response(prober.stdout).text();
-  return JSON.parse(out.trim().split("\n").at(-1) ?? "{}");
 }
 
 async function failoverTrials(ips: readonly string[], trials: number): Promise<number[]> {

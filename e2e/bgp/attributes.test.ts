@@ -109,12 +109,12 @@ beforeAll(async () => {
     }),
     aBgpAdvertisement("agg", { ipAddressPools: [AGG_POOL], aggregationLength: 24, peers: ["router"] }),
   );
-}, 180_000);
+}, 900_000);
 
 afterAll(async () => {
   await edge?.stop().catch(() => undefined);
   await bgpTestbedDown(bed);
-}, 60_000);
+}, 120_000);
 
 test("iBGP with FRR from every node; the eBGP BGPPeer with nodeSelectors holds sessions from the selected nodes only", async () => {
   const neighbors = await waitFor(

@@ -1,5 +1,5 @@
 /**
- * The real speakers (pods) against a scripted, misbehaving BGP peer in the `router` namespace
+ * The real speakers (the DaemonSet's pods) against a scripted, misbehaving BGP peer in the `router` namespace
  * (bad-peer.ts, built on our codec). Only myk8s-worker peers with it, so every connection the peer
  * logs is that speaker's. Each test restarts the peer in another mode and reads what it received.
  *
@@ -10,22 +10,23 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { registerEndpoints } from "../cluster/endpoints.ts";
-import { seededTestbedDown } from "../lab/seeded-testbed.ts";
 import { execIn, type SpawnedIn, spawnIn } from "../net/exec.ts";
 import { logFiles, stopProcess } from "../net/procs.ts";
-import { NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { nodeNamed, ROUTER } from "../net/topology.ts";
+import { type RunningSpeaker, runningSpeaker, stillRunning } from "../nodes/speaker-pods.ts";
 import { waitFor } from "../peers/wait.ts";
 import type { BadPeerEvent, BadPeerMode, ReceivedMessage } from "./bad-peer.ts";
 import { PEER_ASN } from "./bad-peer-messages.ts";
-import { bgpTestbedWith, type RouterTestbed } from "./router-testbed.ts";
+import { bgpTestbedWith, type RouterTestbed, routerTestbedDown } from "./router-testbed.ts";
 import { aBgpAdvertisement, aBgpPeer, apply, ok } from "./support.ts";
 
 const SCRIPT = join(import.meta.dir, "bad-peer.ts");
 const WORKER = nodeNamed("myk8s-worker");
 const PEER_LABEL = `${ROUTER.ipv4}:179`;
 
-let bed: RouterTestbed<undefined> | undefined;
+let bed: RouterTestbed<{ stop(): Promise<void> }> | undefined;
+/** WORKER's speaker as the testbed started it. */
+let speaker: RunningSpeaker | undefined;
 let peer: SpawnedIn | undefined;
 let vip = "";
 
@@ -58,10 +59,9 @@ function notifications(conn?: number): string[] {
     .map((m) => `${m.code}/${m.subcode}`);
 }
 
-/** The speaker pod on WORKER, started with the testbed, has not exited. */
-function speakerAlive(): Promise<boolean> {
-  const pod = bed!.op.speakers.get(WORKER.name)!;
-  return Promise.race([pod.exited.then(() => false), Bun.sleep(50).then(() => true)]);
+/** The speaker on WORKER, started with the testbed, still runs: no crash, no restart. */
+async function speakerAlive(): Promise<boolean> {
+  return stillRunning(speaker!);
 }
 
 async function metric(name: string): Promise<number> {
@@ -81,11 +81,6 @@ async function routeArrives(conn: number, ip = vip): Promise<void> {
 
 /** A Cluster Service served on every worker; returns its IP. */
 async function createService(name: string): Promise<string> {
-  await registerEndpoints(
-    "default",
-    name,
-    NODES.filter((n) => n.name !== "myk8s-control-plane"),
-  );
   await apply({
     apiVersion: "v1",
     kind: "Service",
@@ -101,7 +96,8 @@ async function createService(name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  bed = await bgpTestbedWith(async () => undefined);
+  bed = await bgpTestbedWith(async () => ({ stop: async () => undefined }));
+  speaker = await runningSpeaker(WORKER.name);
   await apply(
     aBgpPeer("bad", {
       peerASN: PEER_ASN,
@@ -111,7 +107,7 @@ beforeAll(async () => {
     aBgpAdvertisement("bgp-adv"),
   );
   vip = await createService("svc");
-}, 180_000);
+}, 900_000);
 
 afterEach(async () => {
   if (peer) await stopProcess(peer.record, "SIGKILL");
@@ -120,8 +116,8 @@ afterEach(async () => {
 
 afterAll(async () => {
   if (peer) await stopProcess(peer.record, "SIGKILL");
-  await seededTestbedDown(bed?.op);
-}, 60_000);
+  await routerTestbedDown(bed);
+}, 120_000);
 
 test("unknown capabilities and an unknown optional transitive attribute: the session stays, our route arrives", async () => {
   startPeer("unknown-stuff");

@@ -1,30 +1,29 @@
 /**
  * The BGP testbed (support.ts) with another router than FRR in the `router` namespace: GoBGP, or a
- * scripted peer the test starts itself. Same seeded cluster, same speakers as pods, switched to BGP.
+ * scripted peer the test starts itself. Same real nodes, same bundle, same pool.
  */
-import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
+
 import { ROUTER } from "../net/topology.ts";
+import { realClusterDown } from "../nodes/real-cluster.ts";
 import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
 import type { GobgpDynamicNeighbors, GobgpSpec } from "../peers/gobgp-config.ts";
-import { NAMESPACE, NODE_ASN, ok, ROUTER_ASN } from "./support.ts";
+import { bgpNodesUp, NODE_ASN, ROUTER_ASN } from "./support.ts";
 
 export interface RouterTestbed<R> {
-  readonly op: Awaited<ReturnType<typeof seededTestbedUp>>;
   router: R;
 }
 
-/** The seeded testbed without its L2Advertisement, and `startRouter` in the `router` namespace. */
+/** The real nodes with the bundle and the pool (support.ts), and `startRouter` in the `router` namespace. */
 export async function bgpTestbedWith<R>(startRouter: () => Promise<R>): Promise<RouterTestbed<R>> {
-  const op = await seededTestbedUp();
-  await ok(["delete", "l2advertisement", "-n", NAMESPACE, "my-l2-advertise"]);
-  return { op, router: await startRouter() };
+  await bgpNodesUp();
+  return { router: await startRouter() };
 }
 
 export async function routerTestbedDown<R extends { stop(): Promise<void> }>(
   bed: RouterTestbed<R> | undefined,
 ): Promise<void> {
   await bed?.router.stop().catch(() => undefined);
-  await seededTestbedDown(bed?.op);
+  await realClusterDown();
 }
 
 /** The nodes' IPv6 /64 (topology.ts IPV6_PREFIX). */

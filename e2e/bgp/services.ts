@@ -1,10 +1,8 @@
 /**
  * LoadBalancer Services for the BGP e2e tests: labelled (BGPAdvertisement serviceSelectors), from a
- * named pool, single or dual stack, with ready endpoints on chosen nodes (MetalLB announces a
- * Service only while it has one).
+ * named pool, single or dual stack, in front of the seed's webpods (MetalLB announces a Service
+ * only while it has a ready endpoint; the webpod Deployment's pods are on every worker).
  */
-import { registerEndpoints } from "../cluster/endpoints.ts";
-import { nodeNamed } from "../net/topology.ts";
 import { waitFor } from "../peers/wait.ts";
 import { apply, ok } from "./support.ts";
 
@@ -12,15 +10,11 @@ export interface LbServiceOptions {
   readonly labels?: Record<string, string>;
   /** `metallb.io/address-pool`; absent: any pool that auto-assigns. */
   readonly pool?: string;
-  readonly endpointsOn?: readonly string[];
   readonly dualStack?: boolean;
 }
 
-const WORKER_NAMES = ["myk8s-worker", "myk8s-worker2", "myk8s-worker3"];
-
 /** Creates the Service and returns its ingress IPs once the controller has assigned them all. */
 export async function createLbService(name: string, o: LbServiceOptions = {}): Promise<string[]> {
-  await registerEndpoints("default", name, (o.endpointsOn ?? WORKER_NAMES).map(nodeNamed));
   await apply({
     apiVersion: "v1",
     kind: "Service",

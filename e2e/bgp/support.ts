@@ -1,26 +1,30 @@
 /**
- * The BGP e2e tests' common ground: the seeded testbed (cluster, namespaces, metalbun as pods)
- * switched from Layer 2 to BGP, FRR in the `router` namespace, mypc routed to the pool through the
- * router, and each node's "kube-proxy" DNAT for the VIPs (its own web server answers, with its name).
+ * The BGP e2e tests' common ground: real Kubernetes nodes (e2e/nodes) with the bundle installed as
+ * a user installs it, the seed's webpods and pool but no L2Advertisement, FRR in the `router`
+ * namespace, and mypc routed to the pool through the router. The speakers are the DaemonSet's
+ * pods (e2e/nodes/speaker-pods.ts); kube-proxy carries a VIP's traffic to the webpods.
  */
+import { join } from "node:path";
 import { kubectl } from "../cluster/harness.ts";
-import type { RunningOperator } from "../lab/operator.ts";
-import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
+import { nodeOfSource, parseWebpodAnswer } from "../lab/webpod-answer.ts";
 import { execIn } from "../net/exec.ts";
-import { addServiceDnat } from "../net/service-dnat.ts";
-import { CLIENT, NODES, ROUTER, WEB_PORT } from "../net/topology.ts";
+import { CLIENT, ROUTER } from "../net/topology.ts";
+import { installedBundleAndWebpods } from "../nodes/install.ts";
+import { allPodCidrs } from "../nodes/pod-routes.ts";
+import { realClusterDown, realClusterUp } from "../nodes/real-cluster.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
 import type { FrrRouterSpec } from "../peers/frr-config.ts";
 import { frrRoutes } from "../peers/frr-query.ts";
 import { kernelRoute } from "../peers/kernel-route.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
 
+const SEED = join(import.meta.dir, "..", "lab", "seed");
+
 export const ROUTER_ASN = 64500;
 export const NODE_ASN = 64512;
 export const NAMESPACE = "metallb-system";
 
 export interface BgpTestbed {
-  readonly op: RunningOperator;
   frr: FrrHandle;
 }
 
@@ -54,18 +58,28 @@ export function routerSpec(
   };
 }
 
+/** Each node's podCIDR, read once per testbed: a webpod's answer names its entering node by it. */
+let cidrs: Map<string, string[]> | undefined;
+
+/** Real nodes, the bundle and the webpods installed, the seed's pool; no advertisement yet. */
+export async function bgpNodesUp(): Promise<void> {
+  cidrs = undefined;
+  await realClusterUp({ proxyMode: "iptables" });
+  await installedBundleAndWebpods();
+  await ok(["apply", "-f", join(SEED, "ippool.yaml")]);
+}
+
 export async function bgpTestbedUp(spec: FrrRouterSpec = routerSpec()): Promise<BgpTestbed> {
-  const op = await seededTestbedUp();
-  await ok(["delete", "l2advertisement", "-n", NAMESPACE, "my-l2-advertise"]);
+  await bgpNodesUp();
   const frr = await startFrr(ROUTER.name, spec);
   await addClientPoolRoutes();
-  return { op, frr };
+  return { frr };
 }
 
 export async function bgpTestbedDown(bed: BgpTestbed | undefined): Promise<void> {
   await removeClientPoolRoutes().catch(() => undefined);
   await bed?.frr.stop().catch(() => undefined);
-  await seededTestbedDown(bed?.op);
+  await realClusterDown();
 }
 
 export function aBgpPeer(name: string, spec: Record<string, unknown>): object {
@@ -86,11 +100,6 @@ export function aBgpAdvertisement(name: string, spec: Record<string, unknown> = 
   };
 }
 
-/** Every node's DNAT sends the VIP's port 80 to its own web server, as kube-proxy would. */
-export async function dnatEverywhere(vip: string): Promise<void> {
-  for (const node of NODES) await addServiceDnat(node.name, vip);
-}
-
 /** FRR's next hops for a prefix, sorted (empty when absent). */
 export async function ribNextHops(prefix: string): Promise<string[]> {
   const route = (await frrRoutes(ROUTER.name, "ipv4")).get(prefix);
@@ -101,10 +110,17 @@ export async function kernelNextHops(prefix: string): Promise<string[]> {
   return [...(await kernelRoute(ROUTER.name, prefix))].sort();
 }
 
-/** One HTTP request from mypc to the VIP; the answer names the node that served it. */
+/**
+ * One HTTP request from mypc to the VIP; the answer is the node the request entered the cluster
+ * through (kube-proxy masquerades it with that node's address, e2e/lab/webpod-answer.ts), or what
+ * went wrong.
+ */
 export async function curlFromClient(vip: string, timeoutS = 2): Promise<string> {
-  const r = await execIn(CLIENT.name, ["curl", "-s", "-m", String(timeoutS), `http://${vip}:80/`]);
-  return r.exitCode === 0 ? r.stdout.trim() : `curl exit ${r.exitCode}`;
+  const url = vip.includes(":") ? `http://[${vip}]:80/` : `http://${vip}:80/`;
+  const r = await execIn(CLIENT.name, ["curl", "-s", "-g", "-m", String(timeoutS), url]);
+  if (r.exitCode !== 0) return `curl exit ${r.exitCode}`;
+  const answer = parseWebpodAnswer(r.stdout);
+  if (!answer) return `not a webpod answer: ${r.stdout.trim().slice(0, 80)}`;
+  cidrs ??= await allPodCidrs();
+  return nodeOfSource(answer.remoteIp, cidrs) ?? `from ${answer.remoteIp}`;
 }
-
-export { WEB_PORT };

@@ -1,0 +1,177 @@
+/**
+ * `bun run bench bgp-nodes [hold] [kill] [rolling] [hold90]`: BGP mode's failover figures on real
+ * nodes (e2e/nodes): the bundle applied with kubectl, the speakers the DaemonSet's pods, FRR in
+ * `router` peering with every node over eBGP (BGPPeer holdTime 3s), kube-proxy carrying the seed's
+ * svc1 to the webpod pods. One JSON object per line; measured, never asserted.
+ *
+ * - hold: bgp_hold_failover_3s_s_*: a speaker's process is frozen (SIGSTOP: no FIN, no KEEPALIVE)
+ *   at a random point of its keepalive period; time until its next hop leaves the router's kernel
+ *   route for svc1. Between 2 and 3 s plus the router's reaction.
+ * - kill: bgp_node_kill_failover_s_*: a worker is killed hard (link cut, every process SIGKILLed:
+ *   the seed's `docker stop --signal 9`); time until its next hop leaves the route, and
+ *   bgp_node_kill_curl_ok_s_* until mypc's request through the router is answered by a webpod.
+ *   The node starts again and peers before the next trial.
+ * - rolling: bgp_rolling_restart_lost_probes: `kubectl rollout restart daemonset/speaker` while
+ *   mypc sends a fresh HTTP request every 10 ms through the router to svc1.
+ * - hold90: bgp_hold_failover_default_s: the kill part once with the BGPPeer's default hold (90 s).
+ *   A node killed, not a process frozen: the kubelet's liveness probe restarts a frozen speaker
+ *   after about 30 s, and its kernel then closes the session, well before a 90 s hold expires.
+ */
+import { join } from "node:path";
+import { aBgpAdvertisement, aBgpPeer, apply, bgpNodesUp, kernelNextHops, ok } from "../bgp/support.ts";
+import { execIn } from "../net/exec.ts";
+import { netDownOnSignals } from "../net/testbed.ts";
+import { CLIENT, type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { killNode, realClusterDown, restartNode } from "../nodes/real-cluster.ts";
+import { runningSpeaker, signalSpeaker } from "../nodes/speaker-pods.ts";
+import { type FrrHandle, startFrr } from "../peers/frr.ts";
+import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
+import { waitFor } from "../peers/wait.ts";
+import {
+  allWorkerHops,
+  BENCH_ROUTER,
+  DEFAULT_HOLD_MS,
+  nextHopGone,
+  SHORT_HOLD_MS,
+  sessionsUp,
+} from "./bgp-sessions.ts";
+import { probeWhile } from "./probe-while.ts";
+import { emit, emitPercentiles } from "./report.ts";
+
+const BENCH = "bgp-nodes";
+const SEED = join(import.meta.dir, "..", "lab", "seed");
+const TRIALS = Number(process.env.METALBUN_BENCH_TRIALS ?? 11);
+
+function stats(name: string, samples: number[]): void {
+  emitPercentiles(BENCH, name, samples, "s", 3);
+}
+
+/**
+ * Freezes `victim`'s speaker and times until its next hop leaves the router's kernel route for
+ * `prefix`; thaws it and waits until it is back before the next trial.
+ */
+async function holdFailover(
+  victim: Member,
+  prefix: string,
+  trials: number,
+  holdMs: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    await allWorkerHops(prefix);
+    // A crash comes at any point of the keepalive period (hold / 3): the last KEEPALIVE went out
+    // up to that long before it, so the router notices after hold minus that. Freezing right
+    // after the session came up would always measure the full hold.
+    await Bun.sleep((holdMs / 3) * (1 + Math.random()));
+    const speaker = await runningSpeaker(victim.name);
+    signalSpeaker(speaker, "SIGSTOP");
+    const frozenAt = performance.now();
+    try {
+      const goneAt = await nextHopGone(victim, prefix, holdMs * 2 + 10_000, 10);
+      samples.push((goneAt - frozenAt) / 1000);
+    } finally {
+      signalSpeaker(speaker, "SIGCONT");
+    }
+    await sessionsUp([victim], holdMs);
+  }
+  await allWorkerHops(prefix);
+  console.error(
+    `[hold ${holdMs / 1000} s] next hop gone after ${samples.map((x) => x.toFixed(3)).join(", ")} s`,
+  );
+  return samples;
+}
+
+async function webpodAnswers(vip: string): Promise<boolean> {
+  const r = await execIn(CLIENT.name, ["curl", "-s", "-m", "1", `http://${vip}/`]);
+  return /^Hostname: webpod-/m.test(r.stdout);
+}
+
+/**
+ * Kills a worker hard, in turn, and times until the router drops its next hop and until a
+ * request from mypc is answered again. Until the node controller marks the node NotReady,
+ * kube-proxy on the live nodes still sends a share of connections to the dead node's webpod, so
+ * "answered" is the first success of consecutive tries, as a client retrying would see it.
+ */
+async function nodeKillFailover(prefix: string, vip: string, trials: number, holdMs: number) {
+  const gone: number[] = [];
+  const answered: number[] = [];
+  const victims = NODES.filter((n) => n.name !== "myk8s-control-plane");
+  for (let t = 0; t < trials; t++) {
+    const victim = victims[t % victims.length]!;
+    await allWorkerHops(prefix);
+    await Bun.sleep((holdMs / 3) * (1 + Math.random()));
+    const killedAt = performance.now();
+    await killNode(victim);
+    // 10 ms against a 3 s hold; 50 ms against 90 s is as precise, relatively, for fewer `ip` runs.
+    const goneAt = await nextHopGone(victim, prefix, holdMs * 2 + 10_000, holdMs > SHORT_HOLD_MS ? 50 : 10);
+    const okAt = await waitFor(async () => ((await webpodAnswers(vip)) ? performance.now() : undefined), {
+      what: `a webpod answering ${vip}`,
+      timeoutMs: 30_000,
+      intervalMs: 10,
+    });
+    gone.push((goneAt - killedAt) / 1000);
+    answered.push((okAt - killedAt) / 1000);
+    console.error(
+      `[kill] trial ${t}: ${victim.name}'s next hop gone after ${gone.at(-1)!.toFixed(3)} s, answered after ${answered.at(-1)!.toFixed(3)} s`,
+    );
+    await restartNode(victim);
+    await ok(["rollout", "status", "daemonset/speaker", "-n", "metallb-system", "--timeout=180s"]);
+    await sessionsUp([victim], holdMs);
+  }
+  await allWorkerHops(prefix);
+  return { gone, answered };
+}
+
+export async function bgpNodesBench(): Promise<void> {
+  const parts = process.argv.slice(3);
+  const wanted = (part: string) => parts.length === 0 || parts.includes(part);
+  netDownOnSignals();
+  let frr: FrrHandle | undefined;
+  try {
+    await bgpNodesUp();
+    frr = await startFrr(ROUTER.name, BENCH_ROUTER);
+    await addClientPoolRoutes();
+    await apply(aBgpPeer("router", {}), aBgpAdvertisement("bgp-adv"));
+    await ok(["apply", "-f", join(SEED, "svc1.yaml")]);
+    await sessionsUp(NODES, SHORT_HOLD_MS);
+    const vip = await waitFor(
+      async () =>
+        (await ok(["get", "svc", "svc1", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim() ||
+        undefined,
+      { what: "svc1's IP" },
+    );
+    const prefix = `${vip}/32`;
+    await allWorkerHops(prefix);
+    console.error(`[bgp-nodes] svc1 ${vip} via ${(await kernelNextHops(prefix)).join(", ")}`);
+
+    if (wanted("hold"))
+      stats(
+        "bgp_hold_failover_3s_s",
+        await holdFailover(nodeNamed("myk8s-worker"), prefix, TRIALS, SHORT_HOLD_MS),
+      );
+    if (wanted("kill")) {
+      const { gone, answered } = await nodeKillFailover(prefix, vip, Math.min(TRIALS, 6), SHORT_HOLD_MS);
+      stats("bgp_node_kill_failover_s", gone);
+      stats("bgp_node_kill_curl_ok_s", answered);
+    }
+    if (wanted("rolling")) {
+      const rolling = await probeWhile([vip], async () => {
+        await ok(["rollout", "restart", "daemonset/speaker", "-n", "metallb-system"]);
+        await ok(["rollout", "status", "daemonset/speaker", "-n", "metallb-system", "--timeout=300s"]);
+        await allWorkerHops(prefix);
+      });
+      console.error(`[rolling] lost at ms ${JSON.stringify(rolling.lostAt ?? [])}`);
+      emit(BENCH, "bgp_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
+    }
+    if (wanted("hold90")) {
+      await apply(aBgpPeer("router", { holdTime: undefined }));
+      await sessionsUp(NODES, DEFAULT_HOLD_MS, 180_000);
+      const { gone } = await nodeKillFailover(prefix, vip, 1, DEFAULT_HOLD_MS);
+      emit(BENCH, "bgp_hold_failover_default_s", Math.round(gone[0]! * 1000) / 1000, "s", 1);
+    }
+  } finally {
+    await removeClientPoolRoutes().catch(() => undefined);
+    await frr?.stop().catch(() => undefined);
+    await realClusterDown();
+  }
+}
