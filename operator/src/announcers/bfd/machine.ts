@@ -57,7 +57,6 @@ export class BfdMachine {
   private txUs: number;
   private rxUs: number;
   private polling = false;
-  private finalOwed = false;
   private heardFrom = false;
   private nextTxAt: number | undefined;
   private detectAt: number | undefined;
