@@ -54,6 +54,12 @@ export const TCP_MD5SIG = 14;
 export const TCP_MD5SIG_MAXKEYLEN = 80;
 export const POLLOUT = 0x4;
 export const EINPROGRESS = 115;
+export const EADDRINUSE = 98;
+export const SO_REUSEADDR = 2;
+/** Ask for the received TTL (IPv4) or hop limit (IPv6) as ancillary data of recvmsg. */
+export const IP_RECVTTL = 12;
+export const IPV6_RECVHOPLIMIT = 51;
+const IPV6_HOPLIMIT = 52;
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",
@@ -103,6 +109,7 @@ function load() {
       returns: FFIType.i64_fast,
     },
     recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64_fast },
+    recvmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64_fast },
     read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
     write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
     poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
@@ -210,6 +217,83 @@ export function sendTo(fd: number, data: Uint8Array, address: Uint8Array): strin
 export function receiveNow(fd: number, buffer: Uint8Array): number {
   const n = Number(libc().recv(fd, ptr(buffer), buffer.byteLength, MSG_DONTWAIT | MSG_TRUNC));
   return n < 0 ? -errno() : n;
+}
+
+/** One datagram with where it came from and the TTL / hop limit it arrived with. */
+export interface ReceivedDatagram {
+  /** Its real length (the buffer holds at most its size of it). */
+  readonly length: number;
+  /** The source address: 4 or 16 bytes, network order. */
+  readonly source: Uint8Array;
+  readonly sourcePort: number;
+  /** The IPv4 TTL or IPv6 hop limit, when the socket asked for it (IP_RECVTTL, IPV6_RECVHOPLIMIT). */
+  readonly ttl: number | undefined;
+}
+
+/**
+ * Buffers for receiveMessage, reused across calls: struct msghdr (56 bytes on 64-bit Linux), one
+ * iovec, a sockaddr_in6-sized name and room for one int-sized control message.
+ */
+export class MessageBuffers {
+  readonly data: Uint8Array;
+  readonly name = new Uint8Array(28);
+  readonly control = new Uint8Array(64);
+  readonly iov = new Uint8Array(16);
+  readonly header = new Uint8Array(56);
+
+  constructor(size: number) {
+    this.data = new Uint8Array(size);
+  }
+
+  /**
+   * Fills in the header for one call (recvmsg writes back the lengths). The addresses are taken
+   * anew each time: a small typed array's storage may move between calls, and a pointer kept from
+   * the constructor then points at memory the array no longer uses.
+   */
+  reset(): Uint8Array {
+    const iov = new DataView(this.iov.buffer);
+    iov.setBigUint64(0, BigInt(ptr(this.data)), true);
+    iov.setBigUint64(8, BigInt(this.data.byteLength), true);
+    const h = new DataView(this.header.buffer);
+    h.setBigUint64(0, BigInt(ptr(this.name)), true);
+    h.setUint32(8, this.name.byteLength, true);
+    h.setBigUint64(16, BigInt(ptr(this.iov)), true);
+    h.setBigUint64(24, 1n, true);
+    h.setBigUint64(32, BigInt(ptr(this.control)), true);
+    h.setBigUint64(40, BigInt(this.control.byteLength), true);
+    h.setInt32(48, 0, true);
+    return this.header;
+  }
+}
+
+/**
+ * recvmsg(2) of one datagram without waiting: the datagram in `buffers.data`, its source and its
+ * TTL, or -errno (-EAGAIN: nothing queued).
+ */
+export function receiveMessage(fd: number, buffers: MessageBuffers): ReceivedDatagram | number {
+  const header = buffers.reset();
+  const n = Number(libc().recvmsg(fd, ptr(header), MSG_DONTWAIT | MSG_TRUNC));
+  if (n < 0) return -errno();
+  const h = new DataView(header.buffer);
+  const name = new DataView(buffers.name.buffer);
+  const family = name.getUint16(0, true);
+  const sourcePort = name.getUint16(2, false);
+  const source = family === AF_INET6 ? buffers.name.slice(8, 24) : buffers.name.slice(4, 8);
+  let ttl: number | undefined;
+  const controlLength = Number(h.getBigUint64(40, true));
+  const control = new DataView(buffers.control.buffer);
+  // struct cmsghdr: cmsg_len (size_t), cmsg_level (int), cmsg_type (int), then the data, 8-aligned.
+  for (let offset = 0; offset + 16 <= controlLength; ) {
+    const length = Number(control.getBigUint64(offset, true));
+    if (length < 16) break;
+    const level = control.getInt32(offset + 8, true);
+    const type = control.getInt32(offset + 12, true);
+    if ((level === IPPROTO_IP && type === IP_TTL) || (level === IPPROTO_IPV6 && type === IPV6_HOPLIMIT)) {
+      ttl = control.getInt32(offset + 16, true);
+    }
+    offset += (length + 7) & ~7;
+  }
+  return { length: n, source, sourcePort, ttl };
 }
 
 /**

@@ -1,0 +1,125 @@
+/**
+ * Two BFD Workers on loopback, each with its own ports (a real peer uses 3784 on both sides): the
+ * real sockets, TTL check, poll loop and Worker messages.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { BfdHost } from "./host.ts";
+import type { BfdStateChange } from "./machine.ts";
+import { encodePacket } from "./packet.ts";
+import type { BfdPeerSpec } from "./runner.ts";
+
+const A_PORTS = {
+  listen: { singleHop: 23784, multihop: 24784 },
+  peer: { singleHop: 33784, multihop: 34784 },
+};
+const B_PORTS = {
+  listen: { singleHop: 33784, multihop: 34784 },
+  peer: { singleHop: 23784, multihop: 24784 },
+};
+
+function peer(key: string, ms = 100): BfdPeerSpec {
+  return {
+    key,
+    peerAddress: "127.0.0.1",
+    multihop: false,
+    minimumTtl: 254,
+    timers: { desiredMinTxUs: ms * 1000, requiredMinRxUs: ms * 1000, detectMult: 3, passive: false },
+  };
+}
+
+const hosts: BfdHost[] = [];
+afterEach(async () => {
+  for (const h of hosts.splice(0)) await h.stop();
+});
+
+function host(ports: typeof A_PORTS) {
+  const changes: Array<{ key: string; change: BfdStateChange; at: number }> = [];
+  const problems: string[] = [];
+  const h = new BfdHost(
+    {
+      change: (key, change) => changes.push({ key, change, at: performance.now() }),
+      problem: (p) => problems.push(p),
+    },
+    { ports },
+  );
+  hosts.push(h);
+  return { h, changes, problems };
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!check() && performance.now() < deadline) await Bun.sleep(10);
+  return check();
+}
+
+test("two Workers reach Up over loopback; a stopped peer's AdminDown takes the other Down at once (diag 3)", async () => {
+  const a = host(A_PORTS);
+  const b = host(B_PORTS);
+  a.h.setDesired([peer("b")]);
+  b.h.setDesired([peer("a")]);
+  expect(await until(() => a.h.state("b") === "Up" && b.h.state("a") === "Up", 5_000)).toBe(true);
+  const counters = await a.h.counters();
+  expect(counters).toHaveLength(1);
+  expect(counters[0]!.controlPacketsIn).toBeGreaterThan(1);
+  expect(counters[0]!.upEvents).toBe(1);
+  const stoppedAt = performance.now();
+  await b.h.stop();
+  expect(await until(() => a.h.state("b") === "Down", 1_000)).toBe(true);
+  const down = a.changes.at(-1)!;
+  expect(down.change).toMatchObject({ from: "Up", to: "Down", diag: 3, remoteDiag: 7 });
+  expect(down.at - stoppedAt).toBeLessThan(500);
+  expect(a.problems).toEqual([]);
+}, 15_000);
+
+test("a silent peer is Down after 3 x 100 ms (diag 1); packets with TTL 64 never count", async () => {
+  const a = host(A_PORTS);
+  const b = Bun.spawn(
+    [
+      "bun",
+      join(import.meta.dir, "testing", "peer-process.ts"),
+      JSON.stringify(B_PORTS),
+      JSON.stringify(peer("a")),
+    ],
+    { stdout: "pipe", stderr: "inherit" },
+  );
+  try {
+    a.h.setDesired([peer("b")]);
+    expect(await until(() => a.h.state("b") === "Up", 5_000)).toBe(true);
+    // The peer's process dies without a word (no AdminDown): a must detect it by time.
+    b.kill("SIGKILL");
+    await b.exited;
+    const silencedAt = performance.now();
+    expect(await until(() => a.h.state("b") === "Down", 2_000)).toBe(true);
+    const down = a.changes.at(-1)!;
+    expect(down.change).toMatchObject({ from: "Up", to: "Down", diag: 1 });
+    expect(down.at - silencedAt).toBeLessThan(400);
+  } finally {
+    b.kill("SIGKILL");
+  }
+  // A forged packet from one hop away (TTL 64, Bun's default) claiming Down is dropped.
+  const before = (await a.h.counters())[0]!.controlPacketsIn;
+  const forger = await Bun.udpSocket({});
+  forger.send(
+    encodePacket({
+      diag: 0,
+      state: "Down",
+      poll: false,
+      final: false,
+      controlPlaneIndependent: false,
+      demand: false,
+      detectMult: 3,
+      myDiscriminator: 99,
+      yourDiscriminator: 0,
+      desiredMinTxUs: 1_000_000,
+      requiredMinRxUs: 1_000_000,
+      requiredMinEchoRxUs: 0,
+    }),
+    A_PORTS.listen.singleHop,
+    "127.0.0.1",
+  );
+  await Bun.sleep(200);
+  forger.close();
+  expect((await a.h.counters())[0]!.controlPacketsIn).toBe(before);
+  expect(a.h.state("b")).toBe("Down");
+}, 15_000);
