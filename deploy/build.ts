@@ -22,6 +22,7 @@ export const ENTRY_POINTS = [
   join(SOURCE, "main.ts"),
   join(SOURCE, "membership", "worker.ts"),
   join(SOURCE, "announcers", "bgp", "session-worker.ts"),
+  join(SOURCE, "announcers", "bfd", "worker.ts"),
 ];
 
 /**

@@ -92,7 +92,12 @@ describe("deploy/Dockerfile and `bun run build:image` describe the same image", 
     );
     const [source, destination] = copy![1].split(/\s+/).slice(1);
     expect(source).toBe(out);
-    expect(bundleFiles).toEqual(["announcers/bgp/session-worker.js", "main.js", "membership/worker.js"]);
+    expect(bundleFiles).toEqual([
+      "announcers/bfd/worker.js",
+      "announcers/bgp/session-worker.js",
+      "main.js",
+      "membership/worker.js",
+    ]);
     for (const file of bundleFiles) {
       const inLayer = entry(`${destination}/${file}`);
       expect(inLayer?.size).toBe(statSync(join(work, "program", file)).size);

@@ -131,6 +131,7 @@ function spec(port: number): BgpSessionSpec {
     password: undefined,
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
+    bfd: undefined,
   };
 }
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { BfdHost } from "./announcers/bfd/host.ts";
 import { BgpAnnouncer } from "./announcers/bgp/announcer.ts";
 import { workerSessionFactory } from "./announcers/bgp/session-worker-host.ts";
 import { L2Announcer } from "./announcers/l2/announcer.ts";
@@ -17,6 +18,7 @@ import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
 import { getSecret } from "./kube/secrets.ts";
 import { Membership, membershipMetrics, readMembershipSecret } from "./membership/index.ts";
+import { bfdMetrics } from "./observability/bfd-metrics.ts";
 import { bgpMetrics } from "./observability/bgp-metrics.ts";
 import { startHealthServer } from "./observability/health.ts";
 import { createLogger, type Logger } from "./observability/log.ts";
@@ -150,12 +152,19 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       gratuitousSent: (ip) => speaker.layer2GratuitousSent.inc({ ip }),
     },
   });
-  const bgpAnnouncer = new BgpAnnouncer({
+  // BFD on the "bfd" thread, started with the first peer that names a bfdProfile.
+  const bfd = new BfdHost({
+    change: (peer, change) => bgpAnnouncer.bfdChanged(peer, change),
+    problem: (detail) => log.warn({ op: "bfd" }, detail),
+  });
+  bfdMetrics(registry, bfd);
+  const bgpAnnouncer: BgpAnnouncer = new BgpAnnouncer({
     nodeName: options.nodeName,
     log,
     metrics: bgpMetrics(registry),
     // Sessions on the "bgp" thread: keepalives and hold timers never wait for the reconcile.
     sessionFactory: workerSessionFactory({ log }),
+    bfd,
   });
   let membership: Membership | undefined;
   let running: RunningSpeaker | undefined;

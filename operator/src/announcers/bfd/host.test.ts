@@ -9,14 +9,16 @@ import type { BfdStateChange } from "./machine.ts";
 import { encodePacket } from "./packet.ts";
 import type { BfdPeerSpec } from "./runner.ts";
 
-const A_PORTS = {
-  listen: { singleHop: 23784, multihop: 24784 },
-  peer: { singleHop: 33784, multihop: 34784 },
-};
-const B_PORTS = {
-  listen: { singleHop: 33784, multihop: 34784 },
-  peer: { singleHop: 23784, multihop: 24784 },
-};
+/**
+ * Ports for the two sides of one test, below the ephemeral range (32768-60999) where a client
+ * socket elsewhere could hold them, and different per test so that no test waits for the last
+ * one's sockets to close.
+ */
+function portsFor(test: number) {
+  const a = { singleHop: 13784 + test * 10, multihop: 13785 + test * 10 };
+  const b = { singleHop: 23784 + test * 10, multihop: 23785 + test * 10 };
+  return { a: { listen: a, peer: b }, b: { listen: b, peer: a } };
+}
 
 function peer(key: string, ms = 100): BfdPeerSpec {
   return {
@@ -33,7 +35,7 @@ afterEach(async () => {
   for (const h of hosts.splice(0)) await h.stop();
 });
 
-function host(ports: typeof A_PORTS) {
+function host(ports: ReturnType<typeof portsFor>["a"]) {
   const changes: Array<{ key: string; change: BfdStateChange; at: number }> = [];
   const problems: string[] = [];
   const h = new BfdHost(
@@ -54,11 +56,14 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 }
 
 test("two Workers reach Up over loopback; a stopped peer's AdminDown takes the other Down at once (diag 3)", async () => {
-  const a = host(A_PORTS);
-  const b = host(B_PORTS);
+  const ports = portsFor(1);
+  const a = host(ports.a);
+  const b = host(ports.b);
   a.h.setDesired([peer("b")]);
   b.h.setDesired([peer("a")]);
-  expect(await until(() => a.h.state("b") === "Up" && b.h.state("a") === "Up", 5_000)).toBe(true);
+  const up = await until(() => a.h.state("b") === "Up" && b.h.state("a") === "Up", 5_000);
+  expect([...a.problems, ...b.problems]).toEqual([]);
+  expect(up).toBe(true);
   const counters = await a.h.counters();
   expect(counters).toHaveLength(1);
   expect(counters[0]!.controlPacketsIn).toBeGreaterThan(1);
@@ -73,19 +78,22 @@ test("two Workers reach Up over loopback; a stopped peer's AdminDown takes the o
 }, 15_000);
 
 test("a silent peer is Down after 3 x 100 ms (diag 1); packets with TTL 64 never count", async () => {
-  const a = host(A_PORTS);
+  const ports = portsFor(2);
+  const a = host(ports.a);
   const b = Bun.spawn(
     [
       "bun",
       join(import.meta.dir, "testing", "peer-process.ts"),
-      JSON.stringify(B_PORTS),
+      JSON.stringify(ports.b),
       JSON.stringify(peer("a")),
     ],
     { stdout: "pipe", stderr: "inherit" },
   );
   try {
     a.h.setDesired([peer("b")]);
-    expect(await until(() => a.h.state("b") === "Up", 5_000)).toBe(true);
+    const up = await until(() => a.h.state("b") === "Up", 5_000);
+    expect(a.problems).toEqual([]);
+    expect(up).toBe(true);
     // The peer's process dies without a word (no AdminDown): a must detect it by time.
     b.kill("SIGKILL");
     await b.exited;
@@ -115,7 +123,7 @@ test("a silent peer is Down after 3 x 100 ms (diag 1); packets with TTL 64 never
       requiredMinRxUs: 1_000_000,
       requiredMinEchoRxUs: 0,
     }),
-    A_PORTS.listen.singleHop,
+    ports.a.listen.singleHop,
     "127.0.0.1",
   );
   await Bun.sleep(200);

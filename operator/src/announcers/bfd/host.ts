@@ -28,6 +28,7 @@ export class BfdHost {
   private nextId = 1;
   private readonly waiting = new Map<number, (message: FromBfdWorker) => void>();
   private readonly states = new Map<string, BfdState>();
+  private readonly addresses = new Map<string, string>();
   private failure: string | undefined;
 
   constructor(
@@ -40,8 +41,15 @@ export class BfdHost {
     return this.states.get(key);
   }
 
+  /** The peer address of a session, by key. */
+  peerAddress(key: string): string | undefined {
+    return this.addresses.get(key);
+  }
+
   setDesired(peers: readonly BfdPeerSpec[]): void {
     for (const key of [...this.states.keys()]) if (!peers.some((p) => p.key === key)) this.states.delete(key);
+    this.addresses.clear();
+    for (const p of peers) this.addresses.set(p.key, p.peerAddress);
     for (const p of peers) if (!this.states.has(p.key)) this.states.set(p.key, "Down");
     if (peers.length === 0 && this.worker === undefined) return;
     this.post({ type: "set", peers });

@@ -42,6 +42,7 @@ function spec(name: string, port: number, overrides: Partial<BgpSessionSpec> = {
     password: undefined,
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
+    bfd: undefined,
     ...overrides,
   };
 }

@@ -10,6 +10,9 @@
  * - stop("handover"), the planned stop of a rolling restart: withdraw every route first, wait until
  *   the withdrawals were taken by the kernel and a short grace for the router to reprogramme its
  *   FIB, then Cease 6/2; traffic has moved to the other nodes before the session ends.
+ * - A peer with a bfdProfile also has a BFD session (bfd/, in a Worker of its own). BFD going
+ *   Down from Up resets the BGP session at once (Cease 6/10, RFC 9384) rather than at hold expiry;
+ *   a BFD profile change changes the BFD session only, never the BGP one.
  *
  * Sessions keep their own timers and sockets and never wait for the reconcile: setDesired only
  * stores sets and queues writes. The sessions are created through `sessionFactory`, the seam where a
@@ -18,6 +21,8 @@
 import { BehaviorSubject, type Observable } from "rxjs";
 import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import type { Announcer, AnnouncerProtocol, StopMode } from "../announcer.ts";
+import { diagName } from "../bfd/packet.ts";
+import { type BfdSessions, type BfdStateChange, bfdPeersOf } from "./bfd-peers.ts";
 import type { StopCause } from "./fsm.ts";
 import {
   type BgpLog,
@@ -36,6 +41,8 @@ export interface ManagedSession {
   status(): BgpSessionStatus;
   start(): void;
   setRoutes(routes: readonly BgpRoute[]): void;
+  /** The peer's BFD session went Down: reset the connection (Cease 6/10), then reconnect. */
+  bfdDown(): void;
   /** Resolves when everything queued was written. */
   flushed(): Promise<void>;
   stop(cause: StopCause): Promise<void>;
@@ -57,6 +64,8 @@ export interface BgpAnnouncerOptions {
   readonly handoverGraceMs?: number;
   /** Passed through to every session (clock, dialer, interfaces, timeouts), for tests. */
   readonly sessionOptions?: Partial<BgpSessionOptions>;
+  /** BFD for the peers with a bfdProfile; its state changes come back through bfdChanged. */
+  readonly bfd?: BfdSessions;
 }
 
 interface Entry {
@@ -67,9 +76,13 @@ interface Entry {
 
 const NO_ROUTES: readonly BgpRoute[] = [];
 
-/** Specs are flat records of primitives: equal keys, equal sessions. */
+/** Equal keys, equal BGP sessions; the BFD settings are the BFD session's business only. */
 function specKey(spec: BgpSessionSpec): string {
-  return JSON.stringify(Object.entries(spec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify(
+    Object.entries(spec)
+      .filter(([field]) => field !== "bfd")
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
 }
 
 export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionStatus[]> {
@@ -88,6 +101,8 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
    * from us while the first is open, refuse it as a collision, and our backoff would grow.
    */
   private readonly endingTo = new Map<string, Promise<void>>();
+  /** The BFD set last handed over, as JSON. */
+  private bfdKey = "[]";
 
   constructor(private readonly options: BgpAnnouncerOptions) {}
 
@@ -113,6 +128,26 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
     }
     for (const entry of entries) this.end(entry, "adminShutdown");
     await Promise.all([...this.ending]);
+    await this.options.bfd?.stop();
+  }
+
+  /** A BFD session's state changed (bfd/host.ts): Up to Down takes the BGP session down at once. */
+  bfdChanged(peer: string, change: BfdStateChange): void {
+    const entry = this.sessions.get(peer);
+    const fields = {
+      name: peer,
+      ...(entry ? { peer: entry.session.label } : {}),
+      from: change.from,
+      to: change.to,
+      diag: diagName(change.diag),
+      ...(change.remoteDiag === undefined ? {} : { remoteDiag: diagName(change.remoteDiag) }),
+    };
+    if (change.from === "Up" && change.to === "Down") {
+      this.options.log?.warn(fields, "BFD session down: resetting the BGP session");
+      entry?.session.bfdDown();
+    } else {
+      this.options.log?.info(fields, "BFD session state changed");
+    }
   }
 
   /** The sessions now, in peer-name order. */
@@ -141,7 +176,19 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
       }
       entry.session.setRoutes(this.desired.routes.get(spec.peer) ?? NO_ROUTES);
     }
+    this.applyBfd();
     this.publish();
+  }
+
+  /** Only a changed set goes to the BFD Worker: each message wakes its thread. */
+  private applyBfd(): void {
+    const bfd = this.options.bfd;
+    if (bfd === undefined) return;
+    const peers = bfdPeersOf(this.desired.sessions);
+    const key = JSON.stringify(peers);
+    if (key === this.bfdKey) return;
+    this.bfdKey = key;
+    bfd.setDesired(peers);
   }
 
   private create(spec: BgpSessionSpec): Entry {

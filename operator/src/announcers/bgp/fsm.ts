@@ -75,6 +75,8 @@ export type FsmEvent =
   | { readonly type: "notificationReceived"; readonly notification: NotificationMessage }
   | { readonly type: "decodeError"; readonly error: BgpError }
   | { readonly type: "holdTimerExpired" }
+  /** The peer's BFD session went Down: its path is gone, whatever TCP still believes. */
+  | { readonly type: "bfdDown" }
   | { readonly type: "keepaliveTimerDue" }
   | { readonly type: "dialTimerExpired" }
   | { readonly type: "connectRetryTimerExpired" };
@@ -121,6 +123,7 @@ export type FsmReason =
   | "decodeError"
   | "unexpectedMessage"
   | "holdTimerExpired"
+  | "bfdDown"
   | "retrying"
   | "ignored";
 
@@ -431,6 +434,12 @@ export function fsmTransition(
     case "holdTimerExpired":
       return isOpenConnection(state.name)
         ? fail(state, config, jitter, "holdTimerExpired", "holdTimerExpired", notification(4, 0))
+        : ignored(state);
+    case "bfdDown":
+      // Cease 6/10 "BFD Down" (RFC 9384), then a new connection after the backoff as after any
+      // failure; BFD coming back Up is not awaited (FRR does not either).
+      return isOpenConnection(state.name)
+        ? fail(state, config, jitter, "bfdDown", "bfdDown", notification(6, 10))
         : ignored(state);
     case "keepaliveTimerDue": {
       const negotiated = state.negotiated;

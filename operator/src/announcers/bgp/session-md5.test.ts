@@ -29,6 +29,7 @@ function keyedSession(port: number, password: string): { session: BgpSession; st
     password,
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
+    bfd: undefined,
   };
   const statuses: BgpSessionStatus[] = [];
   const session = new BgpSession(spec, {

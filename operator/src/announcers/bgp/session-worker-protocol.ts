@@ -27,6 +27,7 @@ export type ToSessionWorker =
     }
   | { readonly type: "start"; readonly session: number }
   | { readonly type: "routes"; readonly session: number; readonly delta: RouteDelta }
+  | { readonly type: "bfdDown"; readonly session: number }
   /** Answered with "done" once everything queued so far was taken by the kernel. */
   | { readonly type: "flushed"; readonly session: number; readonly request: number }
   /** Cease, close; answered with "done" once the NOTIFICATION left (bounded); the session is gone. */

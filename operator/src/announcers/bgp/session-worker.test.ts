@@ -32,6 +32,7 @@ function spec(port: number): BgpSessionSpec {
     password: undefined,
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
+    bfd: undefined,
   };
 }
 

@@ -85,6 +85,9 @@ async function handle(message: ToSessionWorker): Promise<void> {
     case "routes":
       hosted?.updateRoutes(message.delta.upsert, message.delta.remove);
       return;
+    case "bfdDown":
+      hosted?.bfdDown();
+      return;
     case "flushed":
       await hosted?.flushed();
       report({ type: "done", session: message.session, request: message.request });

@@ -34,6 +34,7 @@ function spec(port: number, overrides: Partial<BgpSessionSpec> = {}): BgpSession
     password: undefined,
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
+    bfd: undefined,
     ...overrides,
   };
 }

@@ -212,6 +212,11 @@ export class BgpSession {
     return this.connection?.drained() ?? Promise.resolve();
   }
 
+  /** The peer's BFD session went Down: Cease 6/10 and a new connection after the backoff. */
+  bfdDown(): void {
+    this.dispatch({ type: "bfdDown" });
+  }
+
   /** Cease with the cause's subcode, close, no retry; resolves once the NOTIFICATION left (bounded). */
   async stop(cause: StopCause): Promise<void> {
     const connection = this.connection;

@@ -20,6 +20,7 @@ const spec: BgpSessionSpec = {
   password: undefined,
   ebgpMultiHop: false,
   dualStackAddressFamily: false,
+  bfd: undefined,
 };
 
 const route = (prefix: string): BgpRoute => ({

@@ -82,6 +82,11 @@ export class WorkerSession implements ManagedSession {
     if (delta) this.channel.post({ type: "routes", session: this.id, delta });
   }
 
+  bfdDown(): void {
+    if (this.inline) this.inline.bfdDown();
+    else this.channel.post({ type: "bfdDown", session: this.id });
+  }
+
   flushed(): Promise<void> {
     if (this.inline) return this.inline.flushed();
     return this.request((request) => ({ type: "flushed", session: this.id, request }));

@@ -25,7 +25,10 @@ export type BgpPeerProblemCode =
   /** `interface` (BGP unnumbered). */
   | "unnumberedNotSupported"
   | "vrfNotSupported"
-  | "bfdNotSupported"
+  /** bfdProfile names no BFDProfile (the configuration check reports it too). */
+  | "bfdProfileNotFound"
+  /** The BFDProfile asks for echo mode, which metalbun does not run: asynchronous mode only. */
+  | "bfdEchoModeNotSupported"
   | "gracefulRestartNotSupported"
   /** `disableMP`: deprecated by MetalLB (0.15) and without effect; the session is kept. */
   | "disableMPDeprecated";
@@ -69,7 +72,6 @@ export const NOT_SUPPORTED_YET = {
   interface:
     "BGP unnumbered (interface) is not supported yet by metalbun's native BGP: set peerAddress instead",
   vrf: "vrf is not supported yet by metalbun's native BGP: sessions run in the speaker's network namespace only",
-  bfdProfile: "bfdProfile is not supported yet by metalbun's native BGP: comes with BFD support",
   enableGracefulRestart:
     "enableGracefulRestart is not supported yet by metalbun's native BGP: comes with graceful restart support",
 } as const;

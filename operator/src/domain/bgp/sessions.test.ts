@@ -14,7 +14,11 @@ function sessionsOf(
 ) {
   const config = validConfig({
     bgpPeers: Object.entries(peers).map(([name, spec]) => aPeer(name, spec)),
-    bfdProfiles: [aBFDProfile("fast")],
+    bfdProfiles: [
+      aBFDProfile("fast"),
+      aBFDProfile("tuned", { receiveInterval: 100, transmitInterval: 150, detectMultiplier: 5, passiveMode: true, minimumTtl: 250 }),
+      aBFDProfile("echo", { echoMode: true }),
+    ],
   });
   return bgpSessionsFor(config, NODE, secrets, options);
 }
@@ -64,6 +68,7 @@ describe("bgpSessionsFor: fields and defaults", () => {
       password: undefined,
       ebgpMultiHop: false,
       dualStackAddressFamily: false,
+      bfd: undefined,
     });
   });
 
@@ -98,6 +103,7 @@ describe("bgpSessionsFor: fields and defaults", () => {
       password: "s3cret",
       ebgpMultiHop: true,
       dualStackAddressFamily: true,
+      bfd: undefined,
     });
   });
 
@@ -189,6 +195,33 @@ describe("bgpSessionsFor: passwordSecret", () => {
   });
 });
 
+describe("bgpSessionsFor: BFD", () => {
+  test("a bfdProfile gives the session BFD with MetalLB's defaults for what the profile leaves out", () => {
+    expect(onlySession({ bfdProfile: "fast" })?.bfd).toEqual({
+      profile: "fast",
+      receiveIntervalMs: 300,
+      transmitIntervalMs: 300,
+      detectMultiplier: 3,
+      passive: false,
+      minimumTtl: 254,
+    });
+    expect(onlySession({ bfdProfile: "tuned" })?.bfd).toEqual({
+      profile: "tuned",
+      receiveIntervalMs: 100,
+      transmitIntervalMs: 150,
+      detectMultiplier: 5,
+      passive: true,
+      minimumTtl: 250,
+    });
+  });
+
+  test("echoMode: a warning, and the session keeps asynchronous BFD", () => {
+    const { sessions, problems } = sessionsOf({ p: { bfdProfile: "echo" } });
+    expect(sessions[0]?.bfd?.profile).toBe("echo");
+    expect(problems.map((p) => [p.code, p.severity])).toEqual([["bfdEchoModeNotSupported", "warning"]]);
+  });
+});
+
 describe("bgpSessionsFor: what metalbun does not serve yet", () => {
   test.each([
     [
@@ -202,12 +235,6 @@ describe("bgpSessionsFor: what metalbun does not serve yet", () => {
       "vrfNotSupported",
       "spec.vrf",
       `BGPPeer "p" spec.vrf: vrf is not supported yet by metalbun's native BGP: sessions run in the speaker's network namespace only`,
-    ],
-    [
-      { bfdProfile: "fast" },
-      "bfdNotSupported",
-      "spec.bfdProfile",
-      `BGPPeer "p" spec.bfdProfile: bfdProfile is not supported yet by metalbun's native BGP: comes with BFD support`,
     ],
     [
       { enableGracefulRestart: true },
@@ -231,10 +258,12 @@ describe("bgpSessionsFor: what metalbun does not serve yet", () => {
   });
 
   test("every unsupported field is reported, not only the first", () => {
-    const { problems } = sessionsOf({ p: { vrf: "red", bfdProfile: "fast", enableGracefulRestart: true } });
+    const { problems } = sessionsOf({
+      p: { vrf: "red", enableGracefulRestart: true, peerAddress: undefined, interface: "eth1" },
+    });
     expect(problems.map((p) => p.code)).toEqual([
+      "unnumberedNotSupported",
       "vrfNotSupported",
-      "bfdNotSupported",
       "gracefulRestartNotSupported",
     ]);
   });

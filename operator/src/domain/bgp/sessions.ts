@@ -3,9 +3,9 @@
  * `bgpController.syncPeers`), with every default of MetalLB's native backend applied and the
  * password read, so the announcer never looks at configuration.
  *
- * A peer asking for what metalbun does not do yet (unnumbered, VRF, BFD, graceful restart), or
- * whose Secret cannot be read, gets a problem and no session on this node; the other peers are
- * unaffected.
+ * A peer asking for what metalbun does not do yet (unnumbered, VRF, graceful restart), or whose
+ * Secret cannot be read, gets a problem and no session on this node; the other peers are
+ * unaffected. A bfdProfile gives the session BFD with that profile's timers.
  */
 import { byCodeUnits } from "../code-unit-order.ts";
 import type { Config, PeerConfig } from "../config/types.ts";
@@ -13,6 +13,7 @@ import { formatIP } from "../ip/address.ts";
 import { anySelectorMatches, type Labels } from "../selector/label-selector.ts";
 import { type BgpSecrets, passwordOf } from "./password.ts";
 import { type BgpPeerProblem, NOT_SUPPORTED_YET, peerProblem } from "./peer-problems.ts";
+import { bfdOf } from "./session-bfd.ts";
 import type { BgpSessionSpec } from "./types.ts";
 
 /** MetalLB native's hold time when the BGPPeer sets none (FRR modes use 180 s). */
@@ -44,9 +45,6 @@ function unsupportedProblems(peer: PeerConfig): BgpPeerProblem[] {
   }
   if (peer.vrf !== undefined)
     problems.push(peerProblem(peer.name, "vrfNotSupported", "spec.vrf", NOT_SUPPORTED_YET.vrf));
-  if (peer.bfdProfile !== undefined) {
-    problems.push(peerProblem(peer.name, "bfdNotSupported", "spec.bfdProfile", NOT_SUPPORTED_YET.bfdProfile));
-  }
   if (peer.enableGracefulRestart) {
     problems.push(
       peerProblem(
@@ -122,7 +120,10 @@ export function bgpSessionsFor(
     }
     const password = passwordOf(peer, secrets, options.metallbNamespace);
     if (!password.ok) blocking.push(password.problem);
+    const bfd = bfdOf(peer, config.bfdProfiles);
+    blocking.push(...bfd.blocking);
     problems.push(...blocking);
+    problems.push(...bfd.warnings);
     if (peer.disableMP) {
       problems.push(
         peerProblem(
@@ -150,6 +151,7 @@ export function bgpSessionsFor(
       password: password.password,
       ebgpMultiHop: peer.ebgpMultiHop,
       dualStackAddressFamily: peer.dualStackAddressFamily,
+      bfd: bfd.settings,
     });
   }
   return { sessions, problems };

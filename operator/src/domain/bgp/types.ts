@@ -32,6 +32,20 @@ export interface BgpSessionSpec {
   readonly ebgpMultiHop: boolean;
   /** Also carry the other address family over this session (MP-BGP). */
   readonly dualStackAddressFamily: boolean;
+  /** BFD toward the peer (its BGPPeer's bfdProfile); undefined: none. */
+  readonly bfd: BgpSessionBfd | undefined;
+}
+
+/** A BFDProfile as one session runs it, MetalLB's defaults applied. */
+export interface BgpSessionBfd {
+  readonly profile: string;
+  readonly receiveIntervalMs: number;
+  readonly transmitIntervalMs: number;
+  readonly detectMultiplier: number;
+  /** Wait for the peer's first packet before sending any. */
+  readonly passive: boolean;
+  /** Multihop sessions (ebgpMultiHop) accept packets with at least this TTL. */
+  readonly minimumTtl: number;
 }
 
 /** One prefix to originate toward one session, with the attributes its advertisements give it. */
