@@ -16,7 +16,13 @@ function sessionsOf(
     bgpPeers: Object.entries(peers).map(([name, spec]) => aPeer(name, spec)),
     bfdProfiles: [
       aBFDProfile("fast"),
-      aBFDProfile("tuned", { receiveInterval: 100, transmitInterval: 150, detectMultiplier: 5, passiveMode: true, minimumTtl: 250 }),
+      aBFDProfile("tuned", {
+        receiveInterval: 100,
+        transmitInterval: 150,
+        detectMultiplier: 5,
+        passiveMode: true,
+        minimumTtl: 250,
+      }),
       aBFDProfile("echo", { echoMode: true }),
     ],
   });
