@@ -132,6 +132,7 @@ function spec(port: number): BgpSessionSpec {
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
     bfd: undefined,
+    gracefulRestart: false,
   };
 }
 

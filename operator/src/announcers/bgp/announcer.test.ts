@@ -43,6 +43,7 @@ function spec(name: string, port: number, overrides: Partial<BgpSessionSpec> = {
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
     bfd: undefined,
+    gracefulRestart: false,
     ...overrides,
   };
 }
@@ -170,6 +171,48 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
       "192.0.2.2",
     ]);
     expect(notifications(c)).toEqual(["6/2"]);
+  });
+
+  test("stop('handover') with graceful restart negotiated closes quietly, routes in place; without it, withdraw then Cease", async () => {
+    const helper = new ScriptedPeer({
+      asn: 64500,
+      ctx: { fourOctetASN: true, extendedMessage: false, families: ["ipv4-unicast"] },
+      capabilities: {
+        gracefulRestart: { restarting: false, notification: false, restartTimeS: 120, families: [] },
+      },
+    }).start();
+    peers.push(helper);
+    const plain = peer();
+    const { announcer: a } = announcer();
+    a.setDesired(
+      desired(
+        [
+          spec("gr", helper.port, { gracefulRestart: true }),
+          spec("plain", plain.port, { gracefulRestart: true }),
+        ],
+        { gr: [route("192.0.2.1/32")], plain: [route("192.0.2.2/32")] },
+      ),
+    );
+    await a.start();
+    await helper.until("up", () => established(a, "gr") && established(a, "plain"));
+    expect(a.currentStatuses().find((s) => s.peer === "gr")?.gracefulRestart).toBe(true);
+    expect(a.currentStatuses().find((s) => s.peer === "plain")?.gracefulRestart).toBeUndefined();
+    const gr = helper.connections[0]!;
+    const open = gr.messages.find((m) => m.type === "open");
+    expect(open?.type === "open" && open.capabilities.gracefulRestart).toEqual({
+      restarting: true,
+      notification: false,
+      restartTimeS: 120,
+      families: [{ family: "ipv4-unicast", forwardingPreserved: true }],
+    });
+    await helper.until("routes", () => gr.messages.some((m) => m.type === "update" && m.nlri.length === 1));
+    await a.stop("handover");
+    await helper.until("closed", () => gr.closed);
+    expect(notifications(gr)).toEqual([]);
+    expect(gr.messages.some((m) => m.type === "update" && m.withdrawn.length > 0)).toBe(false);
+    const c = plain.connections[0]!;
+    await plain.until("cease", () => notifications(c).length > 0);
+    expect(c.messages.some((m) => m.type === "update" && m.withdrawn.length > 0)).toBe(true);
   });
 
   test("stop('now') sends Cease 6/2 at once, without withdrawing", async () => {

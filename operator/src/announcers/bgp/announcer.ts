@@ -9,7 +9,9 @@
  * - stop("now"): Cease 6/2 (administrative shutdown) to every peer, then close.
  * - stop("handover"), the planned stop of a rolling restart: withdraw every route first, wait until
  *   the withdrawals were taken by the kernel and a short grace for the router to reprogramme its
- *   FIB, then Cease 6/2; traffic has moved to the other nodes before the session ends.
+ *   FIB, then Cease 6/2; traffic has moved to the other nodes before the session ends. A session
+ *   with graceful restart negotiated instead closes quietly with its routes in place: the router
+ *   keeps them as stale, the node keeps forwarding, and the next speaker refreshes them.
  * - A peer with a bfdProfile also has a BFD session (bfd/, in a Worker of its own). BFD going
  *   Down from Up resets the BGP session at once (Cease 6/10, RFC 9384) rather than at hold expiry;
  *   a BFD profile change changes the BFD session only, never the BGP one.
@@ -121,12 +123,14 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
     if (this.stopped) return;
     this.stopped = true;
     const entries = [...this.sessions.values()];
-    if (how === "handover") {
-      for (const entry of entries) entry.session.setRoutes(NO_ROUTES);
-      await Promise.all(entries.map((entry) => entry.session.flushed()));
-      if (entries.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
-    }
-    for (const entry of entries) this.end(entry, "adminShutdown");
+    const restarting = new Set(
+      how === "handover" ? entries.filter((entry) => entry.session.status().gracefulRestart) : [],
+    );
+    const withdrawing = how === "handover" ? entries.filter((entry) => !restarting.has(entry)) : [];
+    for (const entry of withdrawing) entry.session.setRoutes(NO_ROUTES);
+    await Promise.all(withdrawing.map((entry) => entry.session.flushed()));
+    if (withdrawing.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
+    for (const entry of entries) this.end(entry, restarting.has(entry) ? "gracefulRestart" : "adminShutdown");
     await Promise.all([...this.ending]);
     await this.options.bfd?.stop();
   }

@@ -52,13 +52,19 @@ export interface FsmConfig extends LocalOpenPolicy {
 
 export type FsmTimer = "connectRetry" | "dial" | "hold" | "keepalive";
 
-/** Why the session stops: each maps to a Cease subcode (RFC 4486). */
-export type StopCause = "adminShutdown" | "peerDeconfigured" | "configChanged";
+/**
+ * Why the session stops: each maps to a Cease subcode (RFC 4486), except a planned restart with
+ * graceful restart negotiated, which closes the connection without a NOTIFICATION: a helper then
+ * keeps our routes as stale until we are back (RFC 4724 §4.2; any NOTIFICATION would flush them
+ * when the N bit of RFC 8538 was not exchanged, and we do not send it).
+ */
+export type StopCause = "adminShutdown" | "peerDeconfigured" | "configChanged" | "gracefulRestart";
 
-export const CEASE_SUBCODE: Record<StopCause, number> = {
+export const CEASE_SUBCODE: Record<StopCause, number | undefined> = {
   adminShutdown: 2,
   peerDeconfigured: 3,
   configChanged: 6,
+  gracefulRestart: undefined,
 };
 
 export type FsmEvent =
@@ -270,7 +276,8 @@ function dial(state: FsmState, config: FsmConfig, reason: FsmReason): FsmResult 
 function stop(state: FsmState, cause: StopCause): FsmResult {
   const next: FsmState = { ...state, name: "idle", running: false, negotiated: undefined, failures: 0 };
   const effects: FsmEffect[] = [];
-  if (isOpenConnection(state.name)) effects.push(notification(6, CEASE_SUBCODE[cause]));
+  const subcode = CEASE_SUBCODE[cause];
+  if (isOpenConnection(state.name) && subcode !== undefined) effects.push(notification(6, subcode));
   if (state.name !== "idle" && state.name !== "active") effects.push({ type: "close" });
   effects.push(...cancelAll);
   if (state.name === "established") effects.push({ type: "sessionDown" });

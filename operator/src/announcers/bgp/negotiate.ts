@@ -24,6 +24,8 @@ export interface LocalOpenPolicy {
   readonly keepaliveTimeS: number;
   /** The families we send capability 1 for. */
   readonly families: readonly Family[];
+  /** We send capability 64 (graceful restart, RFC 4724). */
+  readonly gracefulRestart?: boolean;
 }
 
 export interface Negotiated {
@@ -38,6 +40,8 @@ export interface Negotiated {
   readonly codec: SessionCodecContext;
   /** Both sides sent capability 2 (we always do). */
   readonly routeRefresh: boolean;
+  /** Both sides sent capability 64: the peer keeps our routes across a quiet restart. */
+  readonly gracefulRestart: boolean;
 }
 
 const SUBCODES: Partial<Record<BgpErrorReason, number>> = {
@@ -158,6 +162,7 @@ export function negotiate(
         families: commonFamilies(policy.families, open),
       },
       routeRefresh: open.capabilities.routeRefresh,
+      gracefulRestart: policy.gracefulRestart === true && open.capabilities.gracefulRestart !== undefined,
     },
   };
 }

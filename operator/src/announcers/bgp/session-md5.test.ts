@@ -30,6 +30,7 @@ function keyedSession(port: number, password: string): { session: BgpSession; st
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
     bfd: undefined,
+    gracefulRestart: false,
   };
   const statuses: BgpSessionStatus[] = [];
   const session = new BgpSession(spec, {

@@ -33,6 +33,7 @@ function spec(port: number): BgpSessionSpec {
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
     bfd: undefined,
+    gracefulRestart: false,
   };
 }
 

@@ -35,6 +35,7 @@ function spec(port: number, overrides: Partial<BgpSessionSpec> = {}): BgpSession
     ebgpMultiHop: false,
     dualStackAddressFamily: false,
     bfd: undefined,
+    gracefulRestart: false,
     ...overrides,
   };
 }

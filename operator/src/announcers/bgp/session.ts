@@ -10,7 +10,12 @@
  */
 import type { BgpRoute, BgpSessionSpec, BgpSessionState, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import { type Clock, realClock, type TimerHandle } from "../../membership/clock.ts";
-import type { Family, OriginatedAttributes, SessionCodecContext } from "./codec/types.ts";
+import type {
+  Family,
+  GracefulRestartCapability,
+  OriginatedAttributes,
+  SessionCodecContext,
+} from "./codec/types.ts";
 import {
   type FsmConfig,
   type FsmEffect,
@@ -115,8 +120,29 @@ export function fsmConfigFor(spec: BgpSessionSpec, dialTimeoutS: number): FsmCon
     holdTimeS: spec.holdTimeS,
     keepaliveTimeS: spec.keepaliveTimeS,
     families: familiesFor(spec),
+    gracefulRestart: spec.gracefulRestart,
     connectTimeS: spec.connectTimeS,
     dialTimeoutS,
+  };
+}
+
+/** How long a helper keeps our routes as stale after a quiet close (FRR's and MetalLB's 120 s). */
+export const GRACEFUL_RESTART_TIME_S = 120;
+
+/**
+ * Our capability 64: every family with Forwarding State preserved (kube-proxy and the kernel keep
+ * forwarding while the speaker restarts), and the Restart State bit on sessions that come up
+ * within the restart time of this process's start, i.e. after our own restart (RFC 4724 §3).
+ */
+export function gracefulRestartCapability(
+  families: readonly Family[],
+  uptimeS: number,
+): GracefulRestartCapability {
+  return {
+    restarting: uptimeS < GRACEFUL_RESTART_TIME_S,
+    notification: false,
+    restartTimeS: GRACEFUL_RESTART_TIME_S,
+    families: families.map((family) => ({ family, forwardingPreserved: true })),
   };
 }
 
@@ -171,7 +197,14 @@ export class BgpSession {
   }
 
   status(): BgpSessionStatus {
-    return { peer: this.spec.peer, state: this.fsm.name, lastError: this.fsm.lastError };
+    const status: BgpSessionStatus = {
+      peer: this.spec.peer,
+      state: this.fsm.name,
+      lastError: this.fsm.lastError,
+    };
+    return this.fsm.name === "established" && this.negotiated?.gracefulRestart
+      ? { ...status, gracefulRestart: true }
+      : status;
   }
 
   /** The families both OPENs listed, while a session is negotiated. */
@@ -433,6 +466,9 @@ export class BgpSession {
       holdTimeS: this.spec.holdTimeS,
       routerID,
       families: this.config.families,
+      ...(this.spec.gracefulRestart
+        ? { gracefulRestart: gracefulRestartCapability(this.config.families, process.uptime()) }
+        : {}),
     });
     if (typeof open === "string") {
       // Our own configuration cannot be encoded (validated upstream; kept total here).

@@ -17,6 +17,7 @@ import type {
   BgpMessage,
   Decoded,
   Family,
+  GracefulRestartCapability,
   OriginatedAttributes,
   Prefix,
   SessionCodecContext,
@@ -28,6 +29,7 @@ export interface OpenRequest {
   readonly holdTimeS: number;
   readonly routerID: string;
   readonly families: readonly Family[];
+  readonly gracefulRestart?: GracefulRestartCapability;
 }
 
 export interface InboundDecoder {
@@ -62,6 +64,7 @@ export const bgpWire: BgpWire = {
         families: request.families,
         routeRefresh: true,
         fourOctetASN: request.myASN,
+        gracefulRestart: request.gracefulRestart,
       },
     });
     return encoded.ok ? encoded.value : `${encoded.error.reason}: ${encoded.error.detail}`;

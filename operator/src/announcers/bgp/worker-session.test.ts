@@ -21,6 +21,7 @@ const spec: BgpSessionSpec = {
   ebgpMultiHop: false,
   dualStackAddressFamily: false,
   bfd: undefined,
+  gracefulRestart: false,
 };
 
 const route = (prefix: string): BgpRoute => ({

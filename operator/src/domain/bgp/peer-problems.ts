@@ -29,7 +29,6 @@ export type BgpPeerProblemCode =
   | "bfdProfileNotFound"
   /** The BFDProfile asks for echo mode, which metalbun does not run: asynchronous mode only. */
   | "bfdEchoModeNotSupported"
-  | "gracefulRestartNotSupported"
   /** `disableMP`: deprecated by MetalLB (0.15) and without effect; the session is kept. */
   | "disableMPDeprecated";
 
@@ -72,6 +71,4 @@ export const NOT_SUPPORTED_YET = {
   interface:
     "BGP unnumbered (interface) is not supported yet by metalbun's native BGP: set peerAddress instead",
   vrf: "vrf is not supported yet by metalbun's native BGP: sessions run in the speaker's network namespace only",
-  enableGracefulRestart:
-    "enableGracefulRestart is not supported yet by metalbun's native BGP: comes with graceful restart support",
 } as const;

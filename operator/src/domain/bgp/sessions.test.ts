@@ -75,6 +75,7 @@ describe("bgpSessionsFor: fields and defaults", () => {
       ebgpMultiHop: false,
       dualStackAddressFamily: false,
       bfd: undefined,
+      gracefulRestart: false,
     });
   });
 
@@ -110,6 +111,7 @@ describe("bgpSessionsFor: fields and defaults", () => {
       ebgpMultiHop: true,
       dualStackAddressFamily: true,
       bfd: undefined,
+      gracefulRestart: false,
     });
   });
 
@@ -228,6 +230,11 @@ describe("bgpSessionsFor: BFD", () => {
   });
 });
 
+test("enableGracefulRestart offers graceful restart on the session", () => {
+  expect(onlySession({ enableGracefulRestart: true })?.gracefulRestart).toBe(true);
+  expect(onlySession({})?.gracefulRestart).toBe(false);
+});
+
 describe("bgpSessionsFor: what metalbun does not serve yet", () => {
   test.each([
     [
@@ -241,12 +248,6 @@ describe("bgpSessionsFor: what metalbun does not serve yet", () => {
       "vrfNotSupported",
       "spec.vrf",
       `BGPPeer "p" spec.vrf: vrf is not supported yet by metalbun's native BGP: sessions run in the speaker's network namespace only`,
-    ],
-    [
-      { enableGracefulRestart: true },
-      "gracefulRestartNotSupported",
-      "spec.enableGracefulRestart",
-      `BGPPeer "p" spec.enableGracefulRestart: enableGracefulRestart is not supported yet by metalbun's native BGP: comes with graceful restart support`,
     ],
   ] as const)("%p: %s, no session, other peers unaffected", (spec, code, field, message) => {
     const { sessions, problems } = sessionsOf({ p: spec, q: {} });
@@ -265,13 +266,9 @@ describe("bgpSessionsFor: what metalbun does not serve yet", () => {
 
   test("every unsupported field is reported, not only the first", () => {
     const { problems } = sessionsOf({
-      p: { vrf: "red", enableGracefulRestart: true, peerAddress: undefined, interface: "eth1" },
+      p: { vrf: "red", peerAddress: undefined, interface: "eth1" },
     });
-    expect(problems.map((p) => p.code)).toEqual([
-      "unnumberedNotSupported",
-      "vrfNotSupported",
-      "gracefulRestartNotSupported",
-    ]);
+    expect(problems.map((p) => p.code)).toEqual(["unnumberedNotSupported", "vrfNotSupported"]);
   });
 
   test("disableMP: a warning, and the session is kept", () => {

@@ -3,7 +3,7 @@
  * `bgpController.syncPeers`), with every default of MetalLB's native backend applied and the
  * password read, so the announcer never looks at configuration.
  *
- * A peer asking for what metalbun does not do yet (unnumbered, VRF, graceful restart), or whose
+ * A peer asking for what metalbun does not do yet (unnumbered, VRF), or whose
  * Secret cannot be read, gets a problem and no session on this node; the other peers are
  * unaffected. A bfdProfile gives the session BFD with that profile's timers.
  */
@@ -45,16 +45,6 @@ function unsupportedProblems(peer: PeerConfig): BgpPeerProblem[] {
   }
   if (peer.vrf !== undefined)
     problems.push(peerProblem(peer.name, "vrfNotSupported", "spec.vrf", NOT_SUPPORTED_YET.vrf));
-  if (peer.enableGracefulRestart) {
-    problems.push(
-      peerProblem(
-        peer.name,
-        "gracefulRestartNotSupported",
-        "spec.enableGracefulRestart",
-        NOT_SUPPORTED_YET.enableGracefulRestart,
-      ),
-    );
-  }
   if (peer.routerID !== undefined && peer.routerID.family !== "ipv4") {
     problems.push(
       peerProblem(
@@ -152,6 +142,7 @@ export function bgpSessionsFor(
       ebgpMultiHop: peer.ebgpMultiHop,
       dualStackAddressFamily: peer.dualStackAddressFamily,
       bfd: bfd.settings,
+      gracefulRestart: peer.enableGracefulRestart === true,
     });
   }
   return { sessions, problems };

@@ -34,6 +34,8 @@ export interface BgpSessionSpec {
   readonly dualStackAddressFamily: boolean;
   /** BFD toward the peer (its BGPPeer's bfdProfile); undefined: none. */
   readonly bfd: BgpSessionBfd | undefined;
+  /** Offer graceful restart (RFC 4724; the BGPPeer's enableGracefulRestart). */
+  readonly gracefulRestart: boolean;
 }
 
 /** A BFDProfile as one session runs it, MetalLB's defaults applied. */
@@ -81,4 +83,6 @@ export interface BgpSessionStatus {
   readonly state: BgpSessionState;
   /** Why it last left Established or failed to reach it (a typed reason code), if it did. */
   readonly lastError: string | undefined;
+  /** Set while Established with graceful restart negotiated (both OPENs carried capability 64). */
+  readonly gracefulRestart?: true;
 }
