@@ -131,3 +131,22 @@ test("a silent peer is Down after 3 x 100 ms (diag 1); packets with TTL 64 never
   expect((await a.h.counters())[0]!.controlPacketsIn).toBe(before);
   expect(a.h.state("b")).toBe("Down");
 }, 15_000);
+
+test("a main thread busy for 3 s (a 10k-Service burst's JSON work) causes no false Down at 100 ms x 3", async () => {
+  const ports = portsFor(3);
+  const a = host(ports.a);
+  const b = host(ports.b);
+  a.h.setDesired([peer("b")]);
+  b.h.setDesired([peer("a")]);
+  expect(await until(() => a.h.state("b") === "Up" && b.h.state("a") === "Up", 5_000)).toBe(true);
+  const before = (await a.h.counters())[0]!.controlPacketsIn;
+  const busyUntil = performance.now() + 3_000;
+  let spins = 0;
+  while (performance.now() < busyUntil) spins++;
+  expect(spins).toBeGreaterThan(0);
+  await Bun.sleep(300);
+  // Both Workers kept sending every ~100 ms while this thread could not take a single message.
+  expect((await a.h.counters())[0]!.controlPacketsIn - before).toBeGreaterThan(20);
+  expect([...a.changes, ...b.changes].filter((c) => c.change.to === "Down")).toEqual([]);
+  expect(a.h.state("b")).toBe("Up");
+}, 15_000);
