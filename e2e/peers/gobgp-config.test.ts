@@ -47,7 +47,14 @@ describe("gobgpConfig", () => {
         asn: 64500,
         routerId: "172.18.0.254",
         dynamicNeighbors: [
-          { peerGroup: "nodes", peerAs: 64512, passive: true, ebgpMultihop: 3, prefixes: ["172.18.0.0/24"] },
+          {
+            peerGroup: "nodes",
+            peerAs: 64512,
+            passive: true,
+            ebgpMultihop: 3,
+            bfd: { intervalMs: 300, multiplier: 3 },
+            prefixes: ["172.18.0.0/24"],
+          },
         ],
       }),
     ) as Table;
@@ -56,6 +63,15 @@ describe("gobgpConfig", () => {
     expect(group?.config).toEqual({ "peer-group-name": "nodes", "peer-as": 64512 });
     expect(group?.transport).toEqual({ config: { "passive-mode": true } });
     expect(group?.["ebgp-multihop"]).toEqual({ config: { enabled: true, "multihop-ttl": 3 } });
+    // Microseconds, as gobgpd reads them.
+    expect(group?.bfd).toEqual({
+      config: {
+        enabled: true,
+        "desired-minimum-tx-interval": 300000,
+        "required-minimum-receive": 300000,
+        "detection-multiplier": 3,
+      },
+    });
     expect(toml["dynamic-neighbors"]).toEqual([
       { config: { prefix: "172.18.0.0/24", "peer-group": "nodes" } },
     ]);

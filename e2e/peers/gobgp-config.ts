@@ -20,6 +20,8 @@ export interface GobgpPeerSettings {
   readonly ebgpMultihop?: number;
   /** Graceful restart as a helper (RFC 4724): keep the peer's routes as stale while it restarts. */
   readonly gracefulRestartHelper?: boolean;
+  /** BFD (RFC 5880/5881) with these timers; GoBGP detects with its own receive interval x multiplier. */
+  readonly bfd?: { readonly intervalMs: number; readonly multiplier: number };
 }
 
 export interface GobgpNeighbor extends GobgpPeerSettings {
@@ -67,6 +69,15 @@ function subTables(table: string, s: GobgpPeerSettings): string[] {
     );
   }
   if (s.gracefulRestartHelper) lines.push(`  [${table}.graceful-restart.config]`, "    enabled = true");
+  if (s.bfd) {
+    lines.push(
+      `  [${table}.bfd.config]`,
+      "    enabled = true",
+      `    desired-minimum-tx-interval = ${s.bfd.intervalMs * 1000}`,
+      `    required-minimum-receive = ${s.bfd.intervalMs * 1000}`,
+      `    detection-multiplier = ${s.bfd.multiplier}`,
+    );
+  }
   for (const family of s.families ?? ["ipv4"]) {
     lines.push(
       `  [[${table}.afi-safis]]`,

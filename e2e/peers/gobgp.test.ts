@@ -69,6 +69,7 @@ describe("parseGobgpNeighbors", () => {
       updatesReceived: 1,
       updatesSent: 2,
       received: { "1:1": 0 },
+      bfdState: undefined,
     });
     expect(neighbors.get("fc00:f853:ccd:e793::fe")?.state).toBe("Unknown");
   });

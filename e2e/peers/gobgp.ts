@@ -160,6 +160,8 @@ export interface GobgpNeighborState {
   readonly updatesSent: number;
   /** Prefixes received per family (afi:safi, e.g. "1:1"). */
   readonly received: Readonly<Record<string, number>>;
+  /** The BFD session's state, when BFD is configured ("Up", "Down", "AdminDown", "Init"). */
+  readonly bfdState: string | undefined;
 }
 
 interface NeighborJson {
@@ -169,10 +171,14 @@ interface NeighborJson {
     peer_asn?: number;
     session_state?: number;
     messages?: { received?: { update?: number }; sent?: { update?: number } };
+    bfd_state?: { session_state?: number };
   };
   timers?: { state?: { negotiated_hold_time?: number; keepalive_interval?: number } };
   afi_safis?: Array<{ state?: { family?: { afi?: number; safi?: number }; received?: number } }>;
 }
+
+/** api.BfdSessionState. */
+const BFD_STATES = ["Unspecified", "Up", "Down", "AdminDown", "Init"];
 
 export function parseGobgpNeighbors(json: string): Map<string, GobgpNeighborState> {
   const parsed = JSON.parse(json.trim() === "" ? "[]" : json) as NeighborJson[];
@@ -193,6 +199,7 @@ export function parseGobgpNeighbors(json: string): Map<string, GobgpNeighborStat
       updatesReceived: n.state?.messages?.received?.update ?? 0,
       updatesSent: n.state?.messages?.sent?.update ?? 0,
       received,
+      bfdState: n.state?.bfd_state ? BFD_STATES[n.state.bfd_state.session_state ?? 0] : undefined,
     });
   }
   return out;

@@ -150,3 +150,39 @@ test("a main thread busy for 3 s (a 10k-Service burst's JSON work) causes no fal
   expect([...a.changes, ...b.changes].filter((c) => c.change.to === "Down")).toEqual([]);
   expect(a.h.state("b")).toBe("Up");
 }, 15_000);
+
+test("multihop (RFC 5883): its own port, and packets below the profile's minimumTtl are dropped", async () => {
+  const ports = portsFor(4);
+  const multihop = (key: string, minimumTtl: number): BfdPeerSpec => ({
+    ...peer(key),
+    multihop: true,
+    minimumTtl,
+  });
+  const a = host(ports.a);
+  const b = host(ports.b);
+  a.h.setDesired([multihop("b", 254)]);
+  b.h.setDesired([multihop("a", 254)]);
+  expect(await until(() => a.h.state("b") === "Up" && b.h.state("a") === "Up", 5_000)).toBe(true);
+  const forger = await Bun.udpSocket({});
+  const forged = encodePacket({
+    diag: 0,
+    state: "AdminDown",
+    poll: false,
+    final: false,
+    controlPlaneIndependent: false,
+    demand: false,
+    detectMult: 3,
+    myDiscriminator: 99,
+    yourDiscriminator: 0,
+    desiredMinTxUs: 1_000_000,
+    requiredMinRxUs: 1_000_000,
+    requiredMinEchoRxUs: 0,
+  });
+  // An AdminDown from the peer's address would take the session Down; sent with TTL 64, as from
+  // far away, it is below 254 and dropped.
+  forger.send(forged, ports.a.listen.multihop, "127.0.0.1");
+  await Bun.sleep(200);
+  forger.close();
+  expect(a.h.state("b")).toBe("Up");
+  expect(a.problems).toEqual([]);
+}, 15_000);
