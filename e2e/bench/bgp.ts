@@ -37,7 +37,7 @@ import { KubeClient } from "../../operator/src/kube/client.ts";
 import { resolveConnection } from "../../operator/src/kube/config.ts";
 import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
-import { aBgpAdvertisement, aBgpPeer, apply, NAMESPACE, NODE_ASN, ok, ROUTER_ASN } from "../bgp/support.ts";
+import { aBgpAdvertisement, aBgpPeer, apply, NAMESPACE, NODE_ASN, ROUTER_ASN } from "../bgp/support.ts";
 import { ensureCluster } from "../cluster/cluster.ts";
 import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
 import type { RunningOperator } from "../lab/operator.ts";
@@ -433,8 +433,10 @@ export async function bgpBench(): Promise<void> {
   let secondPeer: GobgpHandle | undefined;
   try {
     // METALBUN_BENCH_SPEAKER_ENV='{"NAME":"value"}': extra environment for every speaker, as in bench l2.
-    op = await seededTestbedUp("warn", JSON.parse(process.env.METALBUN_BENCH_SPEAKER_ENV ?? "{}"));
-    await ok(["delete", "l2advertisement", "-n", NAMESPACE, "my-l2-advertise"]);
+    // No L2Advertisement ever: the speakers are those of a BGP-only cluster.
+    op = await seededTestbedUp("warn", JSON.parse(process.env.METALBUN_BENCH_SPEAKER_ENV ?? "{}"), {
+      l2Advertisement: false,
+    });
     frr = await startFrr(ROUTER.name, BENCH_ROUTER);
     await addClientPoolRoutes();
     await apply(aBgpPeer("router", {}), aBgpAdvertisement("bgp-adv"));

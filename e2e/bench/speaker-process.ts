@@ -3,7 +3,7 @@
  * PID is its unshare/sh wrapper), its resident memory and CPU ticks from /proc, and what its
  * /debug/memory says. Shared by the benches that measure a speaker's footprint.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { HEALTH_PORT } from "../lab/operator.ts";
 import { execIn } from "../net/exec.ts";
 import { run } from "../net/run.ts";
@@ -15,6 +15,17 @@ export function procStats(pid: number): { rssMb: number; cpuTicks: number } {
     rssMb: Math.round(Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 102.4) / 10,
     cpuTicks: Number(stat[11]) + Number(stat[12]),
   };
+}
+
+/** The names of a process's threads, sorted (which Workers run: membership, l2-receive, bgp). */
+function threadNames(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`)
+      .map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim())
+      .sort();
+  } catch {
+    return [];
+  }
 }
 
 /** Whether a process runs this component of the program (argv: bun <program> <component> ...). */
@@ -53,4 +64,5 @@ export async function printMemory(label: string, node: string, pid: number): Pro
   );
   const report = await execIn(node, ["curl", "-s", `http://127.0.0.1:${HEALTH_PORT}/debug/memory`]);
   console.error(`[${label}] /debug/memory of ${node}'s speaker: ${report.stdout.trim()}`);
+  console.error(`[${label}] threads: ${threadNames(pid).join(" ")}`);
 }

@@ -2,6 +2,8 @@
  * The lab's starting point for speaker tests: a fresh cluster, the network namespaces, the Nodes,
  * the bundle, a controller and four speakers "as pods" (all ready), and the seed's pool and
  * L2Advertisement. One place, so every test starts from the same state the lab shows.
+ * `{ l2Advertisement: false }` leaves the L2Advertisement out, as a BGP-only cluster has none: a
+ * speaker that once opened its Layer 2 sockets and Worker keeps part of their memory after closing.
  */
 import { join } from "node:path";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
@@ -21,6 +23,7 @@ async function ok(args: string[]): Promise<void> {
 export async function seededTestbedUp(
   logLevel = "info",
   speakerEnv: Record<string, string> = {},
+  options: { readonly l2Advertisement?: boolean } = {},
 ): Promise<RunningOperator> {
   netDownOnSignals();
   await stopCluster();
@@ -33,7 +36,9 @@ export async function seededTestbedUp(
   for (const n of NODES) {
     if (!(await waitReady(n.name))) throw new Error(`the speaker on ${n.name} never became ready`);
   }
-  await ok(["apply", "-f", join(SEED, "ippool.yaml"), "-f", join(SEED, "l2advertisement.yaml")]);
+  const seeded = [join(SEED, "ippool.yaml")];
+  if (options.l2Advertisement ?? true) seeded.push(join(SEED, "l2advertisement.yaml"));
+  await ok(["apply", ...seeded.flatMap((file) => ["-f", file])]);
   return op;
 }
 
