@@ -13,6 +13,13 @@
  *   The node starts again and peers before the next trial.
  * - rolling: bgp_rolling_restart_lost_probes: `kubectl rollout restart daemonset/speaker` while
  *   mypc sends a fresh HTTP request every 10 ms through the router to svc1.
+ * - bfd: bgp_bfd_failover_ms_*: the kill part with BFD (FRR's bfdd and the speakers' BFDProfile both
+ *   300 ms x 3, then 100 ms x 3: bgp_bfd100_failover_ms_*), BGP hold 30 s so that only BFD can be
+ *   quick; 20 trials each (METALBUN_BENCH_BFD_TRIALS). Then each speaker's BFD thread's idle CPU
+ *   over 30 s (bgp_bfd_cpu_pct, bgp_bfd100_cpu_pct: one peer per speaker here).
+ * - gr: bgp_gr_rolling_restart_lost_probes: the rolling part with enableGracefulRestart on the
+ *   BGPPeer (the sessions close quietly, FRR keeps the routes as stale), and the fewest next hops
+ *   the router's kernel route had meanwhile (bgp_gr_rolling_min_next_hops; 3 = none ever left).
  * - hold90: bgp_hold_failover_default_s: the kill part once with the BGPPeer's default hold (90 s).
  *   A node killed, not a process frozen: the kubelet's liveness probe restarts a frozen speaker
  *   after about 30 s, and its kernel then closes the session, well before a 90 s hold expires.
@@ -25,6 +32,7 @@ import { CLIENT, type Member, NODES, nodeNamed, ROUTER } from "../net/topology.t
 import { killNode, realClusterDown, restartNode } from "../nodes/real-cluster.ts";
 import { runningSpeaker, signalSpeaker } from "../nodes/speaker-pods.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
+import type { FrrRouterSpec } from "../peers/frr-config.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
 import {
@@ -34,13 +42,17 @@ import {
   nextHopGone,
   SHORT_HOLD_MS,
   sessionsUp,
+  WORKERS,
 } from "./bgp-sessions.ts";
+import { threadSeconds } from "./phase-cost.ts";
 import { probeWhile } from "./probe-while.ts";
-import { emit, emitPercentiles } from "./report.ts";
+import { emit, emitPercentiles, percentile } from "./report.ts";
 
 const BENCH = "bgp-nodes";
 const SEED = join(import.meta.dir, "..", "lab", "seed");
 const TRIALS = Number(process.env.METALBUN_BENCH_TRIALS ?? 11);
+/** With BFD on, a BGP hold far above BFD's detection time: only BFD can make a failover quick. */
+const BFD_HOLD_MS = 30_000;
 
 function stats(name: string, samples: number[]): void {
   emitPercentiles(BENCH, name, samples, "s", 3);
@@ -92,14 +104,15 @@ async function webpodAnswers(vip: string): Promise<boolean> {
  * kube-proxy on the live nodes still sends a share of connections to the dead node's webpod, so
  * "answered" is the first success of consecutive tries, as a client retrying would see it.
  */
-async function nodeKillFailover(prefix: string, vip: string, trials: number, holdMs: number) {
+async function nodeKillFailover(prefix: string, vip: string, trials: number, holdMs: number, bfdMs?: number) {
   const gone: number[] = [];
   const answered: number[] = [];
   const victims = NODES.filter((n) => n.name !== "myk8s-control-plane");
   for (let t = 0; t < trials; t++) {
     const victim = victims[t % victims.length]!;
     await allWorkerHops(prefix);
-    await Bun.sleep((holdMs / 3) * (1 + Math.random()));
+    // A failure comes at any point of the keepalive (or BFD transmit) period.
+    await Bun.sleep(bfdMs === undefined ? (holdMs / 3) * (1 + Math.random()) : bfdMs * (1 + Math.random()));
     const killedAt = performance.now();
     await killNode(victim);
     // 10 ms against a 3 s hold; 50 ms against 90 s is as precise, relatively, for fewer `ip` runs.
@@ -120,6 +133,61 @@ async function nodeKillFailover(prefix: string, vip: string, trials: number, hol
   }
   await allWorkerHops(prefix);
   return { gone, answered };
+}
+
+/** FRR with bfdd, every node's session registered with a profile of `ms` x 3. */
+function bfdRouter(ms: number): FrrRouterSpec {
+  const [nodes] = BENCH_ROUTER.neighbors;
+  return {
+    ...BENCH_ROUTER,
+    bfdProfiles: [{ name: "bench", receiveIntervalMs: ms, transmitIntervalMs: ms, detectMultiplier: 3 }],
+    neighbors: [{ ...nodes!, bfd: true, bfdProfile: "bench" }],
+  };
+}
+
+/** CPU of every speaker's "bfd" thread over `seconds`, as a percentage of one core: the median. */
+async function bfdThreadCpu(seconds: number): Promise<number> {
+  const pids = await Promise.all(WORKERS.map(async (w) => (await runningSpeaker(w.name)).pid));
+  const before = pids.map((pid) => threadSeconds(pid).bfd ?? 0);
+  await Bun.sleep(seconds * 1000);
+  const pct = pids.map((pid, i) => (((threadSeconds(pid).bfd ?? 0) - before[i]!) / seconds) * 100);
+  return percentile(
+    pct.sort((a, b) => a - b),
+    50,
+  );
+}
+
+async function bfdFailover(
+  frr: FrrHandle,
+  prefix: string,
+  vip: string,
+  ms: number,
+  name: string,
+): Promise<FrrHandle> {
+  await frr.stop();
+  const router = await startFrr(ROUTER.name, bfdRouter(ms), { bfd: true });
+  await apply(
+    {
+      apiVersion: "metallb.io/v1beta1",
+      kind: "BFDProfile",
+      metadata: { name: "bench", namespace: "metallb-system" },
+      spec: { receiveInterval: ms, transmitInterval: ms, detectMultiplier: 3 },
+    },
+    aBgpPeer("router", { holdTime: "30s", bfdProfile: "bench" }),
+  );
+  await sessionsUp(NODES, BFD_HOLD_MS, 120_000);
+  await allWorkerHops(prefix);
+  const trials = Number(process.env.METALBUN_BENCH_BFD_TRIALS ?? 20);
+  const { gone } = await nodeKillFailover(prefix, vip, trials, BFD_HOLD_MS, ms);
+  emitPercentiles(
+    BENCH,
+    `${name}_failover_ms`,
+    gone.map((s) => s * 1000),
+    "ms",
+    1,
+  );
+  emit(BENCH, `${name}_cpu_pct`, Math.round((await bfdThreadCpu(30)) * 100) / 100, "%", WORKERS.length);
+  return router;
 }
 
 export async function bgpNodesBench(): Promise<void> {
@@ -162,6 +230,38 @@ export async function bgpNodesBench(): Promise<void> {
       });
       console.error(`[rolling] lost at ms ${JSON.stringify(rolling.lostAt ?? [])}`);
       emit(BENCH, "bgp_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
+    }
+    if (wanted("gr")) {
+      await apply(aBgpPeer("router", { enableGracefulRestart: true }));
+      await sessionsUp(NODES, SHORT_HOLD_MS, 120_000);
+      await allWorkerHops(prefix);
+      let watching = true;
+      let fewest = WORKERS.length;
+      const watch = (async () => {
+        while (watching) {
+          fewest = Math.min(fewest, (await kernelNextHops(prefix)).length);
+          await Bun.sleep(20);
+        }
+      })();
+      const rolling = await probeWhile([vip], async () => {
+        await ok(["rollout", "restart", "daemonset/speaker", "-n", "metallb-system"]);
+        await ok(["rollout", "status", "daemonset/speaker", "-n", "metallb-system", "--timeout=300s"]);
+        await allWorkerHops(prefix);
+      });
+      watching = false;
+      await watch;
+      emit(BENCH, "bgp_gr_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
+      emit(BENCH, "bgp_gr_rolling_min_next_hops", fewest, "next hops", WORKERS.length);
+      await apply(aBgpPeer("router", {}));
+      await sessionsUp(NODES, SHORT_HOLD_MS, 120_000);
+    }
+    if (wanted("bfd")) {
+      frr = await bfdFailover(frr, prefix, vip, 300, "bgp_bfd");
+      frr = await bfdFailover(frr, prefix, vip, 100, "bgp_bfd100");
+      await frr.stop();
+      frr = await startFrr(ROUTER.name, BENCH_ROUTER);
+      await apply(aBgpPeer("router", {}));
+      await sessionsUp(NODES, SHORT_HOLD_MS, 120_000);
     }
     if (wanted("hold90")) {
       await apply(aBgpPeer("router", { holdTime: undefined }));

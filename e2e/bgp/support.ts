@@ -12,7 +12,7 @@ import { CLIENT, ROUTER } from "../net/topology.ts";
 import { installedBundleAndWebpods } from "../nodes/install.ts";
 import { allPodCidrs } from "../nodes/pod-routes.ts";
 import { realClusterDown, realClusterUp } from "../nodes/real-cluster.ts";
-import { type FrrHandle, startFrr } from "../peers/frr.ts";
+import { type FrrHandle, type FrrOptions, startFrr } from "../peers/frr.ts";
 import type { FrrRouterSpec } from "../peers/frr-config.ts";
 import { frrRoutes } from "../peers/frr-query.ts";
 import { kernelRoute } from "../peers/kernel-route.ts";
@@ -69,9 +69,12 @@ export async function bgpNodesUp(): Promise<void> {
   await ok(["apply", "-f", join(SEED, "ippool.yaml")]);
 }
 
-export async function bgpTestbedUp(spec: FrrRouterSpec = routerSpec()): Promise<BgpTestbed> {
+export async function bgpTestbedUp(
+  spec: FrrRouterSpec = routerSpec(),
+  frrOptions: FrrOptions = {},
+): Promise<BgpTestbed> {
   await bgpNodesUp();
-  const frr = await startFrr(ROUTER.name, spec);
+  const frr = await startFrr(ROUTER.name, spec, frrOptions);
   await addClientPoolRoutes();
   return { frr };
 }

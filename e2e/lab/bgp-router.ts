@@ -18,11 +18,14 @@ export const WORKER_IPS: readonly string[] = WORKERS.map((n) => n.ipv4).sort();
 /** Seconds; the same figures as the lab's BGPPeer (holdTime: 9s, keepalive derived as 9/3). */
 export const HOLD_S = 9;
 export const KEEPALIVE_S = 3;
+/** The lab's BFDProfile (e2e/lab/seed/bfdprofile.yaml) and bfdd's default: 300 ms x 3. */
+export const BFD_INTERVAL_MS = 300;
+export const BFD_MULTIPLIER = 3;
 
 /**
  * Any node of the segment may connect (FRR's dynamic neighbours: `bgp listen range`), from any AS
  * other than the router's (eBGP), with the lab's 3/9 timers, so the router's side agrees with the
- * BGPPeer's holdTime rather than lowering it.
+ * BGPPeer's holdTime rather than lowering it, and BFD on every session (bfdd's 300 ms x 3).
  */
 export const LAB_ROUTER: FrrRouterSpec = {
   ...routerSpec(),
@@ -35,6 +38,7 @@ export const LAB_ROUTER: FrrRouterSpec = {
       timers: { keepaliveS: KEEPALIVE_S, holdS: HOLD_S },
       connectRetryS: 1,
       families: ["ipv4"],
+      bfd: true,
     },
   ],
 };

@@ -16,6 +16,8 @@ import { addClientPoolRoutes, POOL_V4 } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
 import { bgpFailback, bgpFailover } from "./bgp-failover.ts";
 import {
+  BFD_INTERVAL_MS,
+  BFD_MULTIPLIER,
   bgpNextHops,
   HOLD_S,
   KEEPALIVE_S,
@@ -43,10 +45,12 @@ import { nodeOfSource, parseWebpodAnswer } from "./webpod-answer.ts";
 
 const peerAndAdvertisement: LabStep = {
   n: 3,
-  title: "apply a BGPPeer (the router) and a BGPAdvertisement instead of the L2Advertisement",
+  title: "apply a BFDProfile, a BGPPeer (the router) and a BGPAdvertisement instead of the L2Advertisement",
   async run() {
     const applied = await kubectlOut([
       "apply",
+      "-f",
+      join(SEED, "bfdprofile.yaml"),
       "-f",
       join(SEED, "bgppeer.yaml"),
       "-f",
@@ -78,10 +82,13 @@ const peerAndAdvertisement: LabStep = {
           "nodes that peer with different routers or from different ASNs; here all share one router.",
           `holdTime: ${HOLD_S}s (keepalive ${KEEPALIVE_S} s) is the common 9/3 choice instead of MetalLB's 90 s default:`,
           "a node that vanishes without a word is dropped by the router within 9 s.",
+          `bfdProfile: my-bfd-profile adds BFD (${BFD_INTERVAL_MS} ms x ${BFD_MULTIPLIER}): the router and the speaker check`,
+          "each other every 300 ms, and the router drops a silent node in under a second.",
         ].join("\n"),
+        `$ cat bfdprofile.yaml\n${readFileSync(join(SEED, "bfdprofile.yaml"), "utf8").trimEnd()}`,
         `$ cat bgppeer.yaml\n${readFileSync(join(SEED, "bgppeer.yaml"), "utf8").trimEnd()}`,
         `$ cat bgpadvertisement.yaml\n${readFileSync(join(SEED, "bgpadvertisement.yaml"), "utf8").trimEnd()}`,
-        shown("kubectl apply -f bgppeer.yaml -f bgpadvertisement.yaml", applied),
+        shown("kubectl apply -f bfdprofile.yaml -f bgppeer.yaml -f bgpadvertisement.yaml", applied),
         shown("kubectl get bgppeers,bgpadvertisements -n metallb-system", listed),
       ].join("\n\n"),
     };
@@ -92,7 +99,7 @@ const router: LabStep = {
   n: 4,
   title: `the router: FRR in "${ROUTER.name}" (AS ${LAB_ROUTER.asn}, ${ROUTER.ipv4}) accepts every node; show bgp summary lists each Established`,
   async run(ctx) {
-    ctx.frr = await startFrr(ROUTER.name, LAB_ROUTER);
+    ctx.frr = await startFrr(ROUTER.name, LAB_ROUTER, { bfd: true });
     // mypc's way to the pool is the router, as a client beyond the router would have it.
     await addClientPoolRoutes();
     const established = await waitFor(

@@ -25,6 +25,8 @@ export interface FrrPeerSettings {
   readonly families?: readonly AddressFamily[];
   /** Register the session with bfdd (needs the router started with bfd). */
   readonly bfd?: boolean;
+  /** The bfdd profile (FrrRouterSpec.bfdProfiles) the session uses; absent: bfdd's 300 ms x 3. */
+  readonly bfdProfile?: string;
 }
 
 /** One neighbour at a fixed address (a node IP). */
@@ -54,6 +56,15 @@ export interface FrrRouterSpec {
    * itself instead of advertising it to the others (it would, as eBGP), so nodes receive nothing.
    */
   readonly advertiseToNeighbors?: boolean;
+  /** bfdd profiles, for neighbours' bfdProfile. */
+  readonly bfdProfiles?: readonly FrrBfdProfile[];
+}
+
+export interface FrrBfdProfile {
+  readonly name: string;
+  readonly receiveIntervalMs: number;
+  readonly transmitIntervalMs: number;
+  readonly detectMultiplier: number;
 }
 
 export const IPV6_NEXT_HOP_MAP = "NODES-V6-IN";
@@ -70,6 +81,7 @@ function peerLines(name: string, n: FrrPeerSettings): string[] {
   if (n.timers) lines.push(` neighbor ${name} timers ${n.timers.keepaliveS} ${n.timers.holdS}`);
   if (n.connectRetryS !== undefined) lines.push(` neighbor ${name} timers connect ${n.connectRetryS}`);
   if (n.bfd) lines.push(` neighbor ${name} bfd`);
+  if (n.bfd && n.bfdProfile !== undefined) lines.push(` neighbor ${name} bfd profile ${n.bfdProfile}`);
   return lines;
 }
 
@@ -125,6 +137,25 @@ export function frrBgpdConfig(spec: FrrRouterSpec): string {
   }
   lines.push(...familyBlock(spec, "ipv4"), ...familyBlock(spec, "ipv6"), "exit");
   return `${lines.join("\n")}\n`;
+}
+
+/** bfdd's configuration file: its profiles (sessions come from bgpd's `neighbor ... bfd`). */
+export function frrBfddConfig(spec: FrrRouterSpec): string {
+  const lines: string[] = [];
+  if ((spec.bfdProfiles ?? []).length > 0) {
+    lines.push("bfd");
+    for (const p of spec.bfdProfiles ?? []) {
+      lines.push(
+        ` profile ${p.name}`,
+        `  receive-interval ${p.receiveIntervalMs}`,
+        `  transmit-interval ${p.transmitIntervalMs}`,
+        `  detect-multiplier ${p.detectMultiplier}`,
+        " exit",
+      );
+    }
+    lines.push("exit");
+  }
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
 /** zebra's configuration file: nothing beyond the defaults (it installs what bgpd selects). */

@@ -169,6 +169,8 @@ export interface FrrBfdPeer {
   readonly remoteReceiveIntervalMs: number;
   readonly remoteTransmitIntervalMs: number;
   readonly remoteDetectMultiplier: number;
+  /** Why the peer last said it was down ("administratively down", ...), as FRR names it. */
+  readonly remoteDiagnostic: string;
 }
 
 /** `show bfd peers json` (needs the router started with bfd). */
@@ -179,6 +181,7 @@ export async function frrBfdPeers(ns: string): Promise<FrrBfdPeer[]> {
     "remote-receive-interval"?: number;
     "remote-transmit-interval"?: number;
     "remote-detect-multiplier"?: number;
+    "remote-diagnostic"?: string;
   }>;
   return parsed.map((p) => ({
     peer: p.peer ?? "",
@@ -186,5 +189,6 @@ export async function frrBfdPeers(ns: string): Promise<FrrBfdPeer[]> {
     remoteReceiveIntervalMs: p["remote-receive-interval"] ?? 0,
     remoteTransmitIntervalMs: p["remote-transmit-interval"] ?? 0,
     remoteDetectMultiplier: p["remote-detect-multiplier"] ?? 0,
+    remoteDiagnostic: p["remote-diagnostic"] ?? "",
   }));
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { spawnIn } from "../net/exec.ts";
 import { NET_STATE_DIR, stopTracked } from "../net/procs.ts";
 import { run, runOk } from "../net/run.ts";
-import { type FrrRouterSpec, frrBgpdConfig, frrZebraConfig } from "./frr-config.ts";
+import { type FrrRouterSpec, frrBfddConfig, frrBgpdConfig, frrZebraConfig } from "./frr-config.ts";
 import { enableForwarding } from "./routing.ts";
 import { waitUntil } from "./wait.ts";
 
@@ -72,7 +72,7 @@ async function writeConfigs(ns: string, spec: FrrRouterSpec): Promise<void> {
   const files: Record<string, string> = {
     "zebra.conf": frrZebraConfig(ns),
     "bgpd.conf": frrBgpdConfig(spec),
-    "bfdd.conf": "",
+    "bfdd.conf": frrBfddConfig(spec),
     "vtysh.conf": "",
   };
   for (const [name, text] of Object.entries(files)) {

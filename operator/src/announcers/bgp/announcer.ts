@@ -122,6 +122,9 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
   async stop(how: StopMode): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // BFD says AdminDown first (RFC 5882 §3.2): the routers then take the silence that follows for
+    // a planned stop, not a failure, and leave the BGP side to the withdrawal or graceful restart.
+    await this.options.bfd?.stop();
     const entries = [...this.sessions.values()];
     const restarting = new Set(
       how === "handover" ? entries.filter((entry) => entry.session.status().gracefulRestart) : [],
@@ -132,7 +135,6 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
     if (withdrawing.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
     for (const entry of entries) this.end(entry, restarting.has(entry) ? "gracefulRestart" : "adminShutdown");
     await Promise.all([...this.ending]);
-    await this.options.bfd?.stop();
   }
 
   /** A BFD session's state changed (bfd/host.ts): Up to Down takes the BGP session down at once. */
