@@ -115,8 +115,9 @@ async function nodeKillFailover(prefix: string, vip: string, trials: number, hol
     await Bun.sleep(bfdMs === undefined ? (holdMs / 3) * (1 + Math.random()) : bfdMs * (1 + Math.random()));
     const killedAt = performance.now();
     await killNode(victim);
-    // 10 ms against a 3 s hold; 50 ms against 90 s is as precise, relatively, for fewer `ip` runs.
-    const goneAt = await nextHopGone(victim, prefix, holdMs * 2 + 10_000, holdMs > SHORT_HOLD_MS ? 50 : 10);
+    // 10 ms against a 3 s hold or BFD; 50 ms against 90 s is as precise, relatively, for fewer `ip` runs.
+    const pollMs = bfdMs === undefined && holdMs > SHORT_HOLD_MS ? 50 : 10;
+    const goneAt = await nextHopGone(victim, prefix, holdMs * 2 + 10_000, pollMs);
     const okAt = await waitFor(async () => ((await webpodAnswers(vip)) ? performance.now() : undefined), {
       what: `a webpod answering ${vip}`,
       timeoutMs: 30_000,
