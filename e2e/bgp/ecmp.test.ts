@@ -33,6 +33,7 @@ import {
   NAMESPACE,
   ok,
   ribNextHops,
+  servedThrough,
 } from "./support.ts";
 
 let bed: BgpTestbed | undefined;
@@ -131,19 +132,7 @@ test("a Cluster Service is announced by every eligible node: one ECMP route, req
       },
     ),
   ).toEqual(workerIPs);
-  // kube-proxy programs the External IP once it appears in the Service's status, on each node at
-  // its own pace (its sync runs at most every second): the router may route to a node before that.
-  // Five answers in a row (from whichever nodes the hash picks) show they all caught up.
-  await waitFor(
-    async () => {
-      for (let i = 0; i < 5; i++) {
-        const answer = await curlFromClient(ip, 1);
-        if (!WORKERS.some((w) => w.name === answer)) return undefined;
-      }
-      return true;
-    },
-    { what: "five answers in a row through the External IP", timeoutMs: 20_000 },
-  );
+  await servedThrough(ip);
   const answers = new Set<string>();
   for (let i = 0; i < 40 && answers.size < 2; i++) answers.add(await curlFromClient(ip));
   expect([...answers].filter((a) => !WORKERS.some((w) => w.name === a))).toEqual([]);

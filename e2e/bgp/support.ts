@@ -17,6 +17,7 @@ import type { FrrRouterSpec } from "../peers/frr-config.ts";
 import { frrRoutes } from "../peers/frr-query.ts";
 import { kernelRoute } from "../peers/kernel-route.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
+import { waitFor } from "../peers/wait.ts";
 
 const SEED = join(import.meta.dir, "..", "lab", "seed");
 
@@ -126,4 +127,22 @@ export async function curlFromClient(vip: string, timeoutS = 2): Promise<string>
   if (!answer) return `not a webpod answer: ${r.stdout.trim().slice(0, 80)}`;
   cidrs ??= await allPodCidrs();
   return nodeOfSource(answer.remoteIp, cidrs) ?? `from ${answer.remoteIp}`;
+}
+
+/**
+ * Waits until mypc's requests to a new External IP are answered five times in a row. The router
+ * may route to the nodes before kube-proxy on each of them has programmed the IP (its sync runs
+ * at most every second); five answers, from whichever nodes the hash picks, show they caught up.
+ */
+export async function servedThrough(vip: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => {
+      for (let i = 0; i < 5; i++) {
+        const answer = await curlFromClient(vip, 1);
+        if (!answer.startsWith("myk8s-")) return undefined;
+      }
+      return true;
+    },
+    { what: `five answers in a row through ${vip}`, timeoutMs },
+  );
 }
