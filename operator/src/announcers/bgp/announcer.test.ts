@@ -199,8 +199,8 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
     expect(a.currentStatuses().find((s) => s.peer === "plain")?.gracefulRestart).toBeUndefined();
     const gr = helper.connections[0]!;
     const open = gr.messages.find((m) => m.type === "open");
-    expect(open?.type === "open" && open.capabilities.gracefulRestart).toEqual({
-      restarting: true,
+    // Restart State depends on how long this process has run (gracefulRestartCapability's test).
+    expect(open?.type === "open" && open.capabilities.gracefulRestart).toMatchObject({
       notification: false,
       restartTimeS: 120,
       families: [{ family: "ipv4-unicast", forwardingPreserved: true }],

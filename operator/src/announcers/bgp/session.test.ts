@@ -6,7 +6,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import { encodeRouteRefresh } from "./codec/index.ts";
 import type { BgpMessage, NotificationMessage, OpenMessage, UpdateMessage } from "./codec/types.ts";
-import { BgpSession, type BgpSessionOptions, DEFAULT_IBGP_LOCAL_PREF } from "./session.ts";
+import {
+  BgpSession,
+  type BgpSessionOptions,
+  DEFAULT_IBGP_LOCAL_PREF,
+  GRACEFUL_RESTART_TIME_S,
+  gracefulRestartCapability,
+} from "./session.ts";
 import { type PeerConnection, ScriptedPeer, type ScriptedPeerOptions } from "./testing/scripted-peer.ts";
 import type { Dialer } from "./transport.ts";
 
@@ -319,4 +325,19 @@ describe("BgpSession over loopback", () => {
     expect(p.connections.length).toBe(1);
     expect(s.state).toBe("idle");
   });
+});
+
+test("capability 64: Forwarding State for every family; Restart State only within the restart time of the process's start", () => {
+  const families = ["ipv4-unicast", "ipv6-unicast"] as const;
+  const fresh = gracefulRestartCapability(families, 5);
+  expect(fresh).toEqual({
+    restarting: true,
+    notification: false,
+    restartTimeS: GRACEFUL_RESTART_TIME_S,
+    families: [
+      { family: "ipv4-unicast", forwardingPreserved: true },
+      { family: "ipv6-unicast", forwardingPreserved: true },
+    ],
+  });
+  expect(gracefulRestartCapability(families, GRACEFUL_RESTART_TIME_S + 1).restarting).toBe(false);
 });
