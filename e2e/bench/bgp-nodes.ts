@@ -25,7 +25,15 @@
  *   after about 30 s, and its kernel then closes the session, well before a 90 s hold expires.
  */
 import { join } from "node:path";
-import { aBgpAdvertisement, aBgpPeer, apply, bgpNodesUp, kernelNextHops, ok } from "../bgp/support.ts";
+import {
+  aBfdProfile,
+  aBgpAdvertisement,
+  aBgpPeer,
+  apply,
+  bgpNodesUp,
+  kernelNextHops,
+  ok,
+} from "../bgp/support.ts";
 import { execIn } from "../net/exec.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
 import { CLIENT, type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
@@ -167,15 +175,7 @@ async function bfdFailover(
 ): Promise<FrrHandle> {
   await frr.stop();
   const router = await startFrr(ROUTER.name, bfdRouter(ms), { bfd: true });
-  await apply(
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "BFDProfile",
-      metadata: { name: "bench", namespace: "metallb-system" },
-      spec: { receiveInterval: ms, transmitInterval: ms, detectMultiplier: 3 },
-    },
-    aBgpPeer("router", { holdTime: "30s", bfdProfile: "bench" }),
-  );
+  await apply(aBfdProfile("bench", ms), aBgpPeer("router", { holdTime: "30s", bfdProfile: "bench" }));
   await sessionsUp(NODES, BFD_HOLD_MS, 120_000);
   await allWorkerHops(prefix);
   const trials = Number(process.env.METALBUN_BENCH_BFD_TRIALS ?? 20);

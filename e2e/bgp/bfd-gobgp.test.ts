@@ -5,28 +5,23 @@
  * GoBGP installs nothing in a kernel: its RIB shows when a node's paths go.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { NODES, nodeNamed } from "../net/topology.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
-import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
+import type { GobgpHandle } from "../peers/gobgp.ts";
 import { waitFor } from "../peers/wait.ts";
-import { bgpTestbedWith, gobgpRouterSpec, type RouterTestbed, routerTestbedDown } from "./router-testbed.ts";
+import {
+  bgpTestbedWith,
+  type RouterTestbed,
+  routerTestbedDown,
+  startGobgpIpv4Router,
+} from "./router-testbed.ts";
 import { createLbService } from "./services.ts";
-import { aBgpAdvertisement, aBgpPeer, apply, NAMESPACE } from "./support.ts";
+import { aBfdProfile, aBgpAdvertisement, aBgpPeer, apply } from "./support.ts";
 
 const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 let bed: RouterTestbed<GobgpHandle> | undefined;
 const gobgp = () => bed!.router;
 let vip = "";
-
-function startRouter(): Promise<GobgpHandle> {
-  const spec = gobgpRouterSpec();
-  return startGobgp(ROUTER.name, {
-    ...spec,
-    dynamicNeighbors: (spec.dynamicNeighbors ?? [])
-      .filter((d) => d.families?.includes("ipv4"))
-      .map((d) => ({ ...d, timers: { keepaliveS: 10, holdS: 30 }, bfd: { intervalMs: 300, multiplier: 3 } })),
-  });
-}
 
 async function pathsFrom(): Promise<string[]> {
   const route = (await gobgp().routes("ipv4")).get(`${vip}/32`);
@@ -49,14 +44,11 @@ async function everyBfdUp(timeoutMs = 30_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  bed = await bgpTestbedWith(startRouter);
+  bed = await bgpTestbedWith(() =>
+    startGobgpIpv4Router({ timers: { keepaliveS: 10, holdS: 30 }, bfd: { intervalMs: 300, multiplier: 3 } }),
+  );
   await apply(
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "BFDProfile",
-      metadata: { name: "fast", namespace: NAMESPACE },
-      spec: { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 },
-    },
+    aBfdProfile("fast"),
     aBgpPeer("router", { holdTime: "30s", connectTime: "2s", bfdProfile: "fast" }),
     aBgpAdvertisement("bgp-adv"),
   );

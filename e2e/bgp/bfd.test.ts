@@ -15,6 +15,7 @@ import { type FrrBfdPeer, frrBfdPeers, frrNeighbors } from "../peers/frr-query.t
 import { waitFor } from "../peers/wait.ts";
 import { createLbService } from "./services.ts";
 import {
+  aBfdProfile,
   aBgpAdvertisement,
   aBgpPeer,
   apply,
@@ -79,12 +80,7 @@ beforeAll(async () => {
     { bfd: true },
   );
   await apply(
-    {
-      apiVersion: "metallb.io/v1beta1",
-      kind: "BFDProfile",
-      metadata: { name: "fast", namespace: NAMESPACE },
-      spec: { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 },
-    },
+    aBfdProfile("fast"),
     aBgpPeer("router", { holdTime: "30s", connectTime: "2s", bfdProfile: "fast" }),
     aBgpAdvertisement("bgp-adv"),
   );

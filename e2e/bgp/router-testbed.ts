@@ -6,7 +6,7 @@
 import { ROUTER } from "../net/topology.ts";
 import { realClusterDown } from "../nodes/real-cluster.ts";
 import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
-import type { GobgpDynamicNeighbors, GobgpSpec } from "../peers/gobgp-config.ts";
+import type { GobgpDynamicNeighbors, GobgpPeerSettings, GobgpSpec } from "../peers/gobgp-config.ts";
 import { bgpNodesUp, NODE_ASN, ROUTER_ASN } from "./support.ts";
 
 export interface RouterTestbed<R> {
@@ -53,4 +53,15 @@ export function gobgpRouterSpec(asn = ROUTER_ASN): GobgpSpec {
 
 export function startGobgpRouter(asn = ROUTER_ASN): Promise<GobgpHandle> {
   return startGobgp(ROUTER.name, gobgpRouterSpec(asn));
+}
+
+/** GoBGP as the nodes' IPv4 router only, its peer-group with these settings added (BFD, graceful restart). */
+export function startGobgpIpv4Router(extra: Partial<GobgpPeerSettings>): Promise<GobgpHandle> {
+  const spec = gobgpRouterSpec();
+  return startGobgp(ROUTER.name, {
+    ...spec,
+    dynamicNeighbors: (spec.dynamicNeighbors ?? [])
+      .filter((d) => d.families?.includes("ipv4"))
+      .map((d) => ({ ...d, ...extra })),
+  });
 }

@@ -95,6 +95,16 @@ export function aBgpPeer(name: string, spec: Record<string, unknown>): object {
   };
 }
 
+/** A BFDProfile sending and expecting a packet every `ms`, three missed making a failure. */
+export function aBfdProfile(name: string, ms = 300): object {
+  return {
+    apiVersion: "metallb.io/v1beta1",
+    kind: "BFDProfile",
+    metadata: { name, namespace: NAMESPACE },
+    spec: { receiveInterval: ms, transmitInterval: ms, detectMultiplier: 3 },
+  };
+}
+
 export function aBgpAdvertisement(name: string, spec: Record<string, unknown> = {}): object {
   return {
     apiVersion: "metallb.io/v1beta1",
