@@ -233,6 +233,8 @@ export async function bgpNodesBench(): Promise<void> {
       emit(BENCH, "bgp_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
     }
     if (wanted("gr")) {
+      // enableGracefulRestart cannot change on an existing BGPPeer (MetalLB's CRD rule).
+      await ok(["delete", "bgppeer", "router", "-n", "metallb-system"]);
       await apply(aBgpPeer("router", { enableGracefulRestart: true }));
       await sessionsUp(NODES, SHORT_HOLD_MS, 120_000);
       await allWorkerHops(prefix);
@@ -253,6 +255,7 @@ export async function bgpNodesBench(): Promise<void> {
       await watch;
       emit(BENCH, "bgp_gr_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
       emit(BENCH, "bgp_gr_rolling_min_next_hops", fewest, "next hops", WORKERS.length);
+      await ok(["delete", "bgppeer", "router", "-n", "metallb-system"]);
       await apply(aBgpPeer("router", {}));
       await sessionsUp(NODES, SHORT_HOLD_MS, 120_000);
     }
