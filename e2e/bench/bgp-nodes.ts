@@ -41,6 +41,7 @@ import { killNode, realClusterDown, restartNode } from "../nodes/real-cluster.ts
 import { runningSpeaker, signalSpeaker } from "../nodes/speaker-pods.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
 import type { FrrRouterSpec } from "../peers/frr-config.ts";
+import { frrBfdPeers } from "../peers/frr-query.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
 import {
@@ -177,6 +178,14 @@ async function bfdFailover(
   const router = await startFrr(ROUTER.name, bfdRouter(ms), { bfd: true });
   await apply(aBfdProfile("bench", ms), aBgpPeer("router", { holdTime: "30s", bfdProfile: "bench" }));
   await sessionsUp(NODES, BFD_HOLD_MS, 120_000);
+  // The BGP sessions come up first; a kill before BFD is Up would measure the 30 s hold.
+  await waitFor(
+    async () => {
+      const peers = await frrBfdPeers(ROUTER.name);
+      return NODES.every((n) => peers.some((p) => p.peer === n.ipv4 && p.status === "up")) ? true : undefined;
+    },
+    { what: "every node's BFD session up at FRR", timeoutMs: 60_000 },
+  );
   await allWorkerHops(prefix);
   const trials = Number(process.env.METALBUN_BENCH_BFD_TRIALS ?? 20);
   const { gone } = await nodeKillFailover(prefix, vip, trials, BFD_HOLD_MS, ms);
@@ -238,6 +247,8 @@ export async function bgpNodesBench(): Promise<void> {
       await apply(aBgpPeer("router", { enableGracefulRestart: true }));
       await sessionsUp(NODES, SHORT_HOLD_MS, 120_000);
       await allWorkerHops(prefix);
+      // The peer was recreated: its routes went and came back; let the router and the flows settle.
+      await Bun.sleep(3_000);
       let watching = true;
       let fewest = WORKERS.length;
       const watch = (async () => {
@@ -253,6 +264,7 @@ export async function bgpNodesBench(): Promise<void> {
       });
       watching = false;
       await watch;
+      console.error(`[gr] lost at ms ${JSON.stringify(rolling.lostAt ?? [])}`);
       emit(BENCH, "bgp_gr_rolling_restart_lost_probes", rolling.lost, "probes", rolling.sent);
       emit(BENCH, "bgp_gr_rolling_min_next_hops", fewest, "next hops", WORKERS.length);
       await ok(["delete", "bgppeer", "router", "-n", "metallb-system"]);
