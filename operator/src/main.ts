@@ -17,12 +17,7 @@ import { DEFAULT_EXCLUDE_PATTERNS } from "./domain/speaker/exclude-interfaces.ts
 import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
 import { getSecret } from "./kube/secrets.ts";
-import {
-  Membership,
-  membershipMetrics,
-  OnDemandMembership,
-  readMembershipSecret,
-} from "./membership/index.ts";
+import { Membership, membershipMetrics, readMembershipSecret } from "./membership/index.ts";
 import { bfdMetrics } from "./observability/bfd-metrics.ts";
 import { bgpMetrics } from "./observability/bgp-metrics.ts";
 import { startHealthServer } from "./observability/health.ts";
@@ -171,27 +166,20 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
     sessionFactory: workerSessionFactory({ log }),
     bfd,
   });
-  let membership: OnDemandMembership | undefined;
+  let membership: Membership | undefined;
   let running: RunningSpeaker | undefined;
   const started = await untilStopped(
     async () => {
       if (options.mlBindAddr !== undefined) {
         const key = await memberlistKey(options, client, namespace);
-        const bindAddress = options.mlBindAddr;
-        const metrics = membershipMetrics(registry);
-        // Started by the speaker while an L2Advertisement is configured, and only then.
-        membership = new OnDemandMembership(
-          () =>
-            new Membership({
-              nodeName: options.nodeName,
-              key,
-              bindAddress,
-              port: options.mlBindPort,
-              log,
-              metrics,
-            }),
+        membership = new Membership({
+          nodeName: options.nodeName,
+          key,
+          bindAddress: options.mlBindAddr,
+          port: options.mlBindPort,
           log,
-        );
+          metrics: membershipMetrics(registry),
+        });
       } else {
         log.warn(
           { op: "membership" },
@@ -200,6 +188,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       }
       await announcer.start();
       await bgpAnnouncer.start();
+      await membership?.start();
       return true;
     },
     stopped,
@@ -219,7 +208,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       ignoreExcludeLB: options.ignoreExcludeLb,
       nonRevertive: options.l2NonRevertive,
       announcers: { l2: announcer, bgp: bgpAnnouncer },
-      membership,
+      members$: membership?.members$,
       log,
       clientMetrics: clientMetrics(registry),
       speakerMetrics: speaker,
@@ -233,7 +222,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   await membership?.leave();
   // Both at once: Layer 2 keeps answering for the overlap while BGP withdraws, waits for the
   // routers to move traffic, then ends its sessions.
-  await Promise.all([announcer.stop(membership?.active ? "handover" : "now"), bgpAnnouncer.stop("handover")]);
+  await Promise.all([announcer.stop(membership ? "handover" : "now"), bgpAnnouncer.stop("handover")]);
   await membership?.stop();
   await Promise.all([health.stop(), metricsServer.stop()]);
   return 0;
