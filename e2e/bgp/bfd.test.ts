@@ -6,6 +6,7 @@
  * (Cease 6/10); a deleted speaker pod says AdminDown first (RFC 5882 §3.2), which FRR shows.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { allWorkerHops } from "../bench/bgp-sessions.ts";
 import { kubectl } from "../cluster/cluster.ts";
 import { execIn } from "../net/exec.ts";
 import { NODES, nodeNamed, ROUTER } from "../net/topology.ts";
@@ -27,8 +28,6 @@ import {
   routerSpec,
 } from "./support.ts";
 
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
-const workerIPs = WORKERS.map((n) => n.ipv4).sort();
 let bed: BgpTestbed | undefined;
 let vip = "";
 
@@ -50,16 +49,8 @@ async function everyBfdUp(timeoutMs = 30_000): Promise<Map<string, FrrBfdPeer>> 
   );
 }
 
-async function everyHop(timeoutMs = 30_000): Promise<void> {
-  await waitFor(
-    async () => ((await kernelNextHops(`${vip}/32`)).join() === workerIPs.join() ? true : undefined),
-    {
-      what: "every worker a next hop",
-      timeoutMs,
-      describe: async () => JSON.stringify(await kernelNextHops(`${vip}/32`)),
-    },
-  );
-}
+/** The bench's wait: every worker a next hop of the Service's route in the router's kernel. */
+const everyHop = (timeoutMs = 30_000) => allWorkerHops(`${vip}/32`, timeoutMs);
 
 beforeAll(async () => {
   bed = await bgpTestbedUp(

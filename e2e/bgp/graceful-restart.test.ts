@@ -6,6 +6,7 @@
  * requests every 10 ms through the router all succeed.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { allWorkerHops } from "../bench/bgp-sessions.ts";
 import { probeWhile } from "../bench/probe-while.ts";
 import { NODES } from "../net/topology.ts";
 import { waitFor } from "../peers/wait.ts";
@@ -23,7 +24,6 @@ import {
 } from "./support.ts";
 
 const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
-const workerIPs = WORKERS.map((n) => n.ipv4).sort();
 let bed: BgpTestbed | undefined;
 
 /** The parts of FRR's `show bgp neighbors <ip> json` this file reads. */
@@ -34,16 +34,8 @@ interface FrrGrView {
 }
 let vip = "";
 
-async function everyHop(timeoutMs = 30_000): Promise<void> {
-  await waitFor(
-    async () => ((await kernelNextHops(`${vip}/32`)).join() === workerIPs.join() ? true : undefined),
-    {
-      what: "every worker a next hop",
-      timeoutMs,
-      describe: async () => JSON.stringify(await kernelNextHops(`${vip}/32`)),
-    },
-  );
-}
+/** The bench's wait: every worker a next hop of the Service's route in the router's kernel. */
+const everyHop = (timeoutMs = 30_000) => allWorkerHops(`${vip}/32`, timeoutMs);
 
 beforeAll(async () => {
   bed = await bgpTestbedUp();

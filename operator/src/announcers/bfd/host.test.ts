@@ -35,6 +35,24 @@ afterEach(async () => {
   for (const h of hosts.splice(0)) await h.stop();
 });
 
+/** A packet from "the peer's address" that no session sent (discriminator 99, 1 s timers). */
+function forgedPacket(state: "Down" | "AdminDown"): Uint8Array {
+  return encodePacket({
+    diag: 0,
+    state,
+    poll: false,
+    final: false,
+    controlPlaneIndependent: false,
+    demand: false,
+    detectMult: 3,
+    myDiscriminator: 99,
+    yourDiscriminator: 0,
+    desiredMinTxUs: 1_000_000,
+    requiredMinRxUs: 1_000_000,
+    requiredMinEchoRxUs: 0,
+  });
+}
+
 function host(ports: ReturnType<typeof portsFor>["a"]) {
   const changes: Array<{ key: string; change: BfdStateChange; at: number }> = [];
   const problems: string[] = [];
@@ -108,24 +126,7 @@ test("a silent peer is Down after 3 x 100 ms (diag 1); packets with TTL 64 never
   // A forged packet from one hop away (TTL 64, Bun's default) claiming Down is dropped.
   const before = (await a.h.counters())[0]!.controlPacketsIn;
   const forger = await Bun.udpSocket({});
-  forger.send(
-    encodePacket({
-      diag: 0,
-      state: "Down",
-      poll: false,
-      final: false,
-      controlPlaneIndependent: false,
-      demand: false,
-      detectMult: 3,
-      myDiscriminator: 99,
-      yourDiscriminator: 0,
-      desiredMinTxUs: 1_000_000,
-      requiredMinRxUs: 1_000_000,
-      requiredMinEchoRxUs: 0,
-    }),
-    ports.a.listen.singleHop,
-    "127.0.0.1",
-  );
+  forger.send(forgedPacket("Down"), ports.a.listen.singleHop, "127.0.0.1");
   await Bun.sleep(200);
   forger.close();
   expect((await a.h.counters())[0]!.controlPacketsIn).toBe(before);
@@ -164,20 +165,7 @@ test("multihop (RFC 5883): its own port, and packets below the profile's minimum
   b.h.setDesired([multihop("a", 254)]);
   expect(await until(() => a.h.state("b") === "Up" && b.h.state("a") === "Up", 5_000)).toBe(true);
   const forger = await Bun.udpSocket({});
-  const forged = encodePacket({
-    diag: 0,
-    state: "AdminDown",
-    poll: false,
-    final: false,
-    controlPlaneIndependent: false,
-    demand: false,
-    detectMult: 3,
-    myDiscriminator: 99,
-    yourDiscriminator: 0,
-    desiredMinTxUs: 1_000_000,
-    requiredMinRxUs: 1_000_000,
-    requiredMinEchoRxUs: 0,
-  });
+  const forged = forgedPacket("AdminDown");
   // An AdminDown from the peer's address would take the session Down; sent with TTL 64, as from
   // far away, it is below 254 and dropped.
   forger.send(forged, ports.a.listen.multihop, "127.0.0.1");
