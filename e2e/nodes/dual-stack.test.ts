@@ -146,8 +146,15 @@ describe("a dual-stack cluster on the real nodes", () => {
   test("iptables mode: the RequireDualStack Service's IPv6 ClusterIP reaches the webpods on every worker", async () => {
     const ip = await clusterIpv6("webpod-dual");
     expect(within(ip, SERVICE_CIDRS[1])).toBe(true);
-    const rules = await execIn(WORKERS[0]!.name, ["ip6tables-save", "-t", "nat"]);
+    // kube-proxy syncs a new Service on its own schedule (a CI run read the table before it had).
+    const rules = await until(
+      () => execIn(WORKERS[0]!.name, ["ip6tables-save", "-t", "nat"]),
+      (r) => r.stdout.includes("default/webpod-dual"),
+      30_000,
+      250,
+    );
     expect(rules.stdout).toContain("KUBE-SVC-");
+    expect(rules.stdout).toContain("default/webpod-dual");
     const answered = await answersOverIpv6(ip, 20_000);
     expect([...answered.keys()].sort()).toEqual((await webpods()).map((p) => p.metadata.name).sort());
     // kube-proxy masquerades a host-network client: each pod saw the control-plane node's address.
