@@ -26,6 +26,8 @@
  *   and its idle CPU (speaker_bgp_idle_cpu_pct: the median of three 30 s windows). stderr shows
  *   its /debug/memory with the 10k to one peer, just after the second peer got them (the
  *   ServiceBGPStatus rewrite then begins), and settled.
+ * - bfd-burst (only when named, and not with bulk or footprint): a 10k-Service burst with BFD at
+ *   100 ms x 3 to every speaker, counting BFD down events (bgp-bfd-burst.ts).
  *
  * METALBUN_BENCH_HOLD_S=<s>: everything stays up that long after the last part (or until SIGUSR1
  * to the bench), the bulk node's speaker PID printed, for a closer look (as bench l2).
@@ -39,10 +41,9 @@ import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { aBgpAdvertisement, aBgpPeer, apply, NAMESPACE, NODE_ASN, ROUTER_ASN } from "../bgp/support.ts";
 import { ensureCluster } from "../cluster/cluster.ts";
-import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
+import { registerEndpoints } from "../cluster/endpoints.ts";
 import type { RunningOperator } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
-import { runOk } from "../net/run.ts";
 import { addServiceDnat } from "../net/service-dnat.ts";
 import { CLIENT, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
@@ -50,6 +51,8 @@ import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
 import { mrtDump } from "../peers/mrt.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
+import { bfdBurst } from "./bgp-bfd-burst.ts";
+import { BULK_COUNT, bulkKernelRoutes, bulkServices, ingressIp, lbService } from "./bgp-bulk.ts";
 import { frrPeerCounts } from "./bgp-router.ts";
 import {
   allWorkerHops,
@@ -68,10 +71,6 @@ import { componentPid, printMemory, procStats, speakerPid } from "./speaker-proc
 const BENCH = "bgp";
 /** The node that announces the 10k (one sender, as GoBGP is one). */
 const BULK_NODE = nodeNamed("myk8s-worker");
-/** Beside the seed pool (172.18.255.200-250) and far from the nodes' 172.18.0.x. */
-const BULK_POOL = "172.18.128.0/18";
-/** METALBUN_BENCH_BGP_BULK=<n>: fewer for a quick look at the bulk parts (the metric names keep "10k"; n says). */
-const BULK_COUNT = Number(process.env.METALBUN_BENCH_BGP_BULK ?? 10_000);
 const BULK_ROUNDS = 3;
 const SECOND_PEER_ASN = 64501;
 const SEED_POOL_PREFIX = "172.18.255.";
@@ -84,27 +83,6 @@ async function dnatEverywhere(vip: string): Promise<void> {
 function stats(name: string, samples: number[], unit: string): void {
   emitPercentiles(BENCH, name, samples, unit, 3);
 }
-
-/** A LoadBalancer Service of the lab's web pods in `default` (no NodePorts, as in bench l2). */
-function lbService(name: string, pool?: string): Service & KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: {
-      name,
-      namespace: "default",
-      ...(pool !== undefined && { annotations: { "metallb.io/address-pool": pool } }),
-    },
-    spec: {
-      type: "LoadBalancer",
-      allocateLoadBalancerNodePorts: false,
-      selector: { app: "webpod" },
-      ports: [{ port: 80 }],
-    },
-  } as Service & KubeObject;
-}
-
-const ingressIp = (s: Service) => s.status?.loadBalancer?.ingress?.[0]?.ip ?? "";
 
 async function serviceIp(client: KubeClient, name: string): Promise<string> {
   return waitFor(
@@ -166,47 +144,6 @@ async function createToRoute(client: KubeClient, monitor: RouteMonitor, n: numbe
   return samples;
 }
 
-/** The bulk pool, with no BGPAdvertisement yet: its Services get IPs and nothing announces them. */
-async function bulkServices(client: KubeClient): Promise<string[]> {
-  await apply({
-    apiVersion: "metallb.io/v1beta1",
-    kind: "IPAddressPool",
-    metadata: { name: "bulk", namespace: NAMESPACE },
-    spec: { addresses: [BULK_POOL], autoAssign: false },
-  });
-  const started = performance.now();
-  const names = Array.from({ length: BULK_COUNT }, (_, i) => `bulk-${i}`);
-  for (let i = 0; i < names.length; i += 32) {
-    await Promise.all(
-      names.slice(i, i + 32).map((name) => client.create(resources.services, lbService(name, "bulk"))),
-    );
-  }
-  await registerEndpointsBulk("default", names, WORKERS);
-  const ips = await waitFor(
-    async () => {
-      const found: string[] = [];
-      let cont: string | undefined;
-      do {
-        const page = await client.list<Service & KubeObject>(resources.services, {
-          namespace: "default",
-          limit: 1000,
-          continue: cont,
-        });
-        for (const s of page.items) {
-          if (s.metadata.name?.startsWith("bulk-") && ingressIp(s) !== "") found.push(ingressIp(s));
-        }
-        cont = page.metadata.continue || undefined;
-      } while (cont);
-      return found.length >= BULK_COUNT ? found : undefined;
-    },
-    { what: `${BULK_COUNT} bulk Services assigned`, timeoutMs: 600_000, intervalMs: 5_000 },
-  );
-  console.error(
-    `[bulk] ${BULK_COUNT} Services created and assigned in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-  );
-  return ips;
-}
-
 /** Polls FRR's summary every 20 ms until `from` has sent at least `count` prefixes; the time then. */
 async function frrCounts(from: string, count: number, timeoutMs = 300_000): Promise<number> {
   return waitFor(
@@ -219,12 +156,6 @@ async function frrCounts(from: string, count: number, timeoutMs = 300_000): Prom
       describe: async () => JSON.stringify([...(await frrPeerCounts(ROUTER.name))]),
     },
   );
-}
-
-/** How many kernel routes the router has inside the bulk pool. */
-async function bulkKernelRoutes(): Promise<number> {
-  const out = await runOk(["ip", "-n", ROUTER.name, "-4", "route", "show", "root", BULK_POOL]);
-  return out.split("\n").filter((l) => l.trim() !== "").length;
 }
 
 async function frrAndGobgpState(gobgp: GobgpHandle): Promise<string> {
@@ -427,6 +358,11 @@ async function twoPeerFootprint(op: RunningOperator): Promise<GobgpHandle> {
 export async function bgpBench(): Promise<void> {
   const parts = process.argv.slice(3);
   const wanted = (part: string) => parts.length === 0 || parts.includes(part);
+  if (parts.includes("bfd-burst") && (parts.includes("bulk") || parts.includes("footprint"))) {
+    throw new Error(
+      "bench bgp: bfd-burst makes and deletes its own 10k Services; run it without bulk or footprint",
+    );
+  }
   let op: RunningOperator | undefined;
   let frr: FrrHandle | undefined;
   let monitor: RouteMonitor | undefined;
@@ -504,6 +440,8 @@ export async function bgpBench(): Promise<void> {
       }
       if (wanted("footprint")) secondPeer = await twoPeerFootprint(op);
     }
+    // Last: it replaces the router with one running BFD, and creates and deletes the 10k itself.
+    if (parts.includes("bfd-burst")) frr = await bfdBurst(client);
     const holdS = Number(process.env.METALBUN_BENCH_HOLD_S ?? 0);
     if (holdS > 0) {
       console.error(

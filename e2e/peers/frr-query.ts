@@ -192,3 +192,33 @@ export async function frrBfdPeers(ns: string): Promise<FrrBfdPeer[]> {
     remoteDiagnostic: p["remote-diagnostic"] ?? "",
   }));
 }
+
+/** Per BFD peer, how often bfdd saw the session come up and go down. */
+export interface FrrBfdCounters {
+  readonly sessionUp: number;
+  readonly sessionDown: number;
+}
+
+/** `show bfd peers counters json`: peer address -> its up/down event counts. */
+export function parseFrrBfdCounters(json: string): Map<string, FrrBfdCounters> {
+  const parsed = JSON.parse(json) as Array<{ peer?: string; "session-up"?: number; "session-down"?: number }>;
+  return new Map(
+    parsed.map((p) => [
+      p.peer ?? "",
+      { sessionUp: p["session-up"] ?? 0, sessionDown: p["session-down"] ?? 0 },
+    ]),
+  );
+}
+
+export async function frrBfdCounters(ns: string): Promise<Map<string, FrrBfdCounters>> {
+  return parseFrrBfdCounters(await vtysh(ns, "show bfd peers counters json"));
+}
+
+/** Per BGP neighbour, how many times its session was dropped (`connectionsDropped`). */
+export async function frrBgpDrops(ns: string): Promise<Map<string, number>> {
+  const parsed = JSON.parse(await vtysh(ns, "show bgp neighbors json")) as Record<
+    string,
+    { connectionsDropped?: number }
+  >;
+  return new Map(Object.entries(parsed).map(([peer, n]) => [peer, n.connectionsDropped ?? 0]));
+}
