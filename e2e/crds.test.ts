@@ -41,7 +41,7 @@ function documents(objects: readonly KubeObject[]): string {
   return objects.map((o) => JSON.stringify(o)).join("\n---\n");
 }
 
-// The seed lab's two objects, character for character (shared/seed/LAB.md steps 2 and 3). Kept
+// The seed lab's two objects, character for character (docs/lab.md, steps 2 and 3). Kept
 // here rather than as .yaml fixtures because the formatter would re-indent their lists.
 const SEED_POOL = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool

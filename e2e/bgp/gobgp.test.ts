@@ -5,7 +5,7 @@
  * node) or its neighbour table.
  *
  * GoBGP 4.x resets a session with NOTIFICATION 0/0 on an UPDATE or End-of-RIB for a family the
- * OPENs did not both list (reference/bgp.md §1.4): a dual-stack Service announced over an
+ * OPENs did not both list (seen with GoBGP 4.8): a dual-stack Service announced over an
  * IPv4-only session proves that we never send IPv6 there.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";

@@ -1,5 +1,5 @@
 /**
- * `bun run lab`: the seed lab (../shared/seed/LAB.md) on this machine, step by step, with metalbun
+ * `bun run lab`: the seed lab (docs/lab.md) on one machine, step by step, with metalbun
  * in place of MetalLB: the seed's nodes as real Kubernetes nodes in network namespaces (e2e/nodes),
  * `mypc` beside them, the bundle applied with kubectl, the controller and the speakers the
  * bundle's pods. It then stays up for exploring until Ctrl-C or

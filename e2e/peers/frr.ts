@@ -1,5 +1,5 @@
 /**
- * FRR inside a testbed namespace, one process per daemon and no watchfrr (bgp.md §4, Option B):
+ * FRR inside a testbed namespace, one process per daemon and no watchfrr:
  * zebra, bgpd and optionally bfdd, each with `-N <ns>` and its config, pid file, vty sockets and
  * zserv socket in /tmp/metalbun/net/frr-<ns>/ (owned by frr, which the daemons run as). They run in
  * the foreground under the testbed's process records, so netDown() ends them even after a crash.

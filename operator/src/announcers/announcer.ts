@@ -1,5 +1,5 @@
 /**
- * The one shape every protocol's announcer has (DESIGN.md "The announcer contract"), so the
+ * The one shape every protocol's announcer has (CONTRIBUTING.md, "How the code is organised"), so the
  * speaker drives Layer 2 and BGP the same way: start it, hand it the whole desired set after every
  * reconcile, read what it reports, stop it.
  */

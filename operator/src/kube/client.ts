@@ -90,7 +90,7 @@ interface RequestSpec {
 
 /**
  * A thin typed client for the apiserver's REST API on Bun's fetch (whose `tls` option carries the
- * CA and client certificate; see runtime-facts.md for why not client-node 2.x or KFC).
+ * CA and client certificate; see docs/dependencies.md for why not client-node 2.x or KFC).
  * Every failure is thrown as an Error subclass: ApiError (the apiserver said no), TransportError
  * (no answer), ProtocolError (an answer we cannot read), or the caller's own abort reason.
  */

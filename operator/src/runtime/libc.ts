@@ -1,5 +1,5 @@
 /**
- * The few libc calls the speaker's sockets need, through bun:ffi (runtime-facts: `raw-socket` does
+ * The few libc calls the speaker's sockets need, through bun:ffi (docs/dependencies.md: `raw-socket` does
  * not load in Bun and has no AF_PACKET): the link layer's packet sockets and the membership's UDP
  * sockets and poll loop. Linux x86-64/arm64 values; glibc's `libc.so.6` (Debian, and the oven/bun
  * images). Loaded on first use in each thread, so importing this file costs nothing.

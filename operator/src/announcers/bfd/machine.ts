@@ -82,7 +82,7 @@ export class BfdMachine {
       state: this.state,
       poll: this.polling && !final,
       final,
-      // A userspace BFD shares fate with its control plane (RFC 5880 §4.1; bgp.md §1.7).
+      // A userspace BFD shares fate with its control plane (RFC 5880 §4.1).
       controlPlaneIndependent: false,
       demand: false,
       detectMult: this.timers.detectMult,

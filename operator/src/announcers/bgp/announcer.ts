@@ -1,6 +1,6 @@
 /**
- * The BGP announcer: one session per BGPPeer that selects this node (DESIGN.md "The announcer
- * contract"). The speaker hands it the whole desired set after every reconcile; each session gets
+ * The BGP announcer: one session per BGPPeer that selects this node (the announcer
+ * contract in ../announcer.ts). The speaker hands it the whole desired set after every reconcile; each session gets
  * its routes and sends only what changed (session.ts, rib-out.ts).
  *
  * - A peer whose spec changed is restarted: Cease 6/6 (other configuration change, RFC 4486), then

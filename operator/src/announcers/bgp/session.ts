@@ -3,7 +3,7 @@
  * timers and reports, feeds what the peer sends back to the FSM, and keeps the session's
  * Adj-RIB-Out (rib-out.ts) so that the peer only ever receives the difference.
  *
- * Originate only (DESIGN.md "BGP, in short"): routes the peer sends are decoded, counted and
+ * Originate only (docs/bgp.md): routes the peer sends are decoded, counted and
  * ignored, as fast as they come, so that a full TCP window never makes the peer's hold timer fire.
  * Nothing is ever sent for a family the OPENs did not both list (RFC 4760; GoBGP resets on it).
  * After every (re)establishment the whole table goes out, then End-of-RIB per family (RFC 4724 §2).

@@ -4,7 +4,7 @@
  * SYN, so it builds the socket through bun:ffi (socket, setsockopt, bind, non-blocking connect),
  * waits until the kernel reports the connect finished (POLLOUT, then SO_ERROR), and only then hands
  * the descriptor to Bun.connect({ fd }): Bun reports `open` at once for a descriptor still
- * connecting, even one a peer with another key will never answer (bgp.md §1.8).
+ * connecting, even one a peer with another key will never answer (measured under Bun 1.4.5).
  */
 import type { Socket } from "bun";
 import type { BgpSessionSpec } from "../../domain/bgp/types.ts";
@@ -64,7 +64,7 @@ export interface DialAttempt {
 
 export type Dialer = (spec: BgpSessionSpec, handlers: ConnectionHandlers) => DialAttempt;
 
-/** TTL for the session's packets (bgp.md §1.8): 1 single-hop eBGP, 255 multi-hop, iBGP unchanged. */
+/** TTL for the session's packets (as FRR sets them): 1 single-hop eBGP, 255 multi-hop, iBGP unchanged. */
 export function ttlFor(spec: BgpSessionSpec): number | undefined {
   const internal = spec.peerASN !== undefined ? spec.peerASN === spec.myASN : spec.dynamicASN === "internal";
   if (internal) return undefined;
@@ -231,7 +231,7 @@ export const dialBgp: Dialer = (spec, handlers) => {
         fd = undefined;
         return error;
       }
-      // Bun.connect takes { fd } (bgp.md §1.8); bun-types declares FdSocketOptions but no overload.
+      // Bun.connect takes { fd } (measured under Bun 1.4.5); bun-types declares FdSocketOptions but no overload.
       const options: Bun.FdSocketOptions<undefined> = { fd: opened, socket: callbacks };
       const socket = await Bun.connect(options as unknown as Bun.UnixSocketOptions<undefined>);
       fd = undefined;

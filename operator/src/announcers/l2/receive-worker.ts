@@ -1,6 +1,6 @@
 /**
  * The receive loop of the link sockets, run in a Worker so that waiting for frames never blocks the
- * main thread's event loop (runtime-facts: a blocking wait on the main thread stalls it for up to
+ * main thread's event loop (measured under Bun 1.4.5: a blocking wait on the main thread stalls it for up to
  * 110 ms; this Worker answered in under 1 ms).
  *
  * One Worker serves every socket of an announcer: it blocks in poll(2) over all of their fds and a

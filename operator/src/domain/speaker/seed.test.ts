@@ -1,5 +1,5 @@
 /**
- * The seed lab (../shared/seed/LAB.md): four kind nodes, the control plane labelled
+ * The seed lab (docs/lab.md): four kind nodes, the control plane labelled
  * exclude-from-external-load-balancers (kind does that), the pool and L2Advertisement verbatim,
  * svc1..svc3 holding 172.18.255.200/.201/.202 (what our controller assigns them). With the real
  * SHA-256 order, svc1 and svc2 go to myk8s-worker and svc3 to myk8s-worker3: exactly what the

@@ -55,7 +55,7 @@ export function md5Listener(
   symbols.getsockname(fd, ptr(address), ptr(length));
   const port = (address[2]! << 8) | address[3]!;
   const accepted: Socket<undefined>[] = [];
-  // Bun.listen takes { fd } (bgp.md §1.8); bun-types has no overload for it.
+  // Bun.listen takes { fd } (measured under Bun 1.4.5); bun-types has no overload for it.
   const listener = Bun.listen({
     fd,
     socket: {
