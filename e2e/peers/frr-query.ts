@@ -171,6 +171,8 @@ export interface FrrBfdPeer {
   readonly remoteDetectMultiplier: number;
   /** Why the peer last said it was down ("administratively down", ...), as FRR names it. */
   readonly remoteDiagnostic: string;
+  /** A multihop session (RFC 5883, UDP 4784) rather than a single-hop one (RFC 5881). */
+  readonly multihop: boolean;
 }
 
 /** `show bfd peers json` (needs the router started with bfd). */
@@ -182,6 +184,7 @@ export async function frrBfdPeers(ns: string): Promise<FrrBfdPeer[]> {
     "remote-transmit-interval"?: number;
     "remote-detect-multiplier"?: number;
     "remote-diagnostic"?: string;
+    multihop?: boolean;
   }>;
   return parsed.map((p) => ({
     peer: p.peer ?? "",
@@ -190,6 +193,7 @@ export async function frrBfdPeers(ns: string): Promise<FrrBfdPeer[]> {
     remoteTransmitIntervalMs: p["remote-transmit-interval"] ?? 0,
     remoteDetectMultiplier: p["remote-detect-multiplier"] ?? 0,
     remoteDiagnostic: p["remote-diagnostic"] ?? "",
+    multihop: p.multihop === true,
   }));
 }
 
