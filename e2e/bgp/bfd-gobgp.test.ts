@@ -2,13 +2,17 @@
  * BFD against GoBGP 4.9's own BFD (single hop, RFC 5881) on real nodes: GoBGP as the router with
  * BFD 300 ms x 3 on its dynamic peer-group (GoBGP detects with its own interval, so both sides use
  * the same), the speakers' BGPPeer naming a BFDProfile of the same timers, the BGP hold time 30 s.
- * GoBGP installs nothing in a kernel: its RIB shows when a node's paths go.
+ * GoBGP installs nothing in a kernel: its RIB shows when a node's paths go. Both directions of
+ * failure: a node killed hard (GoBGP's BFD notices), GoBGP killed hard and the router's link cut
+ * (every speaker's BFD notices, and with the link cut no FIN or RST can tell them sooner).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { NODES, nodeNamed } from "../net/topology.ts";
+import { execIn } from "../net/exec.ts";
+import { NODES, nodeNamed, ROUTER } from "../net/topology.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
 import type { GobgpHandle } from "../peers/gobgp.ts";
 import { waitFor } from "../peers/wait.ts";
+import { bfdDownLogged } from "./bfd-logs.ts";
 import {
   bgpTestbedWith,
   type RouterTestbed,
@@ -43,6 +47,13 @@ async function everyBfdUp(timeoutMs = 30_000): Promise<void> {
   );
 }
 
+async function everyWorkerPath(timeoutMs: number): Promise<void> {
+  await waitFor(async () => ((await pathsFrom()).length === WORKERS.length ? true : undefined), {
+    what: "a path from every worker",
+    timeoutMs,
+  });
+}
+
 beforeAll(async () => {
   bed = await bgpTestbedWith(() =>
     startGobgpIpv4Router({ timers: { keepaliveS: 10, holdS: 30 }, bfd: { intervalMs: 300, multiplier: 3 } }),
@@ -53,10 +64,7 @@ beforeAll(async () => {
     aBgpAdvertisement("bgp-adv"),
   );
   [vip] = (await createLbService("svc")) as [string];
-  await waitFor(async () => ((await pathsFrom()).length === WORKERS.length ? true : undefined), {
-    what: "a path from every worker",
-    timeoutMs: 30_000,
-  });
+  await everyWorkerPath(30_000);
 }, 900_000);
 
 afterAll(() => routerTestbedDown(bed), 120_000);
@@ -82,8 +90,42 @@ test("a node killed hard: GoBGP's BFD drops its session and paths within about a
   expect(goneMs).toBeLessThan(2_500);
   await restartNode(victim);
   await everyBfdUp(60_000);
-  await waitFor(async () => ((await pathsFrom()).length === WORKERS.length ? true : undefined), {
-    what: "every worker's path back",
-    timeoutMs: 60_000,
-  });
+  await everyWorkerPath(60_000);
+}, 180_000);
+
+test("GoBGP killed hard: every speaker's BFD goes Down in about a second; GoBGP back, all comes back", async () => {
+  await everyBfdUp();
+  const killedAt = Date.now();
+  await gobgp().killHard();
+  for (const node of NODES) {
+    const logged = await bfdDownLogged(node.name, killedAt);
+    expect(logged.name).toBe("router");
+    expect(logged.diag).toBe("controlDetectionTimeExpired");
+    console.log(`${node.name}'s BFD down ${logged.atMs - killedAt} ms after GoBGP was killed`);
+    expect(logged.atMs - killedAt).toBeLessThan(2_000);
+  }
+  await gobgp().restart();
+  await everyBfdUp(60_000);
+  await everyWorkerPath(60_000);
+}, 180_000);
+
+test("the router's link cut (no FIN, no RST): both ends' BFD detect it in about a second, not at the 30 s hold", async () => {
+  await everyBfdUp();
+  const cutAt = Date.now();
+  await execIn(ROUTER.name, ["ip", "link", "set", ROUTER.ifname, "down"]);
+  try {
+    for (const node of NODES) {
+      const logged = await bfdDownLogged(node.name, cutAt);
+      expect(logged.diag).toBe("controlDetectionTimeExpired");
+      console.log(`${node.name}'s BFD down ${logged.atMs - cutAt} ms after the router's link was cut`);
+      expect(logged.atMs - cutAt).toBeLessThan(2_000);
+    }
+    // GoBGP's own BFD takes the sessions down on its side too, long before its 30 s hold timer.
+    const n = await gobgp().neighbors();
+    for (const node of NODES) expect(n.get(node.ipv4)?.bfdState).not.toBe("Up");
+  } finally {
+    await execIn(ROUTER.name, ["ip", "link", "set", ROUTER.ifname, "up"]);
+  }
+  await everyBfdUp(60_000);
+  await everyWorkerPath(60_000);
 }, 180_000);
