@@ -122,18 +122,26 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
   async stop(how: StopMode): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    // BFD says AdminDown first (RFC 5882 §3.2): the routers then take the silence that follows for
-    // a planned stop, not a failure, and leave the BGP side to the withdrawal or graceful restart.
-    await this.options.bfd?.stop();
     const entries = [...this.sessions.values()];
-    const restarting = new Set(
-      how === "handover" ? entries.filter((entry) => entry.session.status().gracefulRestart) : [],
+    const restarting = entries.filter(
+      (entry) => how === "handover" && entry.session.status().gracefulRestart,
     );
-    const withdrawing = how === "handover" ? entries.filter((entry) => !restarting.has(entry)) : [];
-    for (const entry of withdrawing) entry.session.setRoutes(NO_ROUTES);
-    await Promise.all(withdrawing.map((entry) => entry.session.flushed()));
-    if (withdrawing.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
-    for (const entry of entries) this.end(entry, restarting.has(entry) ? "gracefulRestart" : "adminShutdown");
+    const others = entries.filter((entry) => !restarting.includes(entry));
+    if (how === "handover") {
+      for (const entry of others) entry.session.setRoutes(NO_ROUTES);
+      await Promise.all(others.map((entry) => entry.session.flushed()));
+      if (others.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
+    }
+    // Graceful-restart sessions close quietly before BFD goes: the router already keeps their
+    // routes as stale (RFC 4724 §4.2) when BFD says AdminDown, and a BFD down on a restarting peer
+    // whose C bit is 0 is no reason to flush them (RFC 5882 §4.3.2). The other order loses them
+    // against a router that takes a received AdminDown for a failure (FRR 8.4's bfdd does) and
+    // resets the still-open session with a NOTIFICATION, which ends graceful restart.
+    for (const entry of restarting) this.end(entry, "gracefulRestart");
+    await Promise.all([...this.ending]);
+    // Then AdminDown (RFC 5882 §3.2): the silence that follows is a planned stop, not a failure.
+    await this.options.bfd?.stop();
+    for (const entry of others) this.end(entry, "adminShutdown");
     await Promise.all([...this.ending]);
   }
 
