@@ -17,7 +17,12 @@ import { DEFAULT_EXCLUDE_PATTERNS } from "./domain/speaker/exclude-interfaces.ts
 import { KubeClient } from "./kube/client.ts";
 import { resolveConnection } from "./kube/config.ts";
 import { getSecret } from "./kube/secrets.ts";
-import { Membership, membershipMetrics, readMembershipSecret } from "./membership/index.ts";
+import {
+  Membership,
+  membershipMetrics,
+  OnDemandMembership,
+  readMembershipSecret,
+} from "./membership/index.ts";
 import { bfdMetrics } from "./observability/bfd-metrics.ts";
 import { bgpMetrics } from "./observability/bgp-metrics.ts";
 import { startHealthServer } from "./observability/health.ts";
@@ -166,20 +171,31 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
     sessionFactory: workerSessionFactory({ log }),
     bfd,
   });
-  let membership: Membership | undefined;
+  let membership: OnDemandMembership | undefined;
   let running: RunningSpeaker | undefined;
   const started = await untilStopped(
     async () => {
       if (options.mlBindAddr !== undefined) {
         const key = await memberlistKey(options, client, namespace);
-        membership = new Membership({
-          nodeName: options.nodeName,
-          key,
-          bindAddress: options.mlBindAddr,
-          port: options.mlBindPort,
+        const bindAddress = options.mlBindAddr;
+        const metrics = membershipMetrics(registry);
+        // Beating from the start, before the initial list, as a Layer 2 speaker always did: the
+        // others hear a restarted speaker as early as before, so the moment between their
+        // yielding its IPs and its claiming them does not grow. The first synced snapshot, then
+        // every reconcile, say whether it is still wanted (a BGP-only speaker stops it).
+        membership = new OnDemandMembership(
+          () =>
+            new Membership({
+              nodeName: options.nodeName,
+              key,
+              bindAddress,
+              port: options.mlBindPort,
+              log,
+              metrics,
+            }),
           log,
-          metrics: membershipMetrics(registry),
-        });
+        );
+        membership.setWanted(true);
       } else {
         log.warn(
           { op: "membership" },
@@ -188,7 +204,6 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       }
       await announcer.start();
       await bgpAnnouncer.start();
-      await membership?.start();
       return true;
     },
     stopped,
@@ -208,7 +223,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
       ignoreExcludeLB: options.ignoreExcludeLb,
       nonRevertive: options.l2NonRevertive,
       announcers: { l2: announcer, bgp: bgpAnnouncer },
-      members$: membership?.members$,
+      membership,
       log,
       clientMetrics: clientMetrics(registry),
       speakerMetrics: speaker,
@@ -222,7 +237,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   await membership?.leave();
   // Both at once: Layer 2 keeps answering for the overlap while BGP withdraws, waits for the
   // routers to move traffic, then ends its sessions.
-  await Promise.all([announcer.stop(membership ? "handover" : "now"), bgpAnnouncer.stop("handover")]);
+  await Promise.all([announcer.stop(membership?.active ? "handover" : "now"), bgpAnnouncer.stop("handover")]);
   await membership?.stop();
   await Promise.all([health.stop(), metricsServer.stop()]);
   return 0;

@@ -15,5 +15,6 @@ export {
   type MembershipUpdate,
 } from "./membership.ts";
 export { type MembershipObserver, membershipMetrics } from "./metrics.ts";
+export { OnDemandMembership, type StartableMembership } from "./on-demand.ts";
 export type { DepartReason, DropReason, JoinReason, MemberChange } from "./reasons.ts";
 export { DROP_REASONS } from "./reasons.ts";

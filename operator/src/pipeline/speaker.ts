@@ -2,7 +2,7 @@
  * The speaker's wiring, and only wiring:
  *
  *   list+watch per kind -> reflect() -> clusterSnapshot$ (all synced, coalesced) --+
- *   membership: live speakers (members$) ------------------------------------------+-> combineLatest
+ *   membership: live speakers (members$), only while Layer 2 is configured -------+-> combineLatest
  *     -> reconcileSpeaker (pure, domain/) -> each protocol's announcer (its whole desired set,
  *        through the one Announcer contract), ServiceL2Status, nodeAssigned Events,
  *        ConfigurationState speaker-<node>, metrics, logs
@@ -11,7 +11,7 @@
  * apiserver is away the stores keep their last state and the watches retry on their own, so the
  * speakers keep announcing and keep failing over among themselves on membership alone.
  */
-import { combineLatest, type Observable, of } from "rxjs";
+import { combineLatest, type Observable, of, tap } from "rxjs";
 import type { Announcer } from "../announcers/announcer.ts";
 import type { L2Desired, L2Status } from "../announcers/l2/announcer.ts";
 import type { EndpointSlice, Node, Service } from "../domain/api/core.ts";
@@ -60,6 +60,12 @@ export interface SpeakerAnnouncers {
   readonly bgp?: Announcer<BgpDesired, readonly BgpSessionStatus[]>;
 }
 
+/** membership/on-demand.ts, as the speaker drives it. */
+export interface SpeakerMembership {
+  readonly members$: Observable<ReadonlySet<string>>;
+  setWanted(layer2Configured: boolean): void;
+}
+
 export interface SpeakerDeps {
   readonly client: KubeClient;
   readonly namespace: string;
@@ -68,8 +74,12 @@ export interface SpeakerDeps {
   readonly ignoreExcludeLB: boolean;
   readonly nonRevertive: boolean;
   readonly announcers: SpeakerAnnouncers;
-  /** Live speakers (node names, self included); undefined: membership disabled, every Node counts. */
-  readonly members$: Observable<ReadonlySet<string>> | undefined;
+  /**
+   * Live speakers (node names, self included; a set without this node: none known yet), run only
+   * while Layer 2 is configured, as this speaker tells it. Undefined: membership disabled, every
+   * Node counts.
+   */
+  readonly membership: SpeakerMembership | undefined;
   readonly log: Logger;
   readonly clientMetrics: ClientMetrics;
   readonly speakerMetrics: SpeakerMetrics;
@@ -202,16 +212,26 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     lastUnrouted = outcome.bgp.unrouted;
   };
 
-  const members$: Observable<ReadonlySet<string> | undefined> = deps.members$ ?? of(undefined);
+  const members$: Observable<ReadonlySet<string> | undefined> = deps.membership?.members$ ?? of(undefined);
   // The coalescing window follows the cost of one cycle (reconcile and effects), as in the
   // controller: at least the configured window and at least twice the last cycle, so a flood of
   // apiserver changes (10k EndpointSlices) never takes more than a third of a core. Membership
   // changes are combined after this window: a failover never waits for it.
   const baseWindowMs = deps.coalesceMs ?? 5;
   let loop: ReconcileLoop | undefined;
+  let firstSnapshot = true;
   const snapshot$ = clusterSnapshot$(sources(deps), {
     coalesceMs: () => Math.max(baseWindowMs, 2 * (loop?.lastCycleMs() ?? 0)),
-  });
+  }).pipe(
+    tap((snapshot) => {
+      // Before the first reconcile, which waits for members$: membership runs (the speaker
+      // starts it) while there is any L2Advertisement at all; from then on each reconcile's
+      // verdict decides (applyCycle).
+      if (!firstSnapshot) return;
+      firstSnapshot = false;
+      deps.membership?.setWanted(snapshot.l2Advertisements.size > 0);
+    }),
+  );
 
   const interfaces$ = deps.announcers.l2.status$;
   let lastGaugeRows: SpeakerOutcome["announcedGauge"] = [];
@@ -235,6 +255,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
       reannounce,
     });
     deps.announcers.bgp?.setDesired(outcome.bgp.desired);
+    deps.membership?.setWanted(outcome.l2.configured);
     logDecisionChanges(log, previous, outcome);
     logBgpProblems(outcome);
 
@@ -312,12 +333,14 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   const sessions$ = deps.announcers.bgp?.status$ ?? of([]);
   loop = runReconcileLoop(combineLatest([snapshot$, members$, interfaces$, sessions$]), {
     prepare: ([snapshot, members, localInterfaces, bgpSessions]): Prepared => {
-      if (members && previousMembers && [...previousMembers].some((m) => !members.has(m))) {
+      // A set without this node is membership not running (yet): no one was lost or came back.
+      const live = members?.has(nodeName) ? members : undefined;
+      if (live && previousMembers && [...previousMembers].some((m) => !live.has(m))) {
         memberLostAt = performance.now();
       }
       // A peer (re)joining after a partition: whoever owns an IP now says so again, at once.
-      if (members && previousMembers && [...members].some((m) => !previousMembers?.has(m))) reannounce++;
-      previousMembers = members;
+      if (live && previousMembers && [...live].some((m) => !previousMembers?.has(m))) reannounce++;
+      previousMembers = live;
       const inputs: SpeakerInputs = {
         nodeName,
         members: members === undefined ? undefined : [...members].sort(),
