@@ -15,6 +15,9 @@ export const EXIT_ANNOUNCED = 0;
 export const EXIT_NOT_ANNOUNCED = 1;
 export const EXIT_ERROR = 2;
 
+const PERMISSIONS_HINT =
+  "explain reads with the permissions of the ClusterRole view (with metallb-system:explain, which the bundle aggregates into it), bound cluster-wide";
+
 interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
@@ -47,6 +50,12 @@ export async function runExplain(argv: readonly string[], io: Io = processIo): P
     });
     const client = new KubeClient(connection, { userAgent: `metalbun-explain/${VERSION}` });
     const read = await readExplainSnapshot(client, command.metallbNamespace);
+    // Without Services there is nothing to explain: say which permission is missing, not "not found".
+    const services = read.problems.find((p) => p.resource === "services");
+    if (services !== undefined) {
+      io.err(`metalbun explain: cannot list services: ${services.message}\n${PERMISSIONS_HINT}\n`);
+      return EXIT_ERROR;
+    }
     const options = {
       loadBalancerClass: command.lbClass ?? read.flags.lbClass ?? "",
       ignoreExcludeLB: read.flags.ignoreExcludeLB ?? false,
