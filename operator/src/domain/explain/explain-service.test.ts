@@ -295,4 +295,20 @@ describe("explainService", () => {
     });
     expect(step(e, "announcing").text).toContain("myk8s-worker announces to router (session down)");
   });
+
+  test("BGP: a peer with a passwordSecret forms its session although explain reads no Secret", () => {
+    const snapshot: ExplainSnapshot = {
+      ...seedSnapshot(),
+      l2Advertisements: [],
+      bgpAdvertisements: [aBGPAd("bgp", { ipAddressPools: ["my-ippool"] })],
+      bgpPeers: [aPeer("router", { peerAddress: "172.18.0.5", passwordSecret: { name: "md5" } })],
+    };
+    const e = explain(snapshot);
+    expect(e.nodes.find((n) => n.node === "myk8s-worker")?.bgp).toMatchObject({
+      code: "announces",
+      peers: ["router"],
+    });
+    // Nothing reports announcing it yet: the verdict is the observation, not a missing Secret.
+    expect(step(e, "observed").code).toBe("notAnnounced");
+  });
 });

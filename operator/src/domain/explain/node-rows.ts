@@ -11,6 +11,7 @@ import { bgpRoutesFor } from "../bgp/routes.ts";
 import { bgpSessionsFor } from "../bgp/sessions.ts";
 import type { Pool } from "../config/types.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
+import { assumedSecrets } from "./assumed-secrets.ts";
 import type { ExplainOptions, ExplainSnapshot } from "./snapshot.ts";
 import { peersDown, speakerOn } from "./speakers.ts";
 import type { NodeProtocolVerdict, NodeRow } from "./verdict.ts";
@@ -52,7 +53,8 @@ function bgpVerdict(
   const config = view.config;
   const facts = view.nodes.get(node);
   if (config === undefined || pool === undefined) return { code: "noConfig" };
-  const sessions = bgpSessionsFor(config, { labels: facts?.labels }, snapshot.secrets ?? new Map(), {
+  const secrets = snapshot.secrets ?? assumedSecrets(snapshot.bgpPeers);
+  const sessions = bgpSessionsFor(config, { labels: facts?.labels }, secrets, {
     metallbNamespace: options.namespace,
   });
   const routes = bgpRoutesFor({

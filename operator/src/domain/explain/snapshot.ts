@@ -46,7 +46,7 @@ export interface ExplainSnapshot {
    * as the speakers themselves assume with membership disabled.
    */
   readonly speakers: readonly SpeakerPresence[] | undefined;
-  /** BGPPeer password Secrets (absent: none readable; sessions needing one are reported). */
+  /** BGPPeer password Secrets; absent (the usual case): assumed valid (assumed-secrets.ts). */
   readonly secrets?: BgpSecrets;
 }
 
