@@ -8,7 +8,7 @@ import { announceRequestOf } from "../announce/request.ts";
 import { poolUsage } from "./controller-view.ts";
 import { explainContextOf, explainService } from "./explain-service.ts";
 import type { ExplainOptions, ExplainSnapshot } from "./snapshot.ts";
-import { speakerConfigurationState, speakerOn } from "./speakers.ts";
+import { speakerConfigurationState, speakerNodes, speakerOn } from "./speakers.ts";
 import type { NodeRow } from "./verdict.ts";
 
 export interface PoolSummary {
@@ -88,7 +88,7 @@ export function clusterSummary(snapshot: ExplainSnapshot, options: ExplainOption
       }
     }
   }
-  const nodes = new Set([...context.view.nodes.keys(), ...(snapshot.speakers ?? []).map((s) => s.node)]);
+  const nodes = new Set([...context.view.nodes.keys(), ...speakerNodes(snapshot)]);
   const speakers = [...nodes].sort().map((node) => ({
     node,
     speaker: speakerOn(snapshot, node),
@@ -107,7 +107,9 @@ export function clusterSummary(snapshot: ExplainSnapshot, options: ExplainOption
     const e = explainService(snapshot, request.namespace, request.name, options, context);
     if (!e.healthy) problems.push({ service: e.service, summary: e.summary });
   }
-  const down = speakers.filter((s) => s.speaker === "notReady" || s.speaker === "absent");
+  const down = speakers.filter(
+    (s) => s.speaker === "notReady" || s.speaker === "notAlive" || s.speaker === "absent",
+  );
   const findings = [
     ...(configErrors.length > 0 ? [`${configErrors.length} configuration error(s): ${configErrors[0]}`] : []),
     ...(problems.length > 0

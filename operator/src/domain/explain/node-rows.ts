@@ -13,7 +13,7 @@ import type { Pool } from "../config/types.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
 import { assumedSecrets } from "./assumed-secrets.ts";
 import type { ExplainOptions, ExplainSnapshot } from "./snapshot.ts";
-import { peersDown, speakerOn } from "./speakers.ts";
+import { peersDown, speakerNodes, speakerOn } from "./speakers.ts";
 import type { NodeProtocolVerdict, NodeRow } from "./verdict.ts";
 
 export interface NodeDecisions {
@@ -26,7 +26,7 @@ export interface NodeDecisions {
 /** Nodes known from Node objects and from speakers, in name order. */
 function nodeNames(view: AnnounceView, snapshot: ExplainSnapshot): string[] {
   const names = new Set(view.nodes.keys());
-  for (const s of snapshot.speakers ?? []) names.add(s.node);
+  for (const node of speakerNodes(snapshot)) names.add(node);
   return [...names].sort();
 }
 
@@ -49,7 +49,8 @@ function bgpVerdict(
 ): NodeProtocolVerdict {
   if (!decision.announce) return { code: decision.reason };
   const speaker = speakerOn(snapshot, node);
-  if (speaker === "absent" || speaker === "notReady") return { code: "speakerNotRunning" };
+  if (speaker === "absent" || speaker === "notReady" || speaker === "notAlive")
+    return { code: "speakerNotRunning" };
   const config = view.config;
   const facts = view.nodes.get(node);
   if (config === undefined || pool === undefined) return { code: "noConfig" };

@@ -71,8 +71,11 @@ export interface NodeProtocolVerdict {
 
 export interface NodeRow {
   readonly node: string;
-  /** "unknown": no speaker Pods to tell. */
-  readonly speaker: "running" | "notReady" | "absent" | "unknown";
+  /**
+   * running; notReady (its Pod); notAlive (the other speakers do not hear it); absent (no Pod
+   * there); unknown (neither Pods nor membership reports to tell).
+   */
+  readonly speaker: "running" | "notReady" | "notAlive" | "absent" | "unknown";
   /** Absent when no L2Advertisement covers the Service. */
   readonly layer2?: NodeProtocolVerdict;
   /** Absent when no BGPAdvertisement covers the Service. */

@@ -3,7 +3,9 @@
  * is in use, Invalid with every problem while it is not (the speaker then keeps the last good
  * one). A speaker runs only the configuration reconciler, so it reports `configReconcilerValid`;
  * a node with BGP sessions also reports `bgpSessionsEstablished` (metalbun's addition: which
- * sessions are down and why, so a route missing at the router has its reason next to the config's).
+ * sessions are down and why, so a route missing at the router has its reason next to the config's),
+ * and a speaker with membership reports `membersAlive` (metalbun's addition: the nodes whose
+ * speakers it hears, comma-separated, so `metalbun explain` can tell a dead speaker from the apiserver).
  * A condition keeps its lastTransitionTime while its status holds.
  */
 import type { Condition } from "../api/condition.ts";
@@ -45,15 +47,32 @@ function sessionsDown(sessions: readonly BgpSessionStatus[]): string {
     .join("; ");
 }
 
+export const MEMBERS_ALIVE = "membersAlive";
+
+/** The CRD caps a condition message at 32768 characters; a longer list is cut at a name. */
+const MAX_MESSAGE = 32768;
+
+function membersText(members: readonly string[]): string {
+  let text = "";
+  for (const name of [...members].sort()) {
+    const next = text === "" ? name : `${text},${name}`;
+    if (next.length > MAX_MESSAGE) break;
+    text = next;
+  }
+  return text;
+}
+
 /**
  * `problems`: one message per parse error or refusal, in order; empty means Valid. `sessions`:
- * this node's BGP sessions as the announcer reports them (none: no BGP condition).
+ * this node's BGP sessions as the announcer reports them (none: no BGP condition). `members`: the
+ * live speakers this one hears (undefined: membership disabled, no condition).
  */
 export function speakerConfigurationStateStatus(
   problems: readonly string[],
   now: string,
   previous: ConfigurationStateStatus | undefined,
   sessions: readonly BgpSessionStatus[] = [],
+  members?: readonly string[],
 ): ConfigurationStateStatus {
   const valid = problems.length === 0;
   const summary = problems.join("; ");
@@ -79,6 +98,9 @@ export function speakerConfigurationStateStatus(
         previous,
       ),
     );
+  }
+  if (members !== undefined) {
+    conditions.push(condition(MEMBERS_ALIVE, "True", "MembersSeen", membersText(members), now, previous));
   }
   return { result: valid ? "Valid" : "Invalid", errorSummary: summary, conditions };
 }

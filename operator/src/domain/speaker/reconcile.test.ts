@@ -72,6 +72,13 @@ describe("reconcileSpeaker", () => {
           message: "",
           lastTransitionTime: defaultOptions.now,
         },
+        {
+          type: "membersAlive",
+          status: "True",
+          reason: "MembersSeen",
+          message: "a,b,c,d",
+          lastTransitionTime: defaultOptions.now,
+        },
       ],
     });
     expect([out.configStale, out.configLoaded]).toEqual([false, true]);

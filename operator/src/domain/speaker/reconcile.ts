@@ -326,6 +326,7 @@ export function reconcileSpeaker(
     options.now,
     state.configurationState,
     inputs.bgpSessions ?? [],
+    inputs.members,
   );
 
   // Serving endpoints are computed per Service, when its decision is computed (not reused).
