@@ -225,3 +225,21 @@ async function createServiceWithoutWaiting(name: string): Promise<void> {
     }),
   );
 }
+
+test("speaker killed: the IP moves, and the first line names the node without a live speaker", async () => {
+  const before = await explainUntil((a) => a.exitCode === 0, "svc/svc1");
+  const owner = before.firstLine.match(/layer2 from (\S+) on /)?.[1];
+  expect(owner).toBeDefined();
+  await op!.speakers.get(owner!)!.stop("SIGKILL", 0);
+  const after = await explainUntil(
+    (a) => a.exitCode === 0 && a.firstLine.includes("no live speaker"),
+    "svc/svc1",
+  );
+  expect(after.exitCode).toBe(0);
+  expect(after.firstLine).toMatch(
+    new RegExp(
+      `^default/svc1: announced as decided: 172\\.18\\.255\\.200 from pool my-ippool; layer2 from (?!${owner} )\\S+ on every eligible interface; no live speaker on ${owner}$`,
+    ),
+  );
+  expect(after.stdout).toMatch(new RegExp(`${owner}\\s+notAlive\\s+no running speaker`));
+}, 60_000);

@@ -236,9 +236,20 @@ describe("explainService", () => {
     const e = explain(snapshot);
     const row = e.nodes.find((n) => n.node === OWNER);
     expect(row).toMatchObject({ speaker: "notReady", layer2: { code: "speakerNotRunning" } });
-    // Its stale ServiceL2Status disagrees with the new election: that is the verdict.
-    expect(step(e, "observed")).toMatchObject({ verdict: "fail", code: "announcedElsewhere" });
-    expect(e.summary).toContain(`layer2 is reported from ${OWNER}, but the rules elect`);
+    const successor = e.nodes.find((n) => n.layer2?.code === "announces")!.node;
+    expect(successor).not.toBe(OWNER);
+    // Its ServiceL2Status is a leftover, not a second announcer; the successor has not reported yet.
+    expect(step(e, "observed")).toMatchObject({ verdict: "fail", code: "notAnnounced" });
+    expect(step(e, "observed").text).toContain(`left by the dead speaker of ${OWNER} ignored`);
+    // Once the successor reports, it is announced as decided, and the first line still names the dead speaker.
+    const after = explain({
+      ...snapshot,
+      serviceL2Statuses: [anL2Status("svc1", OWNER), anL2Status("svc1", successor)],
+    });
+    expect(after.healthy).toBe(true);
+    expect(after.summary).toEndWith(
+      `layer2 from ${successor} on every eligible interface; no live speaker on ${OWNER}`,
+    );
   });
 
   test("observed vs decided: nobody reports announcing", () => {

@@ -254,19 +254,25 @@ export function explainService(
   if (nobody) return finish(key, steps, decisions.rows, ips, poolName, "");
 
   // 6. Observed vs decided.
+  const dead = decisions.rows
+    .filter((r) => r.layer2?.code === "speakerNotRunning" || r.bgp?.code === "speakerNotRunning")
+    .map((r) => r.node);
   const observed = observedStep(snapshot, namespace, name, {
     layer2Applies: decisions.layer2.length > 0,
     layer2Owner: announcing.owner,
     bgpApplies: decisions.bgp.length > 0,
     bgpNodes: announcing.bgpNodes,
+    deadSpeakers: new Set(dead),
   });
   steps.push(observed);
+  // Announced, yet worth the first line: a node that would take part has no live speaker.
+  const note = dead.length === 0 ? "" : `; no live speaker on ${dead.join(", ")}`;
   return finish(
     key,
     steps,
     decisions.rows,
     ips,
     poolName,
-    `announced as decided: ${holding(decision!)}; ${announcing.text}`,
+    `announced as decided: ${holding(decision!)}; ${announcing.text}${note}`,
   );
 }

@@ -38,6 +38,19 @@ export interface DecidedAnnouncers {
   /** Nodes that announce over BGP, sorted. */
   readonly bgpNodes: readonly string[];
   readonly bgpApplies: boolean;
+  /**
+   * Nodes whose speaker is not running: a status object they left behind (killed before they
+   * could delete it) is stale, not a second announcer, and is named as such.
+   */
+  readonly deadSpeakers: ReadonlySet<string>;
+}
+
+/** Reports from live speakers, and the stale ones. */
+function splitStale(
+  nodes: readonly string[],
+  dead: ReadonlySet<string>,
+): { live: string[]; stale: string[] } {
+  return { live: nodes.filter((n) => !dead.has(n)), stale: nodes.filter((n) => dead.has(n)) };
 }
 
 export function observedStep(
@@ -49,7 +62,12 @@ export function observedStep(
   const problems: string[] = [];
   const seen: string[] = [];
   let code: Step["code"] = "asDecided";
-  const l2 = nodesReporting(snapshot.serviceL2Statuses, namespace, name);
+  const reportedL2 = splitStale(
+    nodesReporting(snapshot.serviceL2Statuses, namespace, name),
+    decided.deadSpeakers,
+  );
+  const l2 = reportedL2.live;
+  const stale = [...reportedL2.stale];
   if (decided.layer2Applies) {
     const want = decided.layer2Owner === undefined ? [] : [decided.layer2Owner];
     seen.push(`layer2 from ${list(l2)}`);
@@ -62,7 +80,12 @@ export function observedStep(
       );
     }
   }
-  const bgp = nodesReporting(snapshot.serviceBGPStatuses, namespace, name);
+  const reportedBgp = splitStale(
+    nodesReporting(snapshot.serviceBGPStatuses, namespace, name),
+    decided.deadSpeakers,
+  );
+  const bgp = reportedBgp.live;
+  for (const node of reportedBgp.stale) if (!stale.includes(node)) stale.push(node);
   if (decided.bgpApplies) {
     seen.push(`bgp from ${list(bgp)}`);
     if (!sameNodes(bgp, decided.bgpNodes)) {
@@ -72,11 +95,16 @@ export function observedStep(
       );
     }
   }
-  if (problems.length > 0) return { step: "observed", verdict: "fail", code, text: problems.join("; ") };
+  const leftovers =
+    stale.length === 0
+      ? ""
+      : ` (status objects left by the dead speaker of ${stale.sort().join(", ")} ignored)`;
+  if (problems.length > 0)
+    return { step: "observed", verdict: "fail", code, text: `${problems.join("; ")}${leftovers}` };
   return {
     step: "observed",
     verdict: "ok",
     code,
-    text: `speakers report what the rules decide: ${seen.join("; ")}`,
+    text: `speakers report what the rules decide: ${seen.join("; ")}${leftovers}`,
   };
 }
