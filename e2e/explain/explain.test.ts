@@ -243,3 +243,57 @@ test("speaker killed: the IP moves, and the first line names the node without a 
   );
   expect(after.stdout).toMatch(new RegExp(`${owner}\\s+notAlive\\s+no running speaker`));
 }, 60_000);
+
+test("externalTrafficPolicy Local with its only endpoint on an excluded node: no node may announce it", async () => {
+  await createService("local", "Local", ["myk8s-control-plane"]);
+  const answer = await explain("svc/local");
+  expect(answer.exitCode).toBe(1);
+  expect(answer.firstLine).toStartWith("default/local: no node may announce it: ");
+  expect(answer.firstLine).toContain(`myk8s-control-plane: labelled ${EXCLUDE}`);
+  expect(answer.firstLine).toContain("externalTrafficPolicy Local and no ready endpoint here");
+}, 30_000);
+
+test("sharing conflict: the second Service is told which Service holds the port", async () => {
+  const shared = (name: string) =>
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name,
+        namespace: "default",
+        annotations: { "metallb.io/allow-shared-ip": "team", "metallb.io/loadBalancerIPs": "172.18.255.240" },
+      },
+      spec: { type: "LoadBalancer", selector: { app: "webpod" }, ports: [{ port: 80, targetPort: 80 }] },
+    });
+  await ok(["apply", "-f", "-"], shared("share-a"));
+  await until(
+    async () =>
+      (await ok(["get", "svc", "share-a", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim(),
+    (ip) => ip === "172.18.255.240",
+    20_000,
+  );
+  await ok(["apply", "-f", "-"], shared("share-b"));
+  const answer = await explain("svc/share-b");
+  expect(answer.exitCode).toBe(1);
+  expect(answer.firstLine).toBe(
+    "default/share-b: sharing IP 172.18.255.240 conflicts with Service default/share-a on port TCP/80",
+  );
+}, 30_000);
+
+test("an invalid configuration: the first line names the offending object", async () => {
+  const overlap = {
+    apiVersion: "metallb.io/v1beta1",
+    kind: "IPAddressPool",
+    metadata: { name: "overlap", namespace: "metallb-system" },
+    spec: { addresses: ["172.18.255.210/32"] },
+  };
+  await ok(["apply", "-f", "-"], JSON.stringify(overlap));
+  try {
+    const answer = await explain("svc/svc1");
+    expect(answer.exitCode).toBe(1);
+    expect(answer.firstLine).toStartWith("default/svc1: the configuration is invalid: IPAddressPool ");
+    expect(answer.firstLine).toContain("overlap");
+  } finally {
+    await ok(["delete", "ipaddresspool", "overlap", "-n", "metallb-system"]);
+  }
+}, 30_000);

@@ -15,7 +15,7 @@ function configErrorsText(errors: readonly ConfigError[]): string {
   const first = errors[0];
   if (first === undefined) return "no configuration has been loaded";
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
-  return `the configuration is invalid: ${first.kind} ${first.name}: ${first.message}${more}`;
+  return `the configuration is invalid: ${first.kind} ${first.name}: ${first.message}${more}; the controller and speakers keep the last valid one, and no change applies until it is fixed`;
 }
 
 function failureText(failure: AllocationFailure, view: ControllerView): string {
