@@ -70,10 +70,16 @@ export function renderCluster(s: ClusterSummary, problems: readonly ReadProblem[
         ]),
       ),
     );
+  const bgp = s.speakers.some((x) => x.bgpSessions !== "");
   parts.push(
     table(
-      ["NODE", "SPEAKER", "CONFIGURATION"],
-      s.speakers.map((x) => [x.node, x.speaker, x.configuration || "-"]),
+      ["NODE", "SPEAKER", "CONFIGURATION", ...(bgp ? ["BGP SESSIONS"] : [])],
+      s.speakers.map((x) => [
+        x.node,
+        x.speaker,
+        x.configuration || "-",
+        ...(bgp ? [x.bgpSessions || "-"] : []),
+      ]),
     ),
   );
   if (s.configErrors.length > 0)

@@ -28,6 +28,43 @@ describe("clusterSummary", () => {
       pools: ["my-ippool"],
     });
     expect(s.speakers.map((x) => x.speaker)).toEqual(["running", "running", "running", "running"]);
+    expect(s.speakers.map((x) => x.bgpSessions)).toEqual(["", "", "", ""]);
+  });
+
+  test("BGP sessions as each speaker reports them", () => {
+    const state = (node: string, status: "True" | "False", message: string) => ({
+      apiVersion: "metallb.io/v1beta1" as const,
+      kind: "ConfigurationState" as const,
+      metadata: { name: `speaker-${node}` },
+      status: {
+        result: "Valid" as const,
+        conditions: [
+          {
+            type: "bgpSessionsEstablished",
+            status,
+            reason: "x",
+            message,
+            lastTransitionTime: explainOptions.now,
+          },
+        ],
+      },
+    });
+    const s = clusterSummary(
+      {
+        ...seedSnapshot(),
+        configurationStates: [
+          state("myk8s-worker", "True", ""),
+          state("myk8s-worker2", "False", "tor: not established (refused)"),
+        ],
+      },
+      explainOptions,
+    );
+    expect(s.speakers.map((x) => x.bgpSessions)).toEqual([
+      "",
+      "all established",
+      "tor: not established (refused)",
+      "",
+    ]);
   });
 
   test("config errors, failing Services and missing speakers are the findings", () => {

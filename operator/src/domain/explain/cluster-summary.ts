@@ -30,6 +30,16 @@ export interface SpeakerSummary {
   readonly speaker: NodeRow["speaker"];
   /** Its `speaker-<node>` ConfigurationState result, "" when it has none. */
   readonly configuration: string;
+  /** Its BGP sessions as it reports them: "" (none), "all established", or which are down and why. */
+  readonly bgpSessions: string;
+}
+
+function sessionsText(snapshot: ExplainSnapshot, node: string): string {
+  const condition = speakerConfigurationState(snapshot, node)?.status?.conditions?.find(
+    (c) => c.type === "bgpSessionsEstablished",
+  );
+  if (condition === undefined) return "";
+  return condition.status === "True" ? "all established" : (condition.message ?? "down");
 }
 
 export interface ClusterSummary {
@@ -93,6 +103,7 @@ export function clusterSummary(snapshot: ExplainSnapshot, options: ExplainOption
     node,
     speaker: speakerOn(snapshot, node),
     configuration: speakerConfigurationState(snapshot, node)?.status?.result ?? "",
+    bgpSessions: sessionsText(snapshot, node),
   }));
   const configErrors = [
     ...context.controller.configErrors.map((e) => `${e.kind} ${e.name}: ${e.message}`),
