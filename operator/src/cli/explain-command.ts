@@ -59,6 +59,7 @@ export async function runExplain(argv: readonly string[], io: Io = processIo): P
     const options = {
       loadBalancerClass: command.lbClass ?? read.flags.lbClass ?? "",
       ignoreExcludeLB: read.flags.ignoreExcludeLB ?? false,
+      nonRevertive: read.flags.nonRevertive ?? false,
       namespace: command.metallbNamespace,
       now: new Date().toISOString(),
     };

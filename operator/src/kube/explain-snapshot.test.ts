@@ -53,7 +53,7 @@ describe("the explain snapshot reader", () => {
       { node: "n1", state: "running" },
       { node: "n2", state: "notReady" },
     ]);
-    expect(read.flags).toEqual({ lbClass: "example.com/lb", ignoreExcludeLB: true });
+    expect(read.flags).toEqual({ lbClass: "example.com/lb", ignoreExcludeLB: true, nonRevertive: false });
     expect(read.problems).toEqual([
       { code: "forbidden", resource: "servicebgpstatuses.metallb.io", message: "no" },
     ]);

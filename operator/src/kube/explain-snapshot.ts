@@ -14,7 +14,11 @@ import type { KubeObject } from "./types.ts";
 interface PodLike extends KubeObject {
   readonly spec?: {
     readonly nodeName?: string;
-    readonly containers?: readonly { readonly name?: string; readonly args?: readonly string[] }[];
+    readonly containers?: readonly {
+      readonly name?: string;
+      readonly args?: readonly string[];
+      readonly env?: readonly { readonly name?: string; readonly value?: string }[];
+    }[];
   };
   readonly status?: {
     readonly phase?: string;
@@ -34,6 +38,8 @@ export interface ComponentFlags {
   readonly lbClass: string | undefined;
   /** --ignore-exclude-lb on the speaker Pods, when one was found. */
   readonly ignoreExcludeLB: boolean | undefined;
+  /** --l2-non-revertive (or METALBUN_L2_NON_REVERTIVE=true) on the speaker Pods, when one was found. */
+  readonly nonRevertive: boolean | undefined;
 }
 
 export interface ExplainRead {
@@ -107,7 +113,13 @@ function componentFlags(pods: readonly PodLike[]): ComponentFlags {
   const controller = pods.find((p) => p.metadata?.labels?.component === "controller");
   const speaker = pods.find((p) => p.metadata?.labels?.component === "speaker");
   const ignore = speaker === undefined ? undefined : argsOf(speaker);
+  const env = (speaker?.spec?.containers ?? []).flatMap((c) => [...(c.env ?? [])]);
   return {
+    nonRevertive:
+      ignore === undefined
+        ? undefined
+        : ignore.includes("--l2-non-revertive") ||
+          env.some((e) => e.name === "METALBUN_L2_NON_REVERTIVE" && e.value === "true"),
     lbClass: controller === undefined ? undefined : (flagValue(argsOf(controller), "lb-class") ?? ""),
     ignoreExcludeLB:
       ignore === undefined

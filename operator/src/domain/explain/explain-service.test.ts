@@ -323,3 +323,15 @@ describe("explainService", () => {
     expect(step(e, "observed").code).toBe("notAnnounced");
   });
 });
+
+describe("explainService, non-revertive speakers", () => {
+  test("the node announcing now keeps the IP while it is a candidate, as the speakers decide", () => {
+    const other = NODES.find((n) => n !== OWNER && n !== "myk8s-control-plane")!;
+    const snapshot = { ...seedSnapshot(), serviceL2Statuses: [anL2Status("svc1", other)] };
+    const revertive = explain(snapshot);
+    expect(step(revertive, "observed").code).toBe("announcedElsewhere");
+    const kept = explain(snapshot, "svc1", { ...explainOptions, nonRevertive: true });
+    expect(kept.healthy).toBe(true);
+    expect(kept.nodes.find((n) => n.node === other)?.layer2?.code).toBe("announces");
+  });
+});

@@ -68,6 +68,22 @@ function bgpVerdict(
   return { code: "announces", peers: routes.peers, peersDown: peersDown(snapshot, node, routes.peers) };
 }
 
+/**
+ * Non-revertive mode: the nodes whose live speaker reports announcing the Service now, which keep
+ * it while they stay candidates (what a speaker without memory reads too; speaker/reconcile.ts).
+ */
+function incumbents(request: AnnounceRequest, snapshot: ExplainSnapshot): string[] {
+  const nodes: string[] = [];
+  for (const object of snapshot.serviceL2Statuses) {
+    const s = object.status;
+    if (s?.node === undefined || s.serviceName !== request.name || s.serviceNamespace !== request.namespace)
+      continue;
+    if (speakerOn(snapshot, s.node) === "running" || speakerOn(snapshot, s.node) === "unknown")
+      nodes.push(s.node);
+  }
+  return nodes.sort();
+}
+
 export function nodeDecisions(
   request: AnnounceRequest,
   pool: Pool | undefined,
@@ -75,6 +91,7 @@ export function nodeDecisions(
   snapshot: ExplainSnapshot,
   options: ExplainOptions,
 ): NodeDecisions {
+  const current = options.nonRevertive ? incumbents(request, snapshot) : undefined;
   const hasL2 = pool !== undefined && l2AdvertisementsFor(pool, request.labels).length > 0;
   const hasBgp = pool !== undefined && bgpAdvertisementsFor(pool, request.labels).length > 0;
   const rows: NodeRow[] = [];
@@ -84,7 +101,7 @@ export function nodeDecisions(
     const asNode: AnnounceView = { ...view, self: node };
     const row: { -readonly [K in keyof NodeRow]: NodeRow[K] } = { node, speaker: speakerOn(snapshot, node) };
     if (hasL2) {
-      const decision = l2DecisionFor(request, asNode);
+      const decision = l2DecisionFor(request, asNode, current);
       layer2.push(decision);
       row.layer2 = layer2Verdict(decision, node);
     }

@@ -55,6 +55,11 @@ export interface ExplainOptions {
   readonly loadBalancerClass: string;
   /** The speakers' --ignore-exclude-lb. */
   readonly ignoreExcludeLB: boolean;
+  /**
+   * The speakers' --l2-non-revertive: an IP stays with the node announcing it now (its
+   * ServiceL2Status) while that node is a candidate. Absent: false (MetalLB's revertive rule).
+   */
+  readonly nonRevertive?: boolean;
   /** The MetalLB namespace (BGPPeer password Secrets must live there). */
   readonly namespace: string;
   /** RFC 3339; only fills condition times of the reconcilers' outcomes, never shown. */
