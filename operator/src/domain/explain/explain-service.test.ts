@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { aService } from "../allocator/testing.ts";
 import type { Service } from "../api/core.ts";
 import { aBGPAd, anL2Ad, aPeer, aPool } from "../config/testing.ts";
+import { speakerConfigurationStateStatus } from "../speaker/configuration-state.ts";
 import { aNodeObject, aSlice } from "../speaker/testing.ts";
 import { explainService } from "./explain-service.ts";
 import type { ExplainSnapshot } from "./snapshot.ts";
@@ -333,5 +334,33 @@ describe("explainService, non-revertive speakers", () => {
     const kept = explain(snapshot, "svc1", { ...explainOptions, nonRevertive: true });
     expect(kept.healthy).toBe(true);
     expect(kept.nodes.find((n) => n.node === other)?.layer2?.code).toBe("announces");
+  });
+});
+
+describe("explainService, L2Advertisement interfaces", () => {
+  const reporting = (node: string, interfaces: string[]) => ({
+    apiVersion: "metallb.io/v1beta1" as const,
+    kind: "ConfigurationState" as const,
+    metadata: { name: `speaker-${node}` },
+    status: speakerConfigurationStateStatus([], explainOptions.now, undefined, { interfaces }),
+  });
+  const onEth9 = (reported: string[] | undefined): ExplainSnapshot => ({
+    ...seedSnapshot(OWNER),
+    l2Advertisements: [anL2Ad("my-l2-advertise", { ipAddressPools: ["my-ippool"], interfaces: ["eth9"] })],
+    configurationStates: reported === undefined ? [] : [reporting(OWNER, reported)],
+  });
+
+  test("the owner answers on none of the named interfaces: nobody hears it", () => {
+    const e = explain(onEth9(["eth0"]));
+    expect(step(e, "announcing")).toMatchObject({ verdict: "fail", code: "interfaceNotAvailable" });
+    expect(e.summary).toBe(
+      `default/svc1: ${OWNER} is elected but answers on none of the interfaces its L2Advertisements name (eth9): nobody hears it`,
+    );
+    expect(e.nodes.find((n) => n.node === OWNER)?.layer2?.code).toBe("interfaceNotAvailable");
+  });
+
+  test("it has the interface, or does not say: announced", () => {
+    expect(explain(onEth9(["eth0", "eth9"])).healthy).toBe(true);
+    expect(explain(onEth9(undefined)).healthy).toBe(true);
   });
 });

@@ -70,7 +70,11 @@ function whyNoNode(rows: readonly NodeRow[]): string {
 function nodesStep(decisions: NodeDecisions): Step {
   const { rows } = decisions;
   const candidates = rows.filter(
-    (r) => r.layer2?.code === "announces" || r.layer2?.code === "standby" || r.bgp?.code === "announces",
+    (r) =>
+      r.layer2?.code === "announces" ||
+      r.layer2?.code === "standby" ||
+      r.layer2?.code === "interfaceNotAvailable" ||
+      r.bgp?.code === "announces",
   );
   if (rows.length > 0 && rows.every((r) => (r.layer2 ?? r.bgp)?.code === "noEndpoints"))
     return {
@@ -240,17 +244,31 @@ export function explainService(
     decisions.rows.every(
       (r) => r.bgp?.code !== "announces" || (r.bgp.peersDown?.length ?? 0) === (r.bgp.peers?.length ?? 0),
     );
-  const nobody = announcing.owner === undefined && (announcing.bgpNodes.length === 0 || sessionsAllDown);
-  steps.push({
-    step: "announcing",
-    verdict: nobody ? "fail" : "ok",
-    code: nobody ? "nobodyAnnounces" : "announcing",
-    text: nobody
-      ? sessionsAllDown
-        ? `every BGP session it would be announced on is down: ${announcing.text}`
-        : `no node announces it: ${announcing.text}`
-      : announcing.text,
-  });
+  // An owner that answers on none of the named interfaces announces to nobody (announceFailed).
+  const unheard = decisions.layer2.find((d) => d.announce);
+  const ownerRow = decisions.rows.find((r) => r.node === announcing.owner);
+  const l2Unheard = ownerRow?.layer2?.code === "interfaceNotAvailable" && unheard?.announce === true;
+  const bgpHeard = announcing.bgpNodes.length > 0 && !sessionsAllDown;
+  const nobody = (announcing.owner === undefined || l2Unheard) && !bgpHeard;
+  steps.push(
+    !nobody
+      ? { step: "announcing", verdict: "ok", code: "announcing", text: announcing.text }
+      : l2Unheard && unheard?.announce
+        ? {
+            step: "announcing",
+            verdict: "fail",
+            code: "interfaceNotAvailable",
+            text: `${announcing.owner} is elected but answers on none of the interfaces its L2Advertisements name (${unheard.interfaces.join(", ")}): nobody hears it`,
+          }
+        : {
+            step: "announcing",
+            verdict: "fail",
+            code: "nobodyAnnounces",
+            text: sessionsAllDown
+              ? `every BGP session it would be announced on is down: ${announcing.text}`
+              : `no node announces it: ${announcing.text}`,
+          },
+  );
   if (nobody) return finish(key, steps, decisions.rows, ips, poolName, "");
 
   // 6. Observed vs decided.

@@ -11,9 +11,10 @@ import { bgpRoutesFor } from "../bgp/routes.ts";
 import { bgpSessionsFor } from "../bgp/sessions.ts";
 import type { Pool } from "../config/types.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
+import { checkInterfaces } from "../speaker/interface-check.ts";
 import { assumedSecrets } from "./assumed-secrets.ts";
 import type { ExplainOptions, ExplainSnapshot } from "./snapshot.ts";
-import { peersDown, speakerNodes, speakerOn } from "./speakers.ts";
+import { layer2InterfacesOf, peersDown, speakerNodes, speakerOn } from "./speakers.ts";
 import type { NodeProtocolVerdict, NodeRow } from "./verdict.ts";
 
 export interface NodeDecisions {
@@ -30,8 +31,13 @@ function nodeNames(view: AnnounceView, snapshot: ExplainSnapshot): string[] {
   return [...names].sort();
 }
 
-function layer2Verdict(decision: L2Decision, node: string): NodeProtocolVerdict {
-  if (decision.announce) return { code: "announces" };
+function layer2Verdict(decision: L2Decision, node: string, snapshot: ExplainSnapshot): NodeProtocolVerdict {
+  if (decision.announce) {
+    // The speaker's own check (announceFailed), on the interfaces it reports answering on.
+    const local = layer2InterfacesOf(snapshot, node);
+    const check = checkInterfaces([decision], node, local, new Map());
+    return { code: check.events.length > 0 ? "interfaceNotAvailable" : "announces" };
+  }
   if (decision.reason !== "notOwner") return { code: decision.reason };
   // The speakers say notOwner both for a candidate that ranks below the owner and for a node
   // whose speaker is no live member; the candidate list tells them apart.
@@ -103,7 +109,7 @@ export function nodeDecisions(
     if (hasL2) {
       const decision = l2DecisionFor(request, asNode, current);
       layer2.push(decision);
-      row.layer2 = layer2Verdict(decision, node);
+      row.layer2 = layer2Verdict(decision, node, snapshot);
     }
     if (hasBgp) {
       const decision = bgpDecisionFor(request, asNode);

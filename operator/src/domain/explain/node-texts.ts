@@ -4,6 +4,7 @@ import type { NodeCode, NodeProtocolVerdict } from "./verdict.ts";
 const TEXTS: Readonly<Record<NodeCode, string>> = {
   announces: "announces",
   standby: "candidate (another node ranks first)",
+  interfaceNotAvailable: "elected, but answers on none of the interfaces its L2Advertisements name",
   speakerNotRunning: "no running speaker",
   notLoadBalancer: "not a LoadBalancer Service",
   loadBalancerClassMismatch: "another loadBalancerClass",

@@ -12,7 +12,7 @@ function reportOf(node: string, hears: readonly string[]): ConfigurationState {
     apiVersion: "metallb.io/v1beta1",
     kind: "ConfigurationState",
     metadata: { name: `speaker-${node}` },
-    status: speakerConfigurationStateStatus([], explainOptions.now, undefined, [], hears),
+    status: speakerConfigurationStateStatus([], explainOptions.now, undefined, { members: hears }),
   };
 }
 

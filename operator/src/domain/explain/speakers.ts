@@ -6,7 +6,11 @@
  * nobody else lists it. Also: which BGP sessions a speaker reports down.
  */
 import type { ConfigurationState } from "../api/configuration-state.ts";
-import { MEMBERS_ALIVE, speakerConfigurationStateName } from "../speaker/configuration-state.ts";
+import {
+  LAYER2_INTERFACES,
+  MEMBERS_ALIVE,
+  speakerConfigurationStateName,
+} from "../speaker/configuration-state.ts";
 import type { ExplainSnapshot } from "./snapshot.ts";
 import type { NodeRow } from "./verdict.ts";
 
@@ -85,6 +89,14 @@ export function speakerConfigurationState(
 ): ConfigurationState | undefined {
   const name = speakerConfigurationStateName(node);
   return snapshot.configurationStates.find((c) => c.metadata?.name === name);
+}
+
+/** The interfaces the node's speaker reports answering on; undefined: it does not say. */
+export function layer2InterfacesOf(snapshot: ExplainSnapshot, node: string): string[] | undefined {
+  const condition = speakerConfigurationState(snapshot, node)?.status?.conditions?.find(
+    (c) => c.type === LAYER2_INTERFACES,
+  );
+  return condition === undefined ? undefined : (condition.message ?? "").split(",").filter((n) => n !== "");
 }
 
 /**

@@ -27,7 +27,11 @@ export type AdvertisementCode = "advertised" | "noAdvertisement" | "sharedIPWith
 
 export type NodesCode = "candidates" | "noEndpoints" | "noCandidateNode";
 
-export type AnnouncingCode = "announcing" | "nobodyAnnounces";
+export type AnnouncingCode =
+  | "announcing"
+  | "nobodyAnnounces"
+  /** The Layer 2 owner answers on none of the interfaces its L2Advertisements name. */
+  | "interfaceNotAvailable";
 
 export type ObservedCode =
   | "asDecided"
@@ -56,6 +60,8 @@ export type NodeCode =
   | "announces"
   /** A Layer 2 candidate ranked below the owner. */
   | "standby"
+  /** Elected, but it answers on none of the interfaces the L2Advertisements name (announceFailed). */
+  | "interfaceNotAvailable"
   | "speakerNotRunning"
   | Exclude<L2WithdrawReason, "notOwner">
   | BgpWithdrawReason
