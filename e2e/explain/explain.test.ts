@@ -297,3 +297,24 @@ test("an invalid configuration: the first line names the offending object", asyn
     await ok(["delete", "ipaddresspool", "overlap", "-n", "metallb-system"]);
   }
 }, 30_000);
+
+test("an L2Advertisement naming an interface the nodes lack: elected, but nobody hears it", async () => {
+  await ok(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "metallb.io/v1beta1",
+      kind: "L2Advertisement",
+      metadata: { name: "my-l2-advertise", namespace: "metallb-system" },
+      spec: { ipAddressPools: ["my-ippool"], interfaces: ["eth9"] },
+    }),
+  );
+  try {
+    const answer = await explainUntil((a) => a.firstLine.includes("nobody hears it"), "svc/svc1");
+    expect(answer.exitCode).toBe(1);
+    expect(answer.firstLine).toMatch(
+      /^default\/svc1: myk8s-worker\d? is elected but answers on none of the interfaces its L2Advertisements name \(eth9\): nobody hears it$/,
+    );
+  } finally {
+    await ok(["apply", "-f", join(SEED, "l2advertisement.yaml")]);
+  }
+}, 60_000);
