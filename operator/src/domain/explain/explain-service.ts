@@ -10,9 +10,10 @@ import { type AnnounceView, announceViewOf } from "../announce/view.ts";
 import { serviceKey } from "../api/core.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
 import { allocationStep, holding } from "./allocation-step.ts";
+import { announcingStep } from "./announcing-step.ts";
 import { type ControllerView, controllerViewOf } from "./controller-view.ts";
-import { type NodeDecisions, nodeDecisions } from "./node-rows.ts";
-import { nodeCodeText, nodeVerdictText } from "./node-texts.ts";
+import { nodeDecisions } from "./node-rows.ts";
+import { nodesStep } from "./nodes-step.ts";
 import { observedStep } from "./observed-step.ts";
 import type { ExplainOptions, ExplainSnapshot } from "./snapshot.ts";
 import { speakerConfigOf } from "./speaker-config.ts";
@@ -21,6 +22,7 @@ import type { NodeRow, ServiceExplanation, Step, StepName } from "./verdict.ts";
 
 const LATER_STEPS: readonly StepName[] = ["allocation", "advertisement", "nodes", "announcing", "observed"];
 
+/** The steps after a failure, marked skipped; they carry the failing step's code (what blocked them). */
 function skipped(after: readonly Step[]): Step[] {
   const done = new Set(after.map((s) => s.step));
   return LATER_STEPS.filter((s) => !done.has(s)).map((step) => ({
@@ -50,72 +52,6 @@ function finish(
     steps: all,
     nodes: rows,
   };
-}
-
-/** "node: reason" for every node that is not a candidate, grouped by reason. */
-function whyNoNode(rows: readonly NodeRow[]): string {
-  const byReason = new Map<string, string[]>();
-  for (const row of rows) {
-    for (const verdict of [row.layer2, row.bgp]) {
-      if (verdict === undefined || verdict.code === "announces" || verdict.code === "standby") continue;
-      const text = nodeCodeText(verdict.code);
-      const nodes = byReason.get(text) ?? [];
-      if (!nodes.includes(row.node)) nodes.push(row.node);
-      byReason.set(text, nodes);
-    }
-  }
-  return [...byReason].map(([text, nodes]) => `${nodes.join(", ")}: ${text}`).join("; ");
-}
-
-function nodesStep(decisions: NodeDecisions): Step {
-  const { rows } = decisions;
-  const candidates = rows.filter(
-    (r) =>
-      r.layer2?.code === "announces" ||
-      r.layer2?.code === "standby" ||
-      r.layer2?.code === "interfaceNotAvailable" ||
-      r.bgp?.code === "announces",
-  );
-  if (rows.length > 0 && rows.every((r) => (r.layer2 ?? r.bgp)?.code === "noEndpoints"))
-    return {
-      step: "nodes",
-      verdict: "fail",
-      code: "noEndpoints",
-      text: "no ready endpoint: no node announces a Service whose pods are not ready (check its selector and pods)",
-    };
-  if (candidates.length === 0)
-    return {
-      step: "nodes",
-      verdict: "fail",
-      code: "noCandidateNode",
-      text: `no node may announce it: ${rows.length === 0 ? "there is no Node" : whyNoNode(rows)}`,
-    };
-  return {
-    step: "nodes",
-    verdict: "ok",
-    code: "candidates",
-    text: `candidates: ${candidates.map((r) => r.node).join(", ")}`,
-  };
-}
-
-function announcingText(decisions: NodeDecisions): { text: string; owner?: string; bgpNodes: string[] } {
-  const parts: string[] = [];
-  const l2 = decisions.layer2.find((d) => d.announce);
-  const owner = decisions.layer2[0]?.owner;
-  if (decisions.layer2.length > 0) {
-    if (l2?.announce) {
-      const on = l2.interfaces.length === 0 ? "every eligible interface" : l2.interfaces.join(", ");
-      parts.push(`layer2 from ${l2.owner} on ${on}`);
-    } else parts.push("layer2: nobody");
-  }
-  const bgpNodes = decisions.rows.filter((r) => r.bgp?.code === "announces").map((r) => r.node);
-  if (decisions.bgp.length > 0) {
-    const each = decisions.rows
-      .filter((r) => r.bgp?.code === "announces")
-      .map((r) => `${r.node} ${nodeVerdictText(r.bgp!)}`);
-    parts.push(each.length === 0 ? "bgp: nobody" : `bgp: ${each.join("; ")}`);
-  }
-  return { text: parts.join("; "), owner: l2?.announce ? owner : undefined, bgpNodes };
 }
 
 /** What every Service's explanation shares: computed once when explaining many. */
@@ -237,39 +173,9 @@ export function explainService(
   if (nodes.verdict !== "ok") return finish(key, steps, decisions.rows, ips, poolName, "");
 
   // 5. Announcing.
-  const announcing = announcingText(decisions);
-  const sessionsAllDown =
-    decisions.bgp.length > 0 &&
-    announcing.owner === undefined &&
-    decisions.rows.every(
-      (r) => r.bgp?.code !== "announces" || (r.bgp.peersDown?.length ?? 0) === (r.bgp.peers?.length ?? 0),
-    );
-  // An owner that answers on none of the named interfaces announces to nobody (announceFailed).
-  const unheard = decisions.layer2.find((d) => d.announce);
-  const ownerRow = decisions.rows.find((r) => r.node === announcing.owner);
-  const l2Unheard = ownerRow?.layer2?.code === "interfaceNotAvailable" && unheard?.announce === true;
-  const bgpHeard = announcing.bgpNodes.length > 0 && !sessionsAllDown;
-  const nobody = (announcing.owner === undefined || l2Unheard) && !bgpHeard;
-  steps.push(
-    !nobody
-      ? { step: "announcing", verdict: "ok", code: "announcing", text: announcing.text }
-      : l2Unheard && unheard?.announce
-        ? {
-            step: "announcing",
-            verdict: "fail",
-            code: "interfaceNotAvailable",
-            text: `${announcing.owner} is elected but answers on none of the interfaces its L2Advertisements name (${unheard.interfaces.join(", ")}): nobody hears it`,
-          }
-        : {
-            step: "announcing",
-            verdict: "fail",
-            code: "nobodyAnnounces",
-            text: sessionsAllDown
-              ? `every BGP session it would be announced on is down: ${announcing.text}`
-              : `no node announces it: ${announcing.text}`,
-          },
-  );
-  if (nobody) return finish(key, steps, decisions.rows, ips, poolName, "");
+  const announcing = announcingStep(decisions);
+  steps.push(announcing.step);
+  if (announcing.step.verdict !== "ok") return finish(key, steps, decisions.rows, ips, poolName, "");
 
   // 6. Observed vs decided.
   const dead = decisions.rows
