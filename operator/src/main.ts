@@ -244,6 +244,11 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
 }
 
 async function main(): Promise<number> {
+  // `metalbun explain ...` (and `kubectl metalbun explain ...`, which runs the same arguments).
+  if (process.argv[2] === "explain") {
+    const { runExplain } = await import("./cli/explain-command.ts");
+    return runExplain(process.argv.slice(3));
+  }
   const parsed = parseCommandLine(process.argv.slice(2), process.env);
   switch (parsed.kind) {
     case "help":

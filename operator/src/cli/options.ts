@@ -61,6 +61,7 @@ export const USAGE = `metalbun: a bare-metal LoadBalancer for Kubernetes that sp
 usage:
   metalbun controller [flags]   assign External IPs to type: LoadBalancer Services
   metalbun speaker [flags]      announce them from this node (ARP/NDP or BGP)
+  metalbun explain [svc/NAME]   why a Service is (not) reachable ("metalbun explain --help")
   metalbun --help | --version
 
 common flags (environment variable in brackets):

@@ -120,7 +120,19 @@ describe("kubeconfig", () => {
   });
 
   test.each([
-    ["exec plugins", { exec: { command: "aws" } }, /exec and auth-provider/],
+    ["auth-provider plugins", { "auth-provider": { name: "gcp" } }, /auth-provider plugins were removed/],
+    [
+      "an exec plugin without interactiveMode (v1)",
+      { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "x" } },
+      /interactiveMode must be set/,
+    ],
+    [
+      "an exec plugin of an unknown apiVersion",
+      {
+        exec: { apiVersion: "client.authentication.k8s.io/v1alpha1", command: "x", interactiveMode: "Never" },
+      },
+      /apiVersion/,
+    ],
     ["a certificate without key", { "client-certificate-data": b64("C") }, /needs its key/],
     ["basic auth", { username: "admin", password: "x" }, /basic auth/],
   ])("refuses %s with an actionable message", async (_, user, message) => {

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Connection } from "./connection.ts";
 import { KubeConfigError } from "./errors.ts";
 import {
@@ -20,6 +21,13 @@ export interface ResolveOptions {
   kubeconfig?: string;
   /** Directory holding `token`, `ca.crt`, `namespace`; see {@link SERVICEACCOUNT_DIR_ENV}. */
   serviceAccountDir?: string;
+  /** A `--context` flag: overrides the kubeconfig's current-context. */
+  context?: string;
+  /**
+   * Out of a cluster with no kubeconfig named, use `~/.kube/config` as kubectl does (the CLI on a
+   * laptop). The operator leaves it off: a pod should never pick up a stray home directory file.
+   */
+  homeKubeconfig?: boolean;
 }
 
 /**
@@ -40,8 +48,9 @@ export async function resolveConnection(options: ResolveOptions = {}): Promise<C
     (inCluster ? await serviceAccountNamespace(serviceAccountDir) : undefined) ||
     DEFAULT_NAMESPACE;
 
-  const kubeconfig = options.kubeconfig ?? env.KUBECONFIG;
-  if (kubeconfig) return kubeconfigConnection({ path: kubeconfig, namespace });
+  const home = options.homeKubeconfig && env.HOME ? join(env.HOME, ".kube", "config") : undefined;
+  const kubeconfig = options.kubeconfig || env.KUBECONFIG || (inCluster ? undefined : home);
+  if (kubeconfig) return kubeconfigConnection({ path: kubeconfig, namespace, context: options.context });
   if (inCluster) return inClusterConnection({ env, serviceAccountDir, namespace });
   throw new KubeConfigError(
     "no apiserver configured: not in a cluster (KUBERNETES_SERVICE_HOST unset) and KUBECONFIG unset",

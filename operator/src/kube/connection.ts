@@ -24,6 +24,8 @@ export interface Connection {
   readonly proxy?: string;
   /** The namespace the operator lives in (its own Secrets, ConfigMaps, status objects). */
   readonly namespace: string;
+  /** The kubeconfig context's namespace, when it names one (kubectl's default for -n). */
+  readonly contextNamespace?: string;
   /** How the settings were found, for the startup log line. */
   readonly source: "in-cluster" | "kubeconfig";
 }

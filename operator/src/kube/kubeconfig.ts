@@ -3,12 +3,21 @@ import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { parse } from "yaml";
 import type { Connection } from "./connection.ts";
 import { KubeConfigError } from "./errors.ts";
+import {
+  type ExecClusterInfo,
+  type ExecConfig,
+  type ExecCredentialStatus,
+  execToken,
+  runExecPlugin,
+} from "./exec-credential.ts";
 import { fileToken, staticToken, type TokenSource } from "./token.ts";
 
 /*
  * Why our own reader instead of client-node's KubeConfig: client-node reads `tokenFile` once at load
  * time (a rotated token would then be rejected forever) and its auth plugins assume node-fetch. The
- * kubeconfig format is small; we read the fields below and refuse the rest loudly.
+ * kubeconfig format is small; we read the fields below and refuse the rest loudly. Exec credential
+ * plugins (what cloud logins and OIDC helpers use on laptops) run to client-go's contract
+ * (exec-credential.ts); the long-removed auth-provider and basic auth are refused.
  * Field names follow k8s.io/client-go/tools/clientcmd/api/v1 (the kubeconfig wire format).
  */
 
@@ -19,6 +28,7 @@ interface NamedCluster {
   "insecure-skip-tls-verify"?: boolean;
   "tls-server-name"?: string;
   "proxy-url"?: string;
+  extensions?: readonly { name?: string; extension?: unknown }[];
 }
 
 interface NamedUser {
@@ -28,7 +38,7 @@ interface NamedUser {
   "client-key-data"?: string;
   token?: string;
   tokenFile?: string;
-  exec?: unknown;
+  exec?: ExecConfig;
   "auth-provider"?: unknown;
   username?: string;
 }
@@ -83,7 +93,13 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
   const clusters = namedEntries<NamedCluster>(doc.clusters, "cluster", path);
   const users = namedEntries<NamedUser>(doc.users, "user", path);
   for (const cluster of clusters.values()) resolvePaths(cluster, pathFieldsOfCluster, baseDir);
-  for (const user of users.values()) resolvePaths(user, pathFieldsOfUser, baseDir);
+  for (const user of users.values()) {
+    resolvePaths(user, pathFieldsOfUser, baseDir);
+    // client-go: an exec command with a slash but not absolute is relative to its kubeconfig.
+    const command = user.exec?.command;
+    if (typeof command === "string" && command.includes("/") && !isAbsolute(command))
+      user.exec = { ...user.exec, command: join(baseDir, command) };
+  }
   const currentContext = doc["current-context"];
   return {
     currentContext: typeof currentContext === "string" && currentContext !== "" ? currentContext : undefined,
@@ -126,6 +142,8 @@ export interface KubeconfigOptions {
   path: string;
   /** Overrides current-context. */
   context?: string;
+  /** Exec plugins: whether stdin is a terminal (tests); default: process.stdin.isTTY. */
+  stdinIsTTY?: boolean;
   /** The operator namespace chosen by the caller. */
   namespace: string;
 }
@@ -157,9 +175,9 @@ export async function kubeconfigConnection(options: KubeconfigOptions): Promise<
     );
   }
   const user: NamedUser = (context.user !== undefined ? config.users.get(context.user) : undefined) ?? {};
-  if (user.exec || user["auth-provider"]) {
+  if (user["auth-provider"]) {
     throw new KubeConfigError(
-      `kubeconfig user "${context.user}": exec and auth-provider plugins are not supported; use a token, tokenFile or client certificate`,
+      `kubeconfig user "${context.user}": auth-provider plugins were removed from kubectl (1.26); use an exec plugin, a token, tokenFile or client certificate`,
     );
   }
   if (user.username) {
@@ -176,12 +194,8 @@ export async function kubeconfigConnection(options: KubeconfigOptions): Promise<
         cluster["certificate-authority"],
         "certificate-authority",
       );
-  const cert = await pemFrom(
-    user["client-certificate-data"],
-    user["client-certificate"],
-    "client-certificate",
-  );
-  const key = await pemFrom(user["client-key-data"], user["client-key"], "client-key");
+  let cert = await pemFrom(user["client-certificate-data"], user["client-certificate"], "client-certificate");
+  let key = await pemFrom(user["client-key-data"], user["client-key"], "client-key");
   if ((cert === undefined) !== (key === undefined)) {
     throw new KubeConfigError(
       `kubeconfig user "${context.user}": a client certificate needs its key and vice versa`,
@@ -193,6 +207,20 @@ export async function kubeconfigConnection(options: KubeconfigOptions): Promise<
   else if (user.tokenFile) {
     token = fileToken(user.tokenFile);
     await token.current();
+  } else if (user.exec) {
+    const execOptions = {
+      baseDir: "",
+      user: context.user ?? "",
+      cluster: clusterInfo(cluster, ca),
+      ...(options.stdinIsTTY !== undefined && { stdinIsTTY: options.stdinIsTTY }),
+    };
+    const first: ExecCredentialStatus = await runExecPlugin(user.exec, execOptions);
+    if (first.clientCertificateData !== undefined && cert === undefined) {
+      // A plugin's certificate is read once: TLS settings are fixed per connection.
+      cert = first.clientCertificateData;
+      key = first.clientKeyData;
+    }
+    if (first.token) token = execToken(user.exec, execOptions, first);
   }
 
   return {
@@ -207,6 +235,22 @@ export async function kubeconfigConnection(options: KubeconfigOptions): Promise<
     ...(token && { token }),
     ...(cluster["proxy-url"] && { proxy: cluster["proxy-url"] }),
     namespace: options.namespace,
+    ...(context.namespace && { contextNamespace: context.namespace }),
     source: "kubeconfig",
+  };
+}
+
+/** The cluster as an exec plugin is told about it (provideClusterInfo). */
+function clusterInfo(cluster: NamedCluster, ca: string | undefined): ExecClusterInfo {
+  const extension = cluster.extensions?.find(
+    (e) => e.name === "client.authentication.k8s.io/exec",
+  )?.extension;
+  return {
+    server: cluster.server ?? "",
+    ...(ca !== undefined && { "certificate-authority-data": Buffer.from(ca).toString("base64") }),
+    ...(cluster["insecure-skip-tls-verify"] && { "insecure-skip-tls-verify": true }),
+    ...(cluster["tls-server-name"] && { "tls-server-name": cluster["tls-server-name"] }),
+    ...(cluster["proxy-url"] && { "proxy-url": cluster["proxy-url"] }),
+    ...(extension !== undefined && { config: extension }),
   };
 }

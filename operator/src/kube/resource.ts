@@ -49,6 +49,7 @@ export const resources = {
   events: core("events", "Event", true),
   namespaces: core("namespaces", "Namespace", false),
   nodes: core("nodes", "Node", false),
+  pods: core("pods", "Pod", true),
   secrets: core("secrets", "Secret", true),
   serviceAccounts: core("serviceaccounts", "ServiceAccount", true),
   services: core("services", "Service", true),

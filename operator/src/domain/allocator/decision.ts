@@ -1,4 +1,5 @@
 import type { ServiceEvent } from "./events.ts";
+import type { AllocationFailure } from "./failure.ts";
 
 /**
  * Why a Service ends up as it does. The same strings go to logs, metrics labels and tests.
@@ -51,6 +52,8 @@ export interface ServiceDecision {
   readonly events: readonly ServiceEvent[];
   /** The failure text, for logs (also inside the event message). */
   readonly error: string | undefined;
+  /** The failure as a typed value (allocationFailed only): which rule, and what stands in the way. */
+  readonly failure?: AllocationFailure;
 }
 
 /** Per-pool counters for IPAddressPool.status and the allocator metrics (JSON-safe numbers). */

@@ -2,7 +2,10 @@ import type { Pool } from "../config/types.ts";
 import { addressKey, formatIP, type IPAddress } from "../ip/address.ts";
 import { isBuggyIP } from "../ip/buggy.ts";
 import { type Cidr, cidrSize } from "../ip/cidr.ts";
+import type { AllocationFailure } from "./failure.ts";
 import { goQuote } from "./go-format.ts";
+
+export type SharingConflict = Extract<AllocationFailure, { code: "sharingKeyConflict" | "portInUse" }>;
 
 /** Who asks for an address: the fields MetalLB's sharing rules look at. */
 export interface Claimant {
@@ -58,14 +61,32 @@ export class Ledger {
 
   /** MetalLB checkSharing: why `claimant` may not use `address`, or undefined if it may. */
   sharingProblem(claimant: Claimant, address: IPAddress): string | undefined {
+    return this.sharingConflict(claimant, address)?.message;
+  }
+
+  /** sharingProblem as a typed value: which rule, and which Services stand in the way. */
+  sharingConflict(claimant: Claimant, address: IPAddress): SharingConflict | undefined {
     const use = this.uses.get(addressKey(address));
     if (use === undefined) return undefined;
     const conflict = conflictOn(use, claimant);
     if (conflict === SHARING_KEY) {
       const others = use.services.filter((s) => s !== claimant.key).sort();
-      return `can't change sharing key for ${goQuote(claimant.key)}, address also in use by ${others.join(",")}`;
+      return {
+        code: "sharingKeyConflict",
+        ip: formatIP(address),
+        services: others,
+        message: `can't change sharing key for ${goQuote(claimant.key)}, address also in use by ${others.join(",")}`,
+      };
     }
-    if (conflict !== undefined) return `port ${conflict} is already in use on ${goQuote(formatIP(address))}`;
+    if (conflict !== undefined) {
+      return {
+        code: "portInUse",
+        ip: formatIP(address),
+        port: conflict,
+        service: use.portOwners[use.ports.indexOf(conflict)] ?? "",
+        message: `port ${conflict} is already in use on ${goQuote(formatIP(address))}`,
+      };
+    }
     return undefined;
   }
 

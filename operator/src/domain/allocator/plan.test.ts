@@ -507,3 +507,61 @@ describe("writes and pool status", () => {
     expect(applied(services, plan)[0]?.status?.loadBalancer?.ingress).toEqual([{ ip: "fd00::5" }]);
   });
 });
+
+describe("typed failures", () => {
+  test("each failed allocation says which rule refused, with what stands in the way", () => {
+    const small = validConfig({ ipAddressPools: [aPool("small", { addresses: ["10.0.0.0/32"] })] });
+    const full = planFor(small, [aService("a"), aService("b")]);
+    expect(full.decisions[1]?.failure).toEqual({
+      code: "noAvailableIPs",
+      pools: ["small"],
+      message: "no available IPs",
+    });
+    const outside = planFor(small, [
+      aService("c", { annotations: { "metallb.io/loadBalancerIPs": "192.0.2.1" } }),
+    ]);
+    expect(outside.decisions[0]?.failure?.code).toBe("ipNotInAnyPool");
+    const v6 = planFor(small, [aService("d", { annotations: { "metallb.io/loadBalancerIPs": "fc00::1" } })]);
+    expect(v6.decisions[0]?.failure?.code).toBe("requestedFamilyMismatch");
+    const ports = planFor(small, [
+      aService("e", { annotations: { "metallb.io/allow-shared-ip": "k" }, selector: { app: "x" } }),
+      aService("f", { annotations: { "metallb.io/allow-shared-ip": "k" }, selector: { app: "x" } }),
+    ]);
+    expect(ports.decisions[1]?.failure).toMatchObject({ code: "noAvailableIPs" });
+    const pinned = planFor(small, [
+      aService("g", {
+        annotations: { "metallb.io/allow-shared-ip": "k", "metallb.io/loadBalancerIPs": "10.0.0.0" },
+      }),
+      aService("h", {
+        annotations: { "metallb.io/allow-shared-ip": "k", "metallb.io/loadBalancerIPs": "10.0.0.0" },
+      }),
+    ]);
+    expect(pinned.decisions[1]?.failure).toMatchObject({
+      code: "portInUse",
+      port: "TCP/80",
+      service: "default/g",
+    });
+    const keys = planFor(small, [
+      aService("k", {
+        annotations: { "metallb.io/allow-shared-ip": "k1", "metallb.io/loadBalancerIPs": "10.0.0.0" },
+      }),
+      aService("l", {
+        annotations: { "metallb.io/allow-shared-ip": "k2", "metallb.io/loadBalancerIPs": "10.0.0.0" },
+      }),
+    ]);
+    expect(keys.decisions[1]?.failure).toMatchObject({
+      code: "sharingKeyConflict",
+      ip: "10.0.0.0",
+      services: ["default/k"],
+    });
+    const exhausted = planFor(small, [
+      aService("i"),
+      aService("j", { annotations: { "metallb.io/address-pool": "small" } }),
+    ]);
+    expect(exhausted.decisions[1]?.failure).toMatchObject({
+      code: "poolExhausted",
+      pool: "small",
+      family: "ipv4",
+    });
+  });
+});

@@ -4,6 +4,7 @@ import { type FamilySet, type IPFamily, otherFamily } from "../ip/family.ts";
 import { err, ok, type Result } from "../ip/result.ts";
 import type { AllocationPlan, DecisionReason, PoolCounters, ServiceDecision } from "./decision.ts";
 import * as ev from "./events.ts";
+import { type AllocationFailure, plainFailure } from "./failure.ts";
 import { familyOfParsed, serviceFamilyChanged } from "./families.ts";
 import { GO_NIL_IP, goQuote, goQuoteList } from "./go-format.ts";
 import { Ledger } from "./ledger.ts";
@@ -159,7 +160,7 @@ function decide(
   reason: DecisionReason,
   target: Target,
   events: readonly ev.ServiceEvent[],
-  error?: string,
+  failure?: AllocationFailure,
 ): ServiceDecision {
   const current = service.current;
   let ips: string[];
@@ -189,7 +190,9 @@ function decide(
   }
   const all =
     write === undefined ? events : [...events, ...service.deprecatedAnnotations.map(ev.deprecatedAnnotation)];
-  return { key: service.key, reason, ips, pool, write, events: all, error };
+  return failure === undefined
+    ? { key: service.key, reason, ips, pool, write, events: all, error: undefined }
+    : { key: service.key, reason, ips, pool, write, events: all, error: failure.message, failure };
 }
 
 function canonicalOr(text: string): string {
@@ -201,7 +204,7 @@ function textsOf(addresses: readonly IPAddress[]): string[] {
   return addresses.map(formatIP);
 }
 
-type Assignable = Result<Pool>;
+type Assignable = Result<Pool, AllocationFailure>;
 
 /** Free addresses of a pool, at most one per family (MetalLB Allocation). */
 type Free = Partial<Record<IPFamily, IPAddress>>;
@@ -246,7 +249,7 @@ class PlanRun {
     const assignable = this.assignable(service, addresses);
     let cleared = false;
     if (!assignable.ok) {
-      events.push(ev.clearAssignment(service.key, assignable.error));
+      events.push(ev.clearAssignment(service.key, assignable.error.message));
       cleared = true;
     } else if (service.addressPool !== undefined && assignable.value.name !== service.addressPool) {
       cleared = true; // the user asked for another pool
@@ -300,7 +303,7 @@ class PlanRun {
     const problem =
       free === undefined
         ? `no available IPs in pool ${pool.name} for ${additional} IPFamily`
-        : this.assignProblem(service, [existing, free]);
+        : this.assignProblem(service, [existing, free])?.message;
     if (free === undefined || problem !== undefined) {
       events.push(ev.additionalAssignFailed(problem ?? ""));
       return decide(service, "kept", { kind: "hold", ips: kept.ips, pool: pool.name }, events);
@@ -314,7 +317,7 @@ class PlanRun {
   allocate(service: AllocationRequest, before: readonly ev.ServiceEvent[]): ServiceDecision {
     const result = this.allocation(service);
     if (!result.ok) {
-      const events = [...before, ev.allocationFailed(service.key, result.error)];
+      const events = [...before, ev.allocationFailed(service.key, result.error.message)];
       return decide(service, "allocationFailed", { kind: "clear" }, events, result.error);
     }
     const { ips, pool } = result.value;
@@ -323,38 +326,54 @@ class PlanRun {
     return decide(service, "allocated", { kind: "hold", ips, pool: pool.name }, events);
   }
 
-  private allocation(service: AllocationRequest): Result<{ ips: IPAddress[]; pool: Pool }> {
-    if (!service.clusterFamily.ok) return err(service.clusterFamily.error);
+  private allocation(
+    service: AllocationRequest,
+  ): Result<{ ips: IPAddress[]; pool: Pool }, AllocationFailure> {
+    if (!service.clusterFamily.ok) return err(plainFailure("invalidClusterIPs", service.clusterFamily.error));
     const family = service.clusterFamily.value;
     const requested = service.requested;
-    if (requested.kind === "invalid") return err(requested.error);
+    if (requested.kind === "invalid") return err(plainFailure("invalidRequestedIPs", requested.error));
     if (requested.kind === "ips") {
-      const texts = goQuoteList(textsOf(requested.ips));
+      const ips = textsOf(requested.ips);
+      const texts = goQuoteList(ips);
       if (requested.family !== family) {
-        return err(`requested loadBalancer IP(s) ${texts} does not match the ipFamily of the service`);
+        return err({
+          code: "requestedFamilyMismatch",
+          ips,
+          message: `requested loadBalancer IP(s) ${texts} does not match the ipFamily of the service`,
+        });
       }
       const assignable = this.assignable(service, requested.ips);
       if (!assignable.ok) return assignable;
       if (service.addressPool !== undefined && assignable.value.name !== service.addressPool) {
-        return err(
-          `requested loadBalancer IP(s) ${texts} is not compatible with requested address pool ${service.addressPool}`,
-        );
+        return err({
+          code: "requestedPoolMismatch",
+          pool: service.addressPool,
+          message: `requested loadBalancer IP(s) ${texts} is not compatible with requested address pool ${service.addressPool}`,
+        });
       }
       return ok({ ips: [...requested.ips], pool: assignable.value });
     }
     if (service.addressPool !== undefined) {
       const pool = this.config.pools.byName.get(service.addressPool);
-      if (pool === undefined) return err(`unknown pool ${goQuote(service.addressPool)}`);
+      if (pool === undefined)
+        return err({
+          code: "unknownPool",
+          pool: service.addressPool,
+          message: `unknown pool ${goQuote(service.addressPool)}`,
+        });
       const ips = selectForFamily(this.freeIn(pool, service, familiesOf(family)), family, service, pool.name);
       if (!ips.ok) return ips;
       const assignable = this.assignable(service, ips.value);
       return assignable.ok ? ok({ ips: ips.value, pool }) : assignable;
     }
-    const pinned = this.fromPools(pinnedPoolsFor(this.config, service), service, family);
+    const pinnedPools = pinnedPoolsFor(this.config, service);
+    const pinned = this.fromPools(pinnedPools, service, family);
     if (pinned !== undefined) return ok(pinned);
     const general = this.fromPools(this.general, service, family);
     if (general !== undefined) return ok(general);
-    return err("no available IPs");
+    const tried = [...pinnedPools, ...this.general].map((p) => p.name);
+    return err({ code: "noAvailableIPs", pools: tried, message: "no available IPs" });
   }
 
   /** MetalLB allocateFromPools + findBestPoolForService. */
@@ -406,12 +425,18 @@ class PlanRun {
    */
   private assignable(service: AllocationRequest, addresses: readonly IPAddress[]): Assignable {
     const pool = addresses.length === 0 ? undefined : this.locator.poolFor(addresses);
-    if (pool === undefined) return err(`${goQuoteList(textsOf(addresses))} is not allowed in config`);
+    if (pool === undefined) {
+      const ips = textsOf(addresses);
+      return err({ code: "ipNotInAnyPool", ips, message: `${goQuoteList(ips)} is not allowed in config` });
+    }
     const problem = this.problemIn(pool, service, addresses);
     return problem === undefined ? ok(pool) : err(problem);
   }
 
-  private assignProblem(service: AllocationRequest, addresses: readonly IPAddress[]): string | undefined {
+  private assignProblem(
+    service: AllocationRequest,
+    addresses: readonly IPAddress[],
+  ): AllocationFailure | undefined {
     const result = this.assignable(service, addresses);
     return result.ok ? undefined : result.error;
   }
@@ -420,15 +445,24 @@ class PlanRun {
     pool: Pool,
     service: AllocationRequest,
     addresses: readonly IPAddress[],
-  ): string | undefined {
-    if (!poolAdmits(pool, service)) return `pool ${pool.name} not compatible for ip assignment`;
-    if (addresses.length > 2) return `more than two addresses ${goQuoteList(textsOf(addresses))}`;
+  ): AllocationFailure | undefined {
+    if (!poolAdmits(pool, service))
+      return {
+        code: "poolNotCompatible",
+        pool: pool.name,
+        message: `pool ${pool.name} not compatible for ip assignment`,
+      };
+    if (addresses.length > 2)
+      return plainFailure("tooManyAddresses", `more than two addresses ${goQuoteList(textsOf(addresses))}`);
     const [a, b] = addresses;
     if (a !== undefined && b !== undefined && a.family === b.family) {
-      return `${goQuote(formatIP(a))} ${goQuote(formatIP(b))} has the same family`;
+      return plainFailure(
+        "sameFamily",
+        `${goQuote(formatIP(a))} ${goQuote(formatIP(b))} has the same family`,
+      );
     }
     for (const address of addresses) {
-      const problem = this.ledger.sharingProblem(service, address);
+      const problem = this.ledger.sharingConflict(service, address);
       if (problem !== undefined) return problem;
     }
     return undefined;
@@ -449,7 +483,7 @@ function selectForFamily(
   family: FamilySet,
   service: AllocationRequest,
   pool: string,
-): Result<IPAddress[]> {
+): Result<IPAddress[], AllocationFailure> {
   const { ipv4, ipv6 } = free;
   if (family !== "dual") {
     const ip = free[family];
@@ -459,7 +493,12 @@ function selectForFamily(
   } else if (service.familyPolicy === "PreferDualStack" && (ipv4 ?? ipv6) !== undefined) {
     return ok([(ipv4 ?? ipv6) as IPAddress]);
   }
-  return err(`no available IPs in pool ${pool} for ${family} IPFamily`);
+  return err({
+    code: "poolExhausted",
+    pool,
+    family,
+    message: `no available IPs in pool ${pool} for ${family} IPFamily`,
+  });
 }
 
 function sameAddressSet(a: readonly IPAddress[], b: readonly IPAddress[]): boolean {

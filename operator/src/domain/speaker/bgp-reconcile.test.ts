@@ -160,7 +160,7 @@ describe("speaker-<node> ConfigurationState, BGP sessions", () => {
     });
   });
 
-  test("a node without sessions has only the configuration condition, as MetalLB", () => {
-    expect(withSessions([])?.map((c) => c.type)).toEqual(["configReconcilerValid"]);
+  test("a node without sessions has no session condition (only the configuration's, and membership's)", () => {
+    expect(withSessions([])?.map((c) => c.type)).toEqual(["configReconcilerValid", "membersAlive"]);
   });
 });

@@ -3,7 +3,11 @@
  * is in use, Invalid with every problem while it is not (the speaker then keeps the last good
  * one). A speaker runs only the configuration reconciler, so it reports `configReconcilerValid`;
  * a node with BGP sessions also reports `bgpSessionsEstablished` (metalbun's addition: which
- * sessions are down and why, so a route missing at the router has its reason next to the config's).
+ * sessions are down and why, so a route missing at the router has its reason next to the config's),
+ * a speaker with membership reports `membersAlive` (metalbun's addition: the nodes whose speakers it
+ * hears, comma-separated, so `metalbun explain` can tell a dead speaker from the apiserver), and
+ * one answering ARP/NDP reports `layer2Interfaces` (metalbun's addition: the interfaces it answers
+ * on, so explain can tell an L2Advertisement naming interfaces this node lacks).
  * A condition keeps its lastTransitionTime while its status holds.
  */
 import type { Condition } from "../api/condition.ts";
@@ -45,16 +49,40 @@ function sessionsDown(sessions: readonly BgpSessionStatus[]): string {
     .join("; ");
 }
 
-/**
- * `problems`: one message per parse error or refusal, in order; empty means Valid. `sessions`:
- * this node's BGP sessions as the announcer reports them (none: no BGP condition).
- */
+export const MEMBERS_ALIVE = "membersAlive";
+export const LAYER2_INTERFACES = "layer2Interfaces";
+
+/** The CRD caps a condition message at 32768 characters; a longer list is cut at a name. */
+const MAX_MESSAGE = 32768;
+
+function namesText(names: readonly string[]): string {
+  let text = "";
+  for (const name of [...names].sort()) {
+    const next = text === "" ? name : `${text},${name}`;
+    if (next.length > MAX_MESSAGE) break;
+    text = next;
+  }
+  return text;
+}
+
+/** What the speaker reports of itself besides its configuration, each with its own condition. */
+export interface SpeakerReport {
+  /** This node's BGP sessions as the announcer reports them (none: no BGP condition). */
+  readonly sessions?: readonly BgpSessionStatus[];
+  /** The live speakers this one hears (undefined: membership disabled, no condition). */
+  readonly members?: readonly string[];
+  /** The interfaces it answers ARP/NDP on (undefined: not known yet, no condition). */
+  readonly interfaces?: readonly string[];
+}
+
+/** `problems`: one message per parse error or refusal, in order; empty means Valid. */
 export function speakerConfigurationStateStatus(
   problems: readonly string[],
   now: string,
   previous: ConfigurationStateStatus | undefined,
-  sessions: readonly BgpSessionStatus[] = [],
+  report: SpeakerReport = {},
 ): ConfigurationStateStatus {
+  const { sessions = [], members, interfaces } = report;
   const valid = problems.length === 0;
   const summary = problems.join("; ");
   const conditions = [
@@ -79,6 +107,12 @@ export function speakerConfigurationStateStatus(
         previous,
       ),
     );
+  }
+  if (members !== undefined) {
+    conditions.push(condition(MEMBERS_ALIVE, "True", "MembersSeen", namesText(members), now, previous));
+  }
+  if (interfaces !== undefined) {
+    conditions.push(condition(LAYER2_INTERFACES, "True", "Answering", namesText(interfaces), now, previous));
   }
   return { result: valid ? "Valid" : "Invalid", errorSummary: summary, conditions };
 }

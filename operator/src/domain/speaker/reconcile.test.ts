@@ -72,6 +72,13 @@ describe("reconcileSpeaker", () => {
           message: "",
           lastTransitionTime: defaultOptions.now,
         },
+        {
+          type: "membersAlive",
+          status: "True",
+          reason: "MembersSeen",
+          message: "a,b,c,d",
+          lastTransitionTime: defaultOptions.now,
+        },
       ],
     });
     expect([out.configStale, out.configLoaded]).toEqual([false, true]);
@@ -318,5 +325,25 @@ describe("reconcileSpeaker", () => {
       );
       expect(warnings(anywhere)).toEqual([]);
     });
+  });
+});
+
+describe("speaker-<node> ConfigurationState, what the speaker reports of itself", () => {
+  test("the interfaces it answers on, once known, sorted", () => {
+    const known = reconcileSpeaker(
+      { ...inputsFor(base, "a"), localInterfaces: ["eth1", "eth0"] },
+      initialSpeakerState,
+      defaultOptions,
+    );
+    expect(
+      known.configurationState.status.conditions?.find((c) => c.type === "layer2Interfaces"),
+    ).toMatchObject({
+      status: "True",
+      message: "eth0,eth1",
+    });
+    const unknown = run(base);
+    expect(unknown.configurationState.status.conditions?.map((c) => c.type)).not.toContain(
+      "layer2Interfaces",
+    );
   });
 });

@@ -321,12 +321,11 @@ export function reconcileSpeaker(
     ...orphaned.map(orphanMessage),
     ...bgpSessions.problems.filter((p) => p.severity === "error").map((p) => p.message),
   ];
-  const status = speakerConfigurationStateStatus(
-    problems,
-    options.now,
-    state.configurationState,
-    inputs.bgpSessions ?? [],
-  );
+  const status = speakerConfigurationStateStatus(problems, options.now, state.configurationState, {
+    sessions: inputs.bgpSessions ?? [],
+    members: inputs.members,
+    interfaces: inputs.localInterfaces,
+  });
 
   // Serving endpoints are computed per Service, when its decision is computed (not reused).
   const slices = slicesByService(inputs.endpointSlices);
