@@ -15,7 +15,13 @@ import { type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
 import { deleteSpeakerPod, runningSpeaker, speakerBack } from "../nodes/speaker-pods.ts";
 import type { FrrListenRange } from "../peers/frr-config.ts";
-import { type FrrBfdPeer, frrBfdPeers, frrNeighbors } from "../peers/frr-query.ts";
+import {
+  type FrrBfdPeer,
+  frrBfdCounters,
+  frrBfdPeers,
+  frrBgpDrops,
+  frrNeighbors,
+} from "../peers/frr-query.ts";
 import { waitFor } from "../peers/wait.ts";
 import { bfdDownLogged } from "./bfd-logs.ts";
 import { createLbService } from "./services.ts";
@@ -122,6 +128,44 @@ test("every speaker's BFD session is up at FRR with the profile's 300 ms x 3; th
   );
   // The BGP hold time is the 30 s both sides asked for: only BFD can be faster.
   expect((await frrNeighbors(ROUTER.name)).get(worker.ipv4)?.holdTimeMs).toBe(30_000);
+}, 60_000);
+
+test("a BFDProfile change reaches FRR through a poll sequence (RFC 5880 §6.8.3): new timers, no session down, no BGP reset", async () => {
+  await everyBfdUp();
+  const downBefore = await frrBfdCounters(ROUTER.name);
+  const dropsBefore = await frrBgpDrops(ROUTER.name);
+  try {
+    await apply({
+      ...aBfdProfile("fast"),
+      spec: { receiveInterval: 100, transmitInterval: 100, detectMultiplier: 5 },
+    });
+    await waitFor(
+      async () => {
+        const peers = await bfdPeers();
+        return NODES.every((n) => {
+          const p = peers.get(n.ipv4);
+          return p?.status === "up" && p.remoteTransmitIntervalMs === 100 && p.remoteDetectMultiplier === 5;
+        })
+          ? true
+          : undefined;
+      },
+      {
+        what: "every speaker's new timers (100 ms x 5) at FRR",
+        timeoutMs: 15_000,
+        describe: async () => JSON.stringify([...(await bfdPeers()).values()]),
+      },
+    );
+  } finally {
+    await apply(aBfdProfile("fast"));
+  }
+  await waitFor(
+    async () =>
+      [...(await bfdPeers()).values()].every((p) => p.remoteTransmitIntervalMs === 300) ? true : undefined,
+    { what: "every speaker back at 300 ms", timeoutMs: 15_000 },
+  );
+  const downAfter = await frrBfdCounters(ROUTER.name);
+  for (const n of NODES) expect(downAfter.get(n.ipv4)?.sessionDown).toBe(downBefore.get(n.ipv4)?.sessionDown);
+  expect(await frrBgpDrops(ROUTER.name)).toEqual(dropsBefore);
 }, 60_000);
 
 for (const [victimName, kind] of [

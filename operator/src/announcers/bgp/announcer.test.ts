@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import { BgpAnnouncer, type BgpAnnouncerMetrics, type SessionFactory } from "./announcer.ts";
+import type { BfdSessions } from "./bfd-peers.ts";
 import type { NotificationMessage } from "./codec/types.ts";
 import { workerSessionFactory } from "./session-worker-host.ts";
 import { type PeerConnection, ScriptedPeer } from "./testing/scripted-peer.ts";
@@ -58,7 +59,10 @@ function desired(sessions: BgpSessionSpec[], routes: Record<string, BgpRoute[]>)
 
 let sessionFactory: SessionFactory | undefined;
 
-function announcer(events: string[] = []): {
+function announcer(
+  events: string[] = [],
+  bfd?: BfdSessions,
+): {
   announcer: BgpAnnouncer;
   statuses: (readonly BgpSessionStatus[])[];
 } {
@@ -75,6 +79,7 @@ function announcer(events: string[] = []): {
     metrics,
     handoverGraceMs: 100,
     sessionFactory,
+    ...(bfd === undefined ? {} : { bfd }),
     sessionOptions: {
       random: () => 0,
       interfaces: () => ({
@@ -173,7 +178,7 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
     expect(notifications(c)).toEqual(["6/2"]);
   });
 
-  test("stop('handover') with graceful restart negotiated closes quietly, routes in place; without it, withdraw then Cease", async () => {
+  test("stop('handover') with graceful restart negotiated closes quietly, routes in place, then BFD AdminDown; without it, withdraw then Cease", async () => {
     const helper = new ScriptedPeer({
       asn: 64500,
       ctx: { fourOctetASN: true, extendedMessage: false, families: ["ipv4-unicast"] },
@@ -183,7 +188,19 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
     }).start();
     peers.push(helper);
     const plain = peer();
-    const { announcer: a } = announcer();
+    // BFD's AdminDown goes after the graceful-restart session closed (a router that takes it for
+    // a failure would reset a session still open, ending graceful restart), before the withdrawal.
+    const atBfdStop: { grClosed?: boolean; plainWithdrawn?: boolean } = {};
+    const bfd: BfdSessions = {
+      setDesired: () => {},
+      stop: async () => {
+        atBfdStop.grClosed = helper.connections[0]?.closed;
+        atBfdStop.plainWithdrawn = plain.connections[0]?.messages.some(
+          (m) => m.type === "update" && m.withdrawn.length > 0,
+        );
+      },
+    };
+    const { announcer: a } = announcer([], bfd);
     a.setDesired(
       desired(
         [
@@ -208,6 +225,7 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
     await helper.until("routes", () => gr.messages.some((m) => m.type === "update" && m.nlri.length === 1));
     await a.stop("handover");
     await helper.until("closed", () => gr.closed);
+    expect(atBfdStop).toEqual({ grClosed: true, plainWithdrawn: false });
     expect(notifications(gr)).toEqual([]);
     expect(gr.messages.some((m) => m.type === "update" && m.withdrawn.length > 0)).toBe(false);
     const c = plain.connections[0]!;

@@ -36,6 +36,8 @@ import {
 
 /** After the withdrawals left: time for the router to recompute and reprogramme its FIB. */
 export const HANDOVER_GRACE_MS = 1000;
+/** From closing graceful-restart sessions on a planned stop to BFD's AdminDown (see stop()). */
+const GR_CLOSE_SETTLE_MS = 100;
 
 /** What the announcer needs of a session (BgpSession, or a proxy to one in a Worker). */
 export interface ManagedSession {
@@ -127,11 +129,6 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
       (entry) => how === "handover" && entry.session.status().gracefulRestart,
     );
     const others = entries.filter((entry) => !restarting.includes(entry));
-    if (how === "handover") {
-      for (const entry of others) entry.session.setRoutes(NO_ROUTES);
-      await Promise.all(others.map((entry) => entry.session.flushed()));
-      if (others.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
-    }
     // Graceful-restart sessions close quietly before BFD goes: the router already keeps their
     // routes as stale (RFC 4724 §4.2) when BFD says AdminDown, and a BFD down on a restarting peer
     // whose C bit is 0 is no reason to flush them (RFC 5882 §4.3.2). The other order loses them
@@ -139,8 +136,17 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
     // resets the still-open session with a NOTIFICATION, which ends graceful restart.
     for (const entry of restarting) this.end(entry, "gracefulRestart");
     await Promise.all([...this.ending]);
-    // Then AdminDown (RFC 5882 §3.2): the silence that follows is a planned stop, not a failure.
+    // The FIN reaches the router's BGP daemon directly, the AdminDown through its BFD daemon: a
+    // moment for the first to be read before the second is sent.
+    if (restarting.length > 0 && this.options.bfd !== undefined) await Bun.sleep(GR_CLOSE_SETTLE_MS);
+    // Then AdminDown at once (RFC 5882 §3.2: the silence that follows is a planned stop, not a
+    // failure), before the withdrawal's grace: the kubelet allows a speaker two seconds.
     await this.options.bfd?.stop();
+    if (how === "handover") {
+      for (const entry of others) entry.session.setRoutes(NO_ROUTES);
+      await Promise.all(others.map((entry) => entry.session.flushed()));
+      if (others.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
+    }
     for (const entry of others) this.end(entry, "adminShutdown");
     await Promise.all([...this.ending]);
   }
