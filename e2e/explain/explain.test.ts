@@ -10,7 +10,8 @@ import { chmod, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { binDir, ensureCluster } from "../cluster/cluster.ts";
+import { ensureCluster } from "../cluster/cluster.ts";
+import { type ExplainAnswer, kubectlMetalbunExplain } from "../lab/explain-cli.ts";
 import type { RunningOperator } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
 import { createService, ok, until } from "../speaker/helpers.ts";
@@ -24,27 +25,10 @@ let op: RunningOperator | undefined;
 let dir: string;
 let kubeconfig: string;
 
-interface Answer {
-  readonly exitCode: number;
-  readonly firstLine: string;
-  readonly stdout: string;
-}
+type Answer = ExplainAnswer;
 
-/** `kubectl metalbun explain ARGS` with the laptop's kubeconfig (KUBECONFIG: plugins get no --kubeconfig). */
-async function explain(...args: string[]): Promise<Answer> {
-  const child = Bun.spawn([join(await binDir(), "kubectl"), "metalbun", "explain", ...args], {
-    env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${join(ROOT, "bin")}:${process.env.PATH}` },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  if (exitCode === 2) throw new Error(`kubectl metalbun explain ${args.join(" ")}: ${stderr}`);
-  return { exitCode, firstLine: stdout.split("\n")[0] ?? "", stdout };
-}
+/** `kubectl metalbun explain ARGS` with the laptop's kubeconfig. */
+const explain = (...args: string[]): Promise<Answer> => kubectlMetalbunExplain(args, kubeconfig);
 
 /** Polls explain until `good` (the speakers react asynchronously). */
 const explainUntil = (good: (a: Answer) => boolean, ...args: string[]) =>

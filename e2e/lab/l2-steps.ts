@@ -11,7 +11,8 @@ import { CLIENT, memberByMac, nodeNamed } from "../net/topology.ts";
 import { NODE_MONITOR_GRACE_PERIOD } from "../nodes/control-plane.ts";
 import { allPodCidrs } from "../nodes/pod-routes.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
-import { kubectlOut, type LabContext, type LabStep, type StepOutcome } from "./steps.ts";
+import { kubectlMetalbunExplain } from "./explain-cli.ts";
+import { kubectlOut, type LabContext, type LabStep, type StepOutcome, shown } from "./steps.ts";
 import { nodeOfSource, parseWebpodAnswer } from "./webpod-answer.ts";
 
 const SERVICES = ["svc1", "svc2", "svc3"] as const;
@@ -196,7 +197,7 @@ async function newMacAfterMs(
 
 const failover: LabStep = {
   n: 8,
-  title: `failover: kill ${VICTIM} hard (every process of the node SIGKILLed, its link cut); its Services move`,
+  title: `failover: kill ${VICTIM} hard (every process of the node SIGKILLed, its link cut); its Services move; kubectl metalbun explain says so`,
   async run(ctx: LabContext) {
     const before = await owners();
     const moving = SERVICES.filter((s) => before[s] === VICTIM);
@@ -204,6 +205,8 @@ const failover: LabStep = {
     const ips = Object.fromEntries(
       await Promise.all(SERVICES.map(async (s) => [s, await externalIP(s)] as const)),
     );
+    // What a user would ask before and after: `kubectl metalbun explain svc/svc1`.
+    const explainedBefore = await kubectlMetalbunExplain(["svc/svc1"]);
     const started = performance.now();
     await killNode(nodeNamed(VICTIM));
     const takeover = await Promise.all(moving.map((s) => newMacAfterMs(ips[s]!, victimMac, started, 10_000)));
@@ -218,6 +221,20 @@ const failover: LabStep = {
       (status) => status.trim() !== "True",
       Number.parseInt(NODE_MONITOR_GRACE_PERIOD, 10) * 1000 + 15_000,
     );
+    // The speakers' view moves with the takeover: explain says svc1 is announced as decided from
+    // its new node, and names the killed node's speaker as no longer running.
+    const explainedAfter = await poll(
+      () => kubectlMetalbunExplain(["svc/svc1"]),
+      (a) => a.exitCode === 0 && !a.firstLine.includes(VICTIM) && victimRow(a.stdout) !== undefined,
+      15_000,
+    );
+    const explainOk =
+      explainedBefore.exitCode === 0 &&
+      explainedBefore.firstLine.includes(`from ${VICTIM}`) &&
+      explainedAfter.exitCode === 0 &&
+      after.svc1 !== undefined &&
+      explainedAfter.firstLine.includes(`from ${after.svc1}`) &&
+      victimRow(explainedAfter.stdout) !== undefined;
     const nodes = await out(["get", "nodes"]);
     const rows = moving.map(
       (s, i) =>
@@ -227,17 +244,30 @@ const failover: LabStep = {
       moving.length > 0 &&
       takeover.every((t) => t !== undefined) &&
       moving.every((s) => after[s] !== VICTIM) &&
-      notReady.trim() !== "True";
+      notReady.trim() !== "True" &&
+      explainOk;
     ctx.failoverMs = takeover.filter((t): t is number => t !== undefined);
     return {
       ok,
       summary: ok
         ? `${moving.join(", ")} moved off ${VICTIM}; takeover seen at mypc after ${takeover.map((t) => `${t!.toFixed(0)} ms`).join(", ")}; ${VICTIM} NotReady`
-        : `takeover incomplete: ${rows.join("; ")}; ${VICTIM} Ready=${notReady.trim()}`,
-      detail: `${shownNodes(nodes)}\n${rows.join("\n")}`,
+        : `takeover incomplete: ${rows.join("; ")}; ${VICTIM} Ready=${notReady.trim()}; explain before: ${explainedBefore.firstLine}; after: ${explainedAfter.firstLine}`,
+      detail: [
+        shown("kubectl metalbun explain svc/svc1   # before the kill", explainedBefore.stdout),
+        shownNodes(nodes),
+        rows.join("\n"),
+        shown("kubectl metalbun explain svc/svc1   # after the takeover", explainedAfter.stdout),
+      ].join("\n"),
     };
   },
 };
+
+/** The killed node's row in explain's node table when it says its speaker is gone. */
+function victimRow(stdout: string): string | undefined {
+  return stdout
+    .split("\n")
+    .find((line) => line.startsWith(`${VICTIM} `) && !/\brunning\b/.test(line.split(/\s+/)[1] ?? ""));
+}
 
 function shownNodes(nodes: string): string {
   return `$ kubectl get nodes\n${nodes.trimEnd()}\n`;
