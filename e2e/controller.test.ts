@@ -300,7 +300,7 @@ describe("controller on the real apiserver, as a pod with the bundle's RBAC", ()
       expect(await ipsOf(p.edited)).toEqual([]);
       expect(await eventsOf(p.untouched)).not.toContain("ClearAssignment");
     }
-  });
+  }, 60_000);
 
   test("address-pool annotation picks the pool, even with autoAssign false", async () => {
     await apply(pool(`manual-${RUN}`, ["172.18.254.0/30"], { autoAssign: false }));
