@@ -159,4 +159,31 @@ describe("a pair sharing an IP, one edited so that they can no longer share", ()
       expect(out.events[0]?.event.message).toContain("port TCP/");
     });
   }
+
+  const edits: [string, (s: Service) => Service][] = [
+    [
+      "its externalTrafficPolicy flipped to Cluster",
+      (s) => ({ ...s, spec: { ...s.spec, externalTrafficPolicy: "Cluster" } }),
+    ],
+    [
+      "its sharing key changed",
+      (s) => ({
+        ...s,
+        metadata: {
+          ...s.metadata,
+          annotations: { ...s.metadata.annotations, "metallb.io/allow-shared-ip": "other" },
+        },
+      }),
+    ],
+  ];
+  for (const [what, edit] of edits) {
+    for (const [title, names, edited] of cases) {
+      test(`${title}, ${what}: the edited one loses the IP`, () => {
+        const { out, key, untouched } = scenario(names, edited, false, true, edit);
+        expect(out.writes.has(`default/${untouched}`)).toBe(false);
+        expect(out.decisions.find((d) => d.key === key)).toMatchObject({ ips: ["10.0.0.2"] });
+        expect(out.events[0]?.event.message).toContain(`address also in use by default/${untouched}`);
+      });
+    }
+  }
 });
