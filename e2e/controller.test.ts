@@ -49,6 +49,8 @@ interface SvcOpts {
   policy?: string;
   families?: string[];
   namespace?: string;
+  etp?: "Cluster" | "Local";
+  selector?: Record<string, string>;
 }
 
 function service(name: string, o: SvcOpts = {}) {
@@ -58,7 +60,8 @@ function service(name: string, o: SvcOpts = {}) {
     metadata: { name, namespace: o.namespace ?? NS, annotations: o.annotations ?? {} },
     spec: {
       type: o.type ?? "LoadBalancer",
-      selector: { app: "webpod" },
+      selector: o.selector ?? { app: "webpod" },
+      ...(o.etp && { externalTrafficPolicy: o.etp }),
       ports: (o.ports ?? [80]).map((port) => ({ name: `p${port}`, port, targetPort: port })),
       ...(o.lbClass && { loadBalancerClass: o.lbClass }),
       ...(o.loadBalancerIP && { loadBalancerIP: o.loadBalancerIP }),
@@ -254,6 +257,50 @@ describe("controller on the real apiserver, as a pod with the bundle's RBAC", ()
     );
     expect(events).toContain('port TCP/80 is already in use on "172.18.255.230"');
   });
+
+  test("sharing broken by an edit: the edited Service loses the IP, the untouched one keeps it (both orders)", async () => {
+    // ETP Local Services share only with identical selectors (MetalLB BackendKey). In pair 1 the
+    // Service that sorts first by name is edited, in pair 2 the one that sorts last.
+    const pairs = [
+      { ip: "172.18.255.231", names: ["edit1-a", "edit1-b"], edited: "edit1-a", untouched: "edit1-b" },
+      { ip: "172.18.255.232", names: ["edit2-a", "edit2-b"], edited: "edit2-b", untouched: "edit2-a" },
+    ];
+    const sharer = (name: string, ip: string, port: number, app: string) =>
+      service(name, {
+        annotations: { "metallb.io/allow-shared-ip": "local", "metallb.io/loadBalancerIPs": ip },
+        ports: [port],
+        etp: "Local",
+        selector: { app },
+      });
+    for (const p of pairs) {
+      await apply(sharer(p.names[0]!, p.ip, 80, "web"));
+      await apply(sharer(p.names[1]!, p.ip, 443, "web"));
+    }
+    for (const p of pairs)
+      for (const name of p.names) expect(await eventually(() => ipsOf(name), equals([p.ip]))).toEqual([p.ip]);
+
+    for (const p of pairs) {
+      await apply(sharer(p.edited, p.ip, p.edited === p.names[0] ? 80 : 443, "other"));
+    }
+    for (const p of pairs) {
+      const events = await eventually(
+        () => eventsOf(p.edited),
+        (v) => v.includes("ClearAssignment"),
+      );
+      expect(events).toContain(
+        `Normal ClearAssignment current IP for "${NS}/${p.edited}" not allowed by config, will attempt for new IP assignment: `,
+      );
+      expect(events).toContain(`address also in use by ${NS}/${p.untouched}`);
+      expect(await eventually(() => ipsOf(p.edited), equals([]))).toEqual([]);
+    }
+    // Some reconciles later, nothing moved back: the untouched ones hold the IP, never cleared.
+    await Bun.sleep(1000);
+    for (const p of pairs) {
+      expect(await ipsOf(p.untouched)).toEqual([p.ip]);
+      expect(await ipsOf(p.edited)).toEqual([]);
+      expect(await eventsOf(p.untouched)).not.toContain("ClearAssignment");
+    }
+  }, 60_000);
 
   test("address-pool annotation picks the pool, even with autoAssign false", async () => {
     await apply(pool(`manual-${RUN}`, ["172.18.254.0/30"], { autoAssign: false }));

@@ -5,8 +5,10 @@
  * where a client sees it: mypc's neighbour entry for the IP.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { GARP_DURATION_MS } from "../../operator/src/announcers/l2/index.ts";
 import { registerEndpoints } from "../cluster/endpoints.ts";
-import type { RunningOperator } from "../lab/operator.ts";
+import { captureAtClient } from "../l2/probes.ts";
+import { type RunningOperator, restartSpeaker, waitReady } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
 import { nodeNamed } from "../net/topology.ts";
 import {
@@ -188,3 +190,31 @@ test("the speakers run the image's bundle, with membership in its own Worker", a
     });
   }
 });
+
+test("failback is revertive by default: the failed owner's speaker returns and takes its IP back", async () => {
+  // The counterpart of non-revertive.test.ts, same steps: MetalLB's default, and ours.
+  const ip = await createService("revert", "Cluster", ["myk8s-worker", "myk8s-worker2", "myk8s-worker3"]);
+  const owner = await untilAnswered(ip, (o) => o !== undefined);
+  expect(owner).toBeDefined();
+
+  await op!.speakers.get(owner!)!.stop("SIGKILL", 0);
+  const successor = await untilAnswered(ip, (o) => o !== undefined && o !== owner);
+  expect(successor).toBeDefined();
+  expect(successor).not.toBe(owner);
+
+  await restartSpeaker(op!, owner!);
+  expect(await waitReady(owner!)).toBe(true);
+  expect(await untilAnswered(ip, (o) => o === owner)).toBe(owner);
+  expect(await untilL2StatusNodes("revert", owner!)).toBe(owner!);
+}, 90_000);
+
+test("by default no periodic gratuitous ARP: once the takeover burst is over, the owner is quiet", async () => {
+  // The counterpart of periodic-gratuitous.test.ts (METALBUN_L2_GRATUITOUS_INTERVAL unset here).
+  const ip = await createService("quiet", "Cluster", ["myk8s-worker", "myk8s-worker2", "myk8s-worker3"]);
+  const owner = await untilAnswered(ip, (o) => o !== undefined);
+  expect(owner).toBeDefined();
+  await Bun.sleep(GARP_DURATION_MS + 1_500);
+  const escaped = ip.replaceAll(".", "\\.");
+  const lines = await captureAtClient(`arp and ether src ${nodeNamed(owner!).mac}`, () => Bun.sleep(4_500));
+  expect(lines.filter((l) => new RegExp(`who-has ${escaped}\\b.* tell ${escaped}\\b`).test(l))).toEqual([]);
+}, 60_000);

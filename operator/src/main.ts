@@ -150,6 +150,7 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
     // No sockets nor receive Worker until the configuration has an L2Advertisement (setDesired).
     configured: false,
     excludeInterfaces: DEFAULT_EXCLUDE_PATTERNS.map((p) => new RegExp(p)),
+    periodicGratuitousMs: options.l2GratuitousIntervalMs,
     log,
     metrics: {
       requestReceived: (ip) => speaker.layer2RequestsReceived.inc({ ip }),

@@ -39,6 +39,38 @@ describe("parseCommandLine", () => {
     expect(r.options.namespace).toBe("lb");
     expect(r.options.ignoreExcludeLb).toBe(false);
     expect(r.options.l2NonRevertive).toBe(false);
+    expect(r.options.l2GratuitousIntervalMs).toBe(0);
+  });
+
+  test("periodic gratuitous ARP/NA: a duration by flag or environment, off by default", () => {
+    const interval = (argv: string[], env: Record<string, string> = {}) => {
+      const r = parseCommandLine(["speaker", "--node-name=a", ...argv], env);
+      return r.kind === "run" && r.options.mode === "speaker" ? r.options.l2GratuitousIntervalMs : r;
+    };
+    expect(interval([])).toBe(0);
+    expect(interval(["--l2-gratuitous-interval=30s"])).toBe(30_000);
+    expect(interval(["--l2-gratuitous-interval", "1m30s"])).toBe(90_000);
+    expect(interval(["--l2-gratuitous-interval=1500ms"])).toBe(1500);
+    expect(interval(["--l2-gratuitous-interval=45"])).toBe(45_000); // bare seconds
+    expect(interval(["--l2-gratuitous-interval=0"])).toBe(0);
+    expect(interval([], { METALBUN_L2_GRATUITOUS_INTERVAL: "2m" })).toBe(120_000);
+    expect(interval(["--l2-gratuitous-interval=10s"], { METALBUN_L2_GRATUITOUS_INTERVAL: "2m" })).toBe(
+      10_000,
+    );
+    expect(interval(["--l2-gratuitous-interval=soon"])).toEqual({
+      kind: "error",
+      message: '--l2-gratuitous-interval: "soon" is not a duration (e.g. 30s, 5m, or 0 for off)',
+    });
+    expect(interval(["--l2-gratuitous-interval=-5s"])).toMatchObject({ kind: "error" });
+    expect(interval(["--l2-gratuitous-interval=100ms"])).toEqual({
+      kind: "error",
+      message: '--l2-gratuitous-interval: "100ms" is outside 1s..24h (0 turns it off)',
+    });
+    expect(interval(["--l2-gratuitous-interval=25h"])).toMatchObject({ kind: "error" });
+    expect(parseCommandLine(["controller", "--l2-gratuitous-interval=30s"], {})).toEqual({
+      kind: "error",
+      message: "--l2-gratuitous-interval is not a controller flag",
+    });
   });
 
   test("non-revertive Layer 2 is opt-in, by flag or environment", () => {

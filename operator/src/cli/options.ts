@@ -4,6 +4,7 @@
  * a flag given on the command line wins over its environment variable, which wins over the default.
  */
 import { parseArgs } from "node:util";
+import { parseGoDuration } from "../domain/config/duration.ts";
 
 export type Mode = "controller" | "speaker";
 export const LOG_LEVELS = ["all", "debug", "info", "warn", "error", "none"] as const;
@@ -44,6 +45,13 @@ export interface SpeakerOptions extends CommonOptions {
    * revertive.
    */
   readonly l2NonRevertive: boolean;
+  /**
+   * Not in MetalLB v0.16 (its later #3125 adds the same idea): every this many ms, a gratuitous
+   * ARP / unsolicited NA for every IP this node announces by Layer 2, so a switch whose FDB ages
+   * out before the clients' ARP caches keeps sending to the owner (MetalLB #2910). 0: off, as in
+   * MetalLB, which sends them only when an IP moves.
+   */
+  readonly l2GratuitousIntervalMs: number;
 }
 
 export type Options = ControllerOptions | SpeakerOptions;
@@ -86,6 +94,9 @@ speaker flags:
   --ml-secret-key-path PATH  membership key file [METALLB_ML_SECRET_KEY_PATH]
   --ignore-exclude-lb        announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers
   --l2-non-revertive         keep Layer 2 IPs where they are when a failed node returns [METALBUN_L2_NON_REVERTIVE=true]
+  --l2-gratuitous-interval D also send gratuitous ARP / unsolicited NA for every Layer 2 IP every D
+                             (e.g. 30s, 5m; 1s to 24h; default 0 = only when an IP moves)
+                             [METALBUN_L2_GRATUITOUS_INTERVAL]
 
 The apiserver is found in-cluster (ServiceAccount token and CA, KUBERNETES_SERVICE_HOST/PORT)
 unless KUBECONFIG is set.
@@ -109,6 +120,7 @@ const FLAGS = {
   "ml-secret-key-path": { type: "string" },
   "ignore-exclude-lb": { type: "boolean" },
   "l2-non-revertive": { type: "boolean" },
+  "l2-gratuitous-interval": { type: "string" },
 } as const;
 
 const CONTROLLER_ONLY = ["ml-secret-name", "deployment"] as const;
@@ -121,6 +133,7 @@ const SPEAKER_ONLY = [
   "ml-secret-key-path",
   "ignore-exclude-lb",
   "l2-non-revertive",
+  "l2-gratuitous-interval",
 ] as const;
 
 class OptionError extends Error {}
@@ -131,6 +144,27 @@ function port(name: string, raw: string | undefined, fallback: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new OptionError(`--${name}: "${raw}" is not a port (0-65535)`);
   return n;
+}
+
+/**
+ * The smallest and largest period accepted. Below a second it would outpace MetalLB's own failover
+ * bursts (1.1 s apart) and flood a segment with many IPs; above a day a timer cannot hold it and no
+ * switch ages entries that slowly.
+ */
+export const GRATUITOUS_INTERVAL_MIN_MS = 1000;
+export const GRATUITOUS_INTERVAL_MAX_MS = 24 * 3_600_000;
+
+/** A Go duration ("30s", "1m30s"), a bare number of seconds, or 0 for off. */
+function gratuitousInterval(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 0;
+  const ms = /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) * 1000 : parseGoDuration(raw);
+  if (ms === undefined || ms < 0)
+    throw new OptionError(
+      `--l2-gratuitous-interval: "${raw}" is not a duration (e.g. 30s, 5m, or 0 for off)`,
+    );
+  if (ms !== 0 && (ms < GRATUITOUS_INTERVAL_MIN_MS || ms > GRATUITOUS_INTERVAL_MAX_MS))
+    throw new OptionError(`--l2-gratuitous-interval: "${raw}" is outside 1s..24h (0 turns it off)`);
+  return Math.round(ms);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -198,6 +232,9 @@ export function parseCommandLine(argv: readonly string[], env: Env): ParseResult
         mlSecretKeyPath: nonEmpty(values["ml-secret-key-path"] ?? env.METALLB_ML_SECRET_KEY_PATH),
         ignoreExcludeLb: values["ignore-exclude-lb"] ?? false,
         l2NonRevertive: values["l2-non-revertive"] ?? env.METALBUN_L2_NON_REVERTIVE === "true",
+        l2GratuitousIntervalMs: gratuitousInterval(
+          values["l2-gratuitous-interval"] ?? env.METALBUN_L2_GRATUITOUS_INTERVAL,
+        ),
       },
     };
   } catch (e) {

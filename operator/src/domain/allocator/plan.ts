@@ -2,6 +2,7 @@ import type { Config, Pool } from "../config/types.ts";
 import { formatIP, type IPAddress, parseIP } from "../ip/address.ts";
 import { type FamilySet, type IPFamily, otherFamily } from "../ip/family.ts";
 import { err, ok, type Result } from "../ip/result.ts";
+import { type Claims, isIncumbent } from "./claim.ts";
 import type { AllocationPlan, DecisionReason, PoolCounters, ServiceDecision } from "./decision.ts";
 import * as ev from "./events.ts";
 import { type AllocationFailure, plainFailure } from "./failure.ts";
@@ -16,6 +17,11 @@ import type { AllocationRequest } from "./request.ts";
 export interface PlanOptions {
   /** The controller's --lb-class. Empty/undefined: only Services without a loadBalancerClass. */
   readonly loadBalancerClass?: string;
+  /**
+   * The claims sharing Services last held their IPs under (claim.ts): incumbents are settled
+   * first, so an edited Service, not the one nobody touched, loses a shared IP.
+   */
+  readonly claims?: Claims;
 }
 
 /**
@@ -25,7 +31,8 @@ export interface PlanOptions {
  * 1. Services this controller does not own (--lb-class) are left alone; non-LoadBalancer
  *    Services, Services without cluster IPs, RequireDualStack with fewer than two cluster IPs,
  *    and every Service when no pool exists at all, are cleared.
- * 2. Services that already hold IPs come first (most IPs first, then by key): each keeps its IPs
+ * 2. Services that already hold IPs come first (incumbents that still hold their IPs under the
+ *    sharing inputs they were planned with, then most IPs first, then by key): each keeps its IPs
  *    if the config still allows them (pool exists and admits the Service, sharing rules hold,
  *    family, requested IPs and address-pool annotation unchanged); otherwise ClearAssignment.
  *    All of them are settled before anything new is allocated, so a restart never moves an IP.
@@ -80,8 +87,15 @@ export function planOnto(
     if (early !== undefined) decisions.set(service.key, early);
     else owned.push(service);
   }
-  // Holders first, most IPs first; the sort is stable, so ties stay in key order.
-  const ordered = owned.sort((a, b) => b.current.ingressIPs.length - a.current.ingressIPs.length);
+  // Holders first: incumbents (claim.ts), then most IPs first; the sort is stable, so ties stay
+  // in key order.
+  const incumbents = new Set<string>();
+  for (const s of owned) if (isIncumbent(s, options.claims)) incumbents.add(s.key);
+  const ordered = owned.sort(
+    (a, b) =>
+      Number(incumbents.has(b.key)) - Number(incumbents.has(a.key)) ||
+      b.current.ingressIPs.length - a.current.ingressIPs.length,
+  );
 
   const pending: Pending[] = [];
   const kept: Kept[] = [];

@@ -234,6 +234,7 @@ function observable(o: ControllerOutcome) {
     // Lookup tables: their order means nothing.
     expected: [...o.state.expected].sort(byKey),
     lastEvents: [...o.state.lastEvents].sort(byKey),
+    claims: [...(o.state.claims ?? [])].sort(byKey),
     lastGoodConfig: o.state.lastGoodConfig,
   };
 }

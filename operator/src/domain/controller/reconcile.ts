@@ -5,6 +5,7 @@
  * writes that bring each Service to its decision, the Events, the pool counters and the
  * ConfigurationState. Level-triggered: it never sees what changed, only what is.
  */
+import type { Claims } from "../allocator/claim.ts";
 import type { PoolCounters, ServiceDecision } from "../allocator/decision.ts";
 import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
 import { type ConfigMemo, parseConfigMemo } from "../config/config-memo.ts";
@@ -24,6 +25,12 @@ export interface ControllerState {
   readonly expected: ReadonlyMap<string, ExpectedAssignment>;
   /** Fingerprint of the events last emitted per Service, so a lasting failure is reported once. */
   readonly lastEvents: ReadonlyMap<string, string>;
+  /**
+   * The claim (allocator/claim.ts) each sharing Service held its IPs under in the last plan: the
+   * memory that lets an untouched Service keep a shared IP when the other holder is edited.
+   * Part of the outcome, unlike the memo.
+   */
+  readonly claims?: Claims;
   readonly configurationState: ConfigurationStateStatus | undefined;
   /**
    * What makes the next reconcile cheap (the parsed config, the allocation book). Never changes
@@ -97,6 +104,7 @@ export function reconcileController(
   const step = allocationStep(inputs.services, inputs.serviceIndex, config, options.loadBalancerClass, {
     expected: state.expected,
     lastEvents: state.lastEvents,
+    claims: state.claims,
     book: state.memo?.book,
   });
   return {
@@ -104,6 +112,7 @@ export function reconcileController(
       lastGoodConfig: config,
       expected: step.expected,
       lastEvents: step.lastEvents,
+      claims: step.claims,
       configurationState,
       memo: { config: configMemo, book: step.book },
     },

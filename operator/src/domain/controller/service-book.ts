@@ -21,6 +21,7 @@
  * saw, and an older state (reconciled again, as tests do) finds another version and plans fully.
  */
 
+import { type Claims, claimToRecord } from "../allocator/claim.ts";
 import type { PoolCounters, ServiceDecision } from "../allocator/decision.ts";
 import { Ledger } from "../allocator/ledger.ts";
 import { planOnto, poolCountersOf } from "../allocator/plan.ts";
@@ -69,6 +70,7 @@ export interface BookRef {
 }
 
 export interface AllocationStep extends Intents {
+  readonly claims: Claims;
   readonly decisions: readonly ServiceDecision[];
   readonly pools: ReadonlyMap<string, PoolCounters>;
   readonly book: BookRef | undefined;
@@ -78,6 +80,7 @@ export interface AllocationStep extends Intents {
 export interface Previous {
   readonly expected: ReadonlyMap<string, ExpectedAssignment>;
   readonly lastEvents: ReadonlyMap<string, string>;
+  readonly claims: Claims | undefined;
   readonly book: BookRef | undefined;
 }
 
@@ -168,19 +171,24 @@ function full(
     requests.push(start);
   }
   const ledger = new Ledger();
-  const decisions = planOnto(config, ledger, requests, { loadBalancerClass: lbClass });
+  const decisions = planOnto(config, ledger, requests, {
+    loadBalancerClass: lbClass,
+    claims: previous.claims,
+  });
   const into: Intents = { writes: new Map(), expected: new Map(), lastEvents: new Map(), events: [] };
+  const claims = new Map<string, string>();
   const entries = new Map<string, Entry>();
   const unsettled = new Set<string>();
   for (const decision of decisions) {
     const o = observed.get(decision.key)!;
     recordDecision(into, decision, o.ref, o.request.current, previous.lastEvents);
+    recordClaim(claims, o.request, decision);
     entries.set(decision.key, { service: o.service, request: o.request, ref: o.ref, decision, seen: 0 });
     if (!atRest(decision, o, into.expected)) unsettled.add(decision.key);
   }
   const pools = poolCountersOf(config, ledger);
   // Two objects with one key: which one the plan used depends on input order; keep no book.
-  if (decisions.length !== services.length) return { ...into, decisions, pools, book: undefined };
+  if (decisions.length !== services.length) return { ...into, claims, decisions, pools, book: undefined };
   const keys = decisions.map((d) => d.key);
   const book = new ServiceBook(
     config,
@@ -193,7 +201,14 @@ function full(
     into.writes,
     index?.byKey,
   );
-  return { ...into, decisions, pools, book: { book, version: book.version } };
+  return { ...into, claims, decisions, pools, book: { book, version: book.version } };
+}
+
+/** Remembers the claim a Service holds its IPs under, if it shares (allocator/claim.ts). */
+function recordClaim(claims: Map<string, string>, request: AllocationRequest, decision: ServiceDecision) {
+  const claim = claimToRecord(request, decision.ips);
+  if (claim === undefined) claims.delete(decision.key);
+  else claims.set(decision.key, claim);
 }
 
 interface Dirty {
@@ -285,7 +300,10 @@ function incremental(
     observed.set(key, { service, request, ref, start });
     requests.push(start);
   }
-  const decided = planOnto(book.config, book.ledger, requests, { loadBalancerClass: book.lbClass });
+  const decided = planOnto(book.config, book.ledger, requests, {
+    loadBalancerClass: book.lbClass,
+    claims: previous.claims,
+  });
 
   // The dirty Services' writes are recorded apart, then merged with the others' in key order,
   // the order a full reconcile lists them in (the writer queues new keys in that order).
@@ -295,9 +313,16 @@ function incremental(
     lastEvents: new Map(previous.lastEvents),
     events: [],
   };
+  // Copied only when a sharing Service is involved: most reconciles touch none.
+  let claims: Map<string, string> | undefined;
+  const claimsToChange = () => {
+    claims ??= new Map(previous.claims);
+    return claims;
+  };
   for (const key of [...removed, ...dirty.keys()]) {
     into.expected.delete(key);
     into.lastEvents.delete(key);
+    if (previous.claims?.has(key)) claimsToChange().delete(key);
   }
   for (const key of removed) {
     book.entries.delete(key);
@@ -306,6 +331,8 @@ function incremental(
   for (const decision of decided) {
     const o = observed.get(decision.key)!;
     recordDecision(into, decision, o.ref, o.request.current, previous.lastEvents);
+    if (claimToRecord(o.request, decision.ips) !== undefined)
+      recordClaim(claimsToChange(), o.request, decision);
     book.entries.set(decision.key, {
       service: o.service,
       request: o.request,
@@ -320,7 +347,14 @@ function incremental(
   const writes = mergedInOrder(book.writes, (key) => dirty.has(key) || !book.entries.has(key), into.writes);
   book.writes = writes;
   const pools = poolCountersOf(book.config, book.ledger);
-  return { ...into, writes, decisions: book.decisions, pools, book: { book, version: book.version } };
+  return {
+    ...into,
+    writes,
+    claims: claims ?? previous.claims ?? new Map(),
+    decisions: book.decisions,
+    pools,
+    book: { book, version: book.version },
+  };
 }
 
 /**
