@@ -5,11 +5,14 @@
  * ebgpMultiHop, so its BFD session is multihop (RFC 5883, UDP 4784) at both ends. A node killed
  * hard (single hop and multihop) leaves the router's ECMP route in about a second; the router
  * killed hard, or its link cut so that no FIN or RST ever arrives, makes every speaker reset its
- * BGP session within BFD's detection time (Cease 6/10); a deleted speaker pod says AdminDown first
- * (RFC 5882 §3.2), which FRR shows.
+ * BGP session within BFD's detection time (Cease 6/10), and `kubectl metalbun explain` then names
+ * the sessions down as the cause; a BFDProfile change goes through a poll sequence without a down;
+ * a deleted speaker pod says AdminDown first (RFC 5882 §3.2), which FRR shows.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { allWorkerHops } from "../bench/bgp-sessions.ts";
+import { until } from "../bench/report.ts";
+import { kubectlMetalbunExplain } from "../lab/explain-cli.ts";
 import { execIn } from "../net/exec.ts";
 import { type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
@@ -128,6 +131,14 @@ test("every speaker's BFD session is up at FRR with the profile's 300 ms x 3; th
   );
   // The BGP hold time is the 30 s both sides asked for: only BFD can be faster.
   expect((await frrNeighbors(ROUTER.name)).get(worker.ipv4)?.holdTimeMs).toBe(30_000);
+  // And a user asking why the Service is reachable hears that all is well.
+  const explained = await until(
+    () => kubectlMetalbunExplain(["svc/svc"]),
+    (a) => a.exitCode === 0,
+    15_000,
+    250,
+  );
+  expect(explained.firstLine).toContain("announced as decided");
 }, 60_000);
 
 test("a BFDProfile change reaches FRR through a poll sequence (RFC 5880 §6.8.3): new timers, no session down, no BGP reset", async () => {
@@ -222,6 +233,15 @@ test("the router's link cut (no FIN, no RST): every speaker's BFD detects it in 
       console.log(`${node.name}'s BFD down ${logged.atMs - cutAt} ms after the router's link was cut`);
       expect(logged.atMs - cutAt).toBeLessThan(2_000);
     }
+    // `kubectl metalbun explain` names the cause from the speakers' reports.
+    const explained = await until(
+      () => kubectlMetalbunExplain(["svc/svc"]),
+      (a) => a.firstLine.includes("every BGP session"),
+      15_000,
+      250,
+    );
+    expect(explained.exitCode).toBe(1);
+    expect(explained.firstLine).toContain("every BGP session it would be announced on is down");
   } finally {
     await execIn(ROUTER.name, ["ip", "link", "set", ROUTER.ifname, "up"]);
   }

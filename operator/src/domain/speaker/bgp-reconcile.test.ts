@@ -163,4 +163,21 @@ describe("speaker-<node> ConfigurationState, BGP sessions", () => {
   test("a node without sessions has no session condition (only the configuration's, and membership's)", () => {
     expect(withSessions([])?.map((c) => c.type)).toEqual(["configReconcilerValid", "membersAlive"]);
   });
+
+  test("no membership running (a BGP-only speaker's members say nobody, not even itself): no membersAlive", () => {
+    // Otherwise explain would read "hears nobody" and count every speaker dead.
+    const conditions = (members: string[]) =>
+      reconcileSpeaker(
+        { ...inputsFor(cluster, "a"), members, bgpSessions: [{ peer: "tor", state: "established" }] },
+        initialSpeakerState,
+        defaultOptions,
+      ).configurationState.status.conditions?.map((c) => c.type);
+    expect(conditions([])).toEqual(["configReconcilerValid", "bgpSessionsEstablished"]);
+    expect(conditions(["b", "c"])).toEqual(["configReconcilerValid", "bgpSessionsEstablished"]);
+    expect(conditions(["a", "b"])).toEqual([
+      "configReconcilerValid",
+      "bgpSessionsEstablished",
+      "membersAlive",
+    ]);
+  });
 });

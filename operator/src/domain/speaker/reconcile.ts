@@ -323,7 +323,9 @@ export function reconcileSpeaker(
   ];
   const status = speakerConfigurationStateStatus(problems, options.now, state.configurationState, {
     sessions: inputs.bgpSessions ?? [],
-    members: inputs.members,
+    // A set without this node is a membership not running (no L2Advertisement: a BGP-only
+    // speaker runs none) or still warming up: nothing to report, rather than hearing nobody.
+    members: inputs.members?.includes(inputs.nodeName) ? inputs.members : undefined,
     interfaces: inputs.localInterfaces,
   });
 
