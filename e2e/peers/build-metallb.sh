@@ -7,9 +7,9 @@
 # Prints the bin directory on stdout (logs go to stderr).
 set -euo pipefail
 
-METALLB_VERSION="${METALLB_VERSION:-v0.16.2}"
+METALLB_VERSION="${METALLB_VERSION:-v0.15.2}"
 # What the release requires, and the replacement the proxy serves (see below).
-FRRK8S_WANTED="v0.0.27"
+FRRK8S_WANTED="v0.0.20"
 FRRK8S_VERSION="${FRRK8S_VERSION:-v0.0.21}"
 CACHE_ROOT="${METALBUN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/metalbun}"
 OUT="$CACHE_ROOT/testbed/metallb-${METALLB_VERSION}_frr-k8s-$FRRK8S_VERSION"
