@@ -154,6 +154,10 @@ async function churn(client: KubeClient, peer: Peer, namespace: string, suffix: 
   const times = await createAtSteadyRate(client, namespace, CHURN_COUNT, CHURN_INTERVAL_MS, "c");
   if (times.missing > 0) throw new Error(`${peer}: ${times.missing}/${CHURN_COUNT} Services got no IP`);
   const bench = `peers-${peer}`;
+  // METALBUN_BENCH_TRACE=1: every Service's time in creation order, to tell a queue building up
+  // (a rate below 20/s) from a steady cost.
+  if (process.env.METALBUN_BENCH_TRACE === "1")
+    console.error(`[${bench} ${suffix}] ${times.fromAck.map((t) => Math.round(t)).join(" ")}`);
   const round = (x: number) => Math.round(x * 10) / 10;
   const fromAck = [...times.fromAck].sort((a, b) => a - b);
   const fromSend = [...times.fromSend].sort((a, b) => a - b);
