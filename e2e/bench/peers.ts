@@ -19,6 +19,7 @@
  * - create_to_ip_p99_ratio_to_metallb, create_to_ip_p99_10k_ratio_to_metallb: ours divided by
  *   MetalLB's (below 1.0: ours is faster).
  */
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Service } from "../../operator/src/domain/api/core.ts";
 import { KubeClient } from "../../operator/src/kube/client.ts";
@@ -26,7 +27,7 @@ import { resolveConnection } from "../../operator/src/kube/config.ts";
 import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
-import { APISERVER_PORT, clusterFiles } from "../cluster/paths.ts";
+import { APISERVER_PORT, clusterFiles, STATE_ROOT } from "../cluster/paths.ts";
 import { operatorProgram } from "../lab/program.ts";
 import { runOk } from "../net/run.ts";
 import { benchService, createAtSteadyRate, createServices, mapLimit } from "./lb-services.ts";
@@ -41,6 +42,8 @@ const POOL = "peers";
 const CHURN_COUNT = 200;
 const CHURN_INTERVAL_MS = 50; // 20/s
 const BULK = 10_000;
+/** Each controller's output, one file per run (MetalLB logs every retried write as an error). */
+const LOG_DIR = join(STATE_ROOT, "bench-peers");
 
 type Peer = "metallb" | "metalbun";
 
@@ -59,7 +62,7 @@ export async function metallbBinDir(): Promise<string> {
 function inPrivateNetns(argv: readonly string[]): string[] {
   const script = [
     "ip link set lo up",
-    `socat TCP4-LISTEN:${APISERVER_PORT},bind=127.0.0.1,fork,reuseaddr,nodelay UNIX-CONNECT:${clusterFiles.apiserverSocket} &`,
+    `socat TCP4-LISTEN:${APISERVER_PORT},bind=127.0.0.1,fork,reuseaddr,nodelay UNIX-CONNECT:${clusterFiles.apiserverSocket} 2>/dev/null &`,
     "relay=$!",
     `for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/${APISERVER_PORT}) 2>/dev/null && break; sleep 0.05; done`,
     '"$@" &',
@@ -105,13 +108,16 @@ interface Running {
   readonly proc: Bun.Subprocess;
 }
 
-async function startPeer(peer: Peer): Promise<Running> {
+async function startPeer(peer: Peer, part: string): Promise<Running> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = join(LOG_DIR, `${peer}-${part}.log`);
+  console.error(`[${peer}] ${part}: log in ${log}`);
   const proc = Bun.spawn(inPrivateNetns(await peerArgv(peer)), {
     // METALLB_POD_NAME: v0.16's controller reads its own Pod (v0.15's has no such flag).
     env: { ...process.env, KUBECONFIG: clusterFiles.kubeconfig, METALLB_POD_NAME: METALLB_POD },
     stdin: "ignore",
-    stdout: "ignore",
-    stderr: "inherit",
+    stdout: Bun.file(log),
+    stderr: Bun.file(log),
   });
   return { peer, proc };
 }
@@ -131,16 +137,25 @@ async function ipOf(client: KubeClient, namespace: string, name: string): Promis
 }
 
 /**
- * Ready means working: a probe Service created after the start gets its IP. Then a short pause so
- * whatever the start stirred up (the initial list, config) has settled before the churn.
+ * Ready means working and caught up: probe Services are created one at a time until one gets its
+ * IP within a second of its create (a controller still busy with what its start stirred up, such
+ * as the existing Services, answers a probe late). Then a short pause before the churn.
  */
 async function waitWorking(client: KubeClient, running: Running, probe: string): Promise<void> {
-  await client.create(resources.services, benchService("peers-warm", probe));
   const deadline = performance.now() + 300_000;
-  while (!(await ipOf(client, "peers-warm", probe))) {
-    if (performance.now() > deadline) throw new Error(`${running.peer}: probe ${probe} got no IP`);
-    const code = await Promise.race([running.proc.exited, Bun.sleep(100).then(() => undefined)]);
-    if (code !== undefined) throw new Error(`${running.peer} controller exited (${code})`);
+  for (let i = 0; ; i++) {
+    const name = `${probe}-${i}`;
+    await client.create(resources.services, benchService("peers-warm", name));
+    const created = performance.now();
+    while (!(await ipOf(client, "peers-warm", name))) {
+      if (performance.now() > deadline) throw new Error(`${running.peer}: probe ${name} got no IP`);
+      const code = await Promise.race([running.proc.exited, Bun.sleep(20).then(() => undefined)]);
+      if (code !== undefined) throw new Error(`${running.peer} controller exited (${code})`);
+    }
+    const took = performance.now() - created;
+    console.error(`[${running.peer}] probe ${name}: IP after ${Math.round(took)} ms`);
+    if (took < 1000) break;
+    if (performance.now() > deadline) throw new Error(`${running.peer}: never caught up`);
   }
   await Bun.sleep(2000);
 }
@@ -227,7 +242,7 @@ async function setUp(client: KubeClient): Promise<void> {
 }
 
 async function measurePeer(client: KubeClient, peer: Peer, part: "alone" | "10k"): Promise<Measured> {
-  const running = await startPeer(peer);
+  const running = await startPeer(peer, part);
   try {
     await waitWorking(client, running, `${peer}-${part}`);
     return await churn(client, peer, `peers-${peer}-${part}`, part);
@@ -237,7 +252,7 @@ async function measurePeer(client: KubeClient, peer: Peer, part: "alone" | "10k"
 }
 
 function ratio(metric: string, ours: Measured, theirs: Measured): void {
-  emit("peers", metric, Math.round((ours.p99 / theirs.p99) * 100) / 100, "ratio", CHURN_COUNT);
+  emit("peers", metric, Number((ours.p99 / theirs.p99).toPrecision(3)), "ratio", CHURN_COUNT);
 }
 
 export async function peersBench(): Promise<void> {
