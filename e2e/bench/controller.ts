@@ -28,6 +28,7 @@ import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
 import { operatorProgram } from "../lab/program.ts";
+import { benchService, createAtSteadyRate, createServices, mapLimit } from "./lb-services.ts";
 import { phaseCost } from "./phase-cost.ts";
 import { emit, percentile } from "./report.ts";
 
@@ -36,21 +37,6 @@ const ROOT = join(import.meta.dir, "..", "..");
 const MAIN = join(ROOT, "operator", "src", "main.ts");
 const HEALTH_PORT = 17481;
 const METRICS_PORT = 19481;
-
-function benchService(namespace: string, name: string): Service & KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name, namespace },
-    spec: {
-      type: "LoadBalancer",
-      // 10k LoadBalancer Services would exhaust the 2768 NodePorts; MetalLB never uses them.
-      allocateLoadBalancerNodePorts: false,
-      selector: { app: name },
-      ports: [{ port: 80, protocol: "TCP" }],
-    } as Service["spec"],
-  };
-}
 
 function allocatorBench(): void {
   const n = 100_000;
@@ -92,32 +78,6 @@ function allocatorBench(): void {
   if (allocated !== n) throw new Error(`allocator bench: only ${allocated}/${n} allocated`);
   emit(BENCH, "allocator_ops_per_s", Math.round(n / seconds), "ops/s", n);
   emit(BENCH, "allocator_heap_mb_100k", Math.round((heapAfter - heapBefore) / 1e5) / 10, "MB", n);
-}
-
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-async function createServices(
-  client: KubeClient,
-  namespace: string,
-  count: number,
-  prefix: string,
-): Promise<string[]> {
-  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  await mapLimit(names, 32, async (name) => {
-    await client.create(resources.services, benchService(namespace, name));
-  });
-  return names;
 }
 
 async function patchCeiling(
@@ -382,49 +342,10 @@ async function apiserverBenches(): Promise<void> {
   }
 
   // Steady churn: 1k creates at 50/s, each timed from the create's answer to the IP on a watch.
-  const createdAt = new Map<string, number>();
-  const ackedAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const fromAck: number[] = [];
-  const createCalls: number[] = [];
-  const watchAbort = new AbortController();
-  const list = await client.list(resources.services, { namespace: "bench-churn", limit: 1 });
-  const events = await client.openWatch<Service & KubeObject>(resources.services, {
-    namespace: "bench-churn",
-    resourceVersion: list.metadata.resourceVersion,
-    signal: watchAbort.signal,
-  });
-  const watching = (async () => {
-    try {
-      for await (const ev of events) {
-        if (ev.type !== "ADDED" && ev.type !== "MODIFIED") continue;
-        const name = ev.object.metadata.name ?? "";
-        const t0 = createdAt.get(name);
-        if (t0 !== undefined && (ev.object as Service).status?.loadBalancer?.ingress?.length) {
-          const seen = performance.now();
-          latencies.push(seen - t0);
-          const acked = ackedAt.get(name);
-          if (acked !== undefined) fromAck.push(seen - acked);
-          createdAt.delete(name);
-        }
-      }
-    } catch {}
-  })();
-  for (let i = 0; i < 1000; i++) {
-    const name = `churn-${i}`;
-    const sent = performance.now();
-    createdAt.set(name, sent);
-    await client.create(resources.services, benchService("bench-churn", name));
-    // The create's answer: the Service exists from here; what follows is the controller's part.
-    // (Skipped if the IP came back before the answer: that Service counts from the send only.)
-    if (createdAt.has(name)) ackedAt.set(name, performance.now());
-    createCalls.push(performance.now() - sent);
-    await Bun.sleep(Math.max(0, 20 - (performance.now() - sent)));
-  }
-  const deadline = performance.now() + 30_000;
-  while (latencies.length < 1000 && performance.now() < deadline) await Bun.sleep(50);
-  watchAbort.abort();
-  await watching;
+  const churn = await createAtSteadyRate(client, "bench-churn", 1000, 20, "churn");
+  const latencies = churn.fromSend;
+  const fromAck = churn.fromAck;
+  const createCalls = churn.createCalls;
   latencies.sort((a, b) => a - b);
   emit(
     BENCH,

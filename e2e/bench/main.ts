@@ -4,6 +4,7 @@ import { bgpNodesBench } from "./bgp-nodes.ts";
 import { controllerBench } from "./controller.ts";
 import { l2Bench } from "./l2.ts";
 import { l2NodesBench } from "./l2-nodes.ts";
+import { peersBench } from "./peers.ts";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   bgp: bgpBench,
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   controller: controllerBench,
   l2: l2Bench,
   "l2-nodes": l2NodesBench,
+  peers: peersBench,
 };
 
 const name = process.argv[2];
