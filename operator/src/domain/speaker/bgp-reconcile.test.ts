@@ -168,7 +168,11 @@ describe("speaker-<node> ConfigurationState, BGP sessions", () => {
     // Otherwise explain would read "hears nobody" and count every speaker dead.
     const conditions = (members: string[]) =>
       reconcileSpeaker(
-        { ...inputsFor(cluster, "a"), members, bgpSessions: [{ peer: "tor", state: "established" }] },
+        {
+          ...inputsFor(cluster, "a"),
+          members,
+          bgpSessions: [{ peer: "tor", state: "established", lastError: undefined }],
+        },
         initialSpeakerState,
         defaultOptions,
       ).configurationState.status.conditions?.map((c) => c.type);
