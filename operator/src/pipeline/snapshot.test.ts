@@ -33,7 +33,7 @@ describe("clusterSnapshot$", () => {
     });
   });
 
-  test("a burst is coalesced into one snapshot, the latest, one window after the burst began", () => {
+  test("a change after a quiet window goes out at once; what follows within the window is coalesced into its end", () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const a = cold("x 20ms y 1ms z 1ms w 30ms v", {
         x: store(true, "a1"),
@@ -44,8 +44,26 @@ describe("clusterSnapshot$", () => {
       });
       const b = cold("b", { b: store(true, "b1") });
       const out = clusterSnapshot$({ a, b }, { coalesceMs: 10 }).pipe(map(keysOf));
-      // x at 0 -> emitted at 10; y,z,w at 21..25 -> one emission (w) at 31; v at 56 -> 66.
-      expectObservable(out).toBe("10ms s 20ms t 34ms u", { s: "a1|b1", t: "a4|b1", u: "a5|b1" });
+      // x at 0 -> at once; y at 21 -> at once, z and w within its window -> one emission (w) at
+      // 31, which opens another window (to 41); v at 56 -> at once.
+      expectObservable(out).toBe("s 20ms y 9ms t 24ms u", {
+        s: "a1|b1",
+        y: "a2|b1",
+        t: "a4|b1",
+        u: "a5|b1",
+      });
+    });
+  });
+
+  test("a steady flood is emitted once per window, never more", () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      // A change every 2 ms for 30 ms, windows of 10 ms.
+      const marbles = Array.from({ length: 16 }, () => "x").join(" 1ms ");
+      const a = cold(marbles, { x: store(true, "a1") });
+      const b = cold("b", { b: store(true, "b1") });
+      const out = clusterSnapshot$({ a, b }, { coalesceMs: 10 }).pipe(map(keysOf));
+      // At once at 0, then at each window's end (10, 20, 30) while changes keep coming.
+      expectObservable(out).toBe("s 9ms s 9ms s 9ms s", { s: "a1|b1" });
     });
   });
 });

@@ -1,18 +1,20 @@
 /**
  * Many stores in, one cluster snapshot out. Nothing is emitted until every store has finished its
  * first list (MetalLB's "initial load performed", kube-rs' `wait_until_ready`): a reconciler that ran
- * on a half-listed world would clear IPs of Services it has not seen yet. After that, bursts of
- * changes are coalesced: the latest state is emitted at most once per `coalesceMs`, so a flood of
- * watch events costs one reconcile per window, and no change waits longer than one window.
+ * on a half-listed world would clear IPs of Services it has not seen yet. After that, a change that
+ * comes after a quiet window goes out at once (a new Service's path should not wait for a burst that
+ * is not there: MetalLB reconciles every event as it comes), and the changes that follow it within
+ * `coalesceMs` are coalesced into one snapshot, the latest, at the window's end: a flood of watch
+ * events costs one reconcile per window, and no change waits longer than one window.
  */
 import {
   asyncScheduler,
-  audit,
   combineLatest,
   filter,
   map,
   type Observable,
   type SchedulerLike,
+  throttle,
   timer,
 } from "rxjs";
 import type { StoreSnapshot } from "../kube/store.ts";
@@ -46,7 +48,7 @@ export function clusterSnapshot$<S extends Record<string, Observable<StoreSnapsh
   const coalesced$ =
     typeof coalesceMs === "number" && coalesceMs <= 0
       ? all$
-      : all$.pipe(audit(() => timer(windowMs(), scheduler)));
+      : all$.pipe(throttle(() => timer(windowMs(), scheduler), { leading: true, trailing: true }));
   return coalesced$.pipe(
     map((snapshots) => {
       const out: Record<string, ReadonlyMap<string, unknown>> = {};
