@@ -20,11 +20,11 @@ import { aBfdProfile, aBgpAdvertisement, aBgpPeer, apply, NAMESPACE } from "../b
 import { execIn } from "../net/exec.ts";
 import { NODES, ROUTER } from "../net/topology.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
-import { frrBfdCounters, frrBfdPeers, frrBgpDrops } from "../peers/frr-query.ts";
+import { frrBfdCounters, frrBgpDrops } from "../peers/frr-query.ts";
 import { waitFor } from "../peers/wait.ts";
 import { BULK_COUNT, bulkKernelRoutes, bulkServices } from "./bgp-bulk.ts";
 import { frrPeerCounts } from "./bgp-router.ts";
-import { BENCH_ROUTER, DEFAULT_HOLD_MS, sessionsUp, WORKERS } from "./bgp-sessions.ts";
+import { BENCH_ROUTER, DEFAULT_HOLD_MS, everyBfdUpAtFrr, sessionsUp, WORKERS } from "./bgp-sessions.ts";
 import { emit } from "./report.ts";
 
 const BENCH = "bgp";
@@ -86,20 +86,6 @@ function lagSampler(everyMs: number): { stop(): Promise<number> } {
   };
 }
 
-async function everyBfdUp(): Promise<void> {
-  await waitFor(
-    async () => {
-      const peers = new Map((await frrBfdPeers(ROUTER.name)).map((p) => [p.peer, p.status]));
-      return NODES.every((n) => peers.get(n.ipv4) === "up") ? true : undefined;
-    },
-    {
-      what: "every speaker's BFD session up at FRR",
-      timeoutMs: 60_000,
-      describe: async () => JSON.stringify(await frrBfdPeers(ROUTER.name)),
-    },
-  );
-}
-
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const bfdDownAtRouter = async () =>
   sum(new Map([...(await frrBfdCounters(ROUTER.name))].map(([p, c]) => [p, c.sessionDown])));
@@ -116,7 +102,7 @@ export async function bfdBurst(client: KubeClient): Promise<FrrHandle> {
   );
   await apply(aBfdProfile("burst", BFD_MS), aBgpPeer("router", { holdTime: undefined, bfdProfile: "burst" }));
   await sessionsUp(NODES, DEFAULT_HOLD_MS, 180_000);
-  await everyBfdUp();
+  await everyBfdUpAtFrr(60_000);
   // Settle, so that the counters below start from sessions that have been up a while.
   await Bun.sleep(3_000);
   const routerDownBefore = await bfdDownAtRouter();

@@ -5,7 +5,7 @@
 import { kernelNextHops, ROUTER_ASN } from "../bgp/support.ts";
 import { type Member, NODES, ROUTER } from "../net/topology.ts";
 import type { FrrRouterSpec } from "../peers/frr-config.ts";
-import { frrNeighbors } from "../peers/frr-query.ts";
+import { type FrrBfdPeer, frrBfdPeers, frrNeighbors } from "../peers/frr-query.ts";
 import { waitFor } from "../peers/wait.ts";
 
 /** The control plane carries the exclude-from-external-load-balancers label: workers announce. */
@@ -77,5 +77,25 @@ export function nextHopGone(
   return waitFor(
     async () => ((await kernelNextHops(prefix)).includes(node.ipv4) ? undefined : performance.now()),
     { what: `${node.name}'s next hop gone`, timeoutMs, intervalMs },
+  );
+}
+
+/** FRR's BFD peers by address (the router started with bfdd). */
+export async function frrBfdPeersByAddress(): Promise<Map<string, FrrBfdPeer>> {
+  return new Map((await frrBfdPeers(ROUTER.name)).map((p) => [p.peer, p]));
+}
+
+/** Waits until FRR's bfdd has every node's BFD session up; the peers then. */
+export async function everyBfdUpAtFrr(timeoutMs = 30_000): Promise<Map<string, FrrBfdPeer>> {
+  return waitFor(
+    async () => {
+      const peers = await frrBfdPeersByAddress();
+      return NODES.every((n) => peers.get(n.ipv4)?.status === "up") ? peers : undefined;
+    },
+    {
+      what: "every node's BFD session up at FRR",
+      timeoutMs,
+      describe: async () => JSON.stringify([...(await frrBfdPeersByAddress()).values()]),
+    },
   );
 }

@@ -34,3 +34,21 @@ export async function bfdDownLogged(node: string, sinceMs: number, timeoutMs = 1
     { what: `${node}'s speaker logging its BFD session down`, timeoutMs, intervalMs: 200 },
   );
 }
+
+/**
+ * Every one of `nodes`' speakers' BFD-down line since `sinceMs`, each printed with its delay after
+ * `what` (the failure the test caused), by node name.
+ */
+export async function everySpeakerBfdDown(
+  nodes: readonly { readonly name: string }[],
+  sinceMs: number,
+  what: string,
+): Promise<Map<string, BfdDownLine>> {
+  const lines = new Map<string, BfdDownLine>();
+  for (const node of nodes) {
+    const logged = await bfdDownLogged(node.name, sinceMs);
+    console.log(`${node.name}'s BFD down ${logged.atMs - sinceMs} ms after ${what}`);
+    lines.set(node.name, logged);
+  }
+  return lines;
+}

@@ -10,7 +10,7 @@
  * a deleted speaker pod says AdminDown first (RFC 5882 §3.2), which FRR shows.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { allWorkerHops } from "../bench/bgp-sessions.ts";
+import { allWorkerHops, everyBfdUpAtFrr, frrBfdPeersByAddress } from "../bench/bgp-sessions.ts";
 import { until } from "../bench/report.ts";
 import { kubectlMetalbunExplain } from "../lab/explain-cli.ts";
 import { execIn } from "../net/exec.ts";
@@ -18,15 +18,9 @@ import { type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
 import { deleteSpeakerPod, runningSpeaker, speakerBack } from "../nodes/speaker-pods.ts";
 import type { FrrListenRange } from "../peers/frr-config.ts";
-import {
-  type FrrBfdPeer,
-  frrBfdCounters,
-  frrBfdPeers,
-  frrBgpDrops,
-  frrNeighbors,
-} from "../peers/frr-query.ts";
+import { frrBfdCounters, frrBgpDrops, frrNeighbors } from "../peers/frr-query.ts";
 import { waitFor } from "../peers/wait.ts";
-import { bfdDownLogged } from "./bfd-logs.ts";
+import { bfdDownLogged, everySpeakerBfdDown } from "./bfd-logs.ts";
 import { createLbService } from "./services.ts";
 import {
   aBfdProfile,
@@ -44,24 +38,6 @@ let bed: BgpTestbed | undefined;
 /** Its BGPPeer has ebgpMultiHop: its BFD session is multihop (RFC 5883, UDP 4784), FRR's too. */
 const MULTIHOP_NODE = nodeNamed("myk8s-worker3");
 let vip = "";
-
-async function bfdPeers(): Promise<Map<string, FrrBfdPeer>> {
-  return new Map((await frrBfdPeers(ROUTER.name)).map((p) => [p.peer, p]));
-}
-
-async function everyBfdUp(timeoutMs = 30_000): Promise<Map<string, FrrBfdPeer>> {
-  return waitFor(
-    async () => {
-      const peers = await bfdPeers();
-      return NODES.every((n) => peers.get(n.ipv4)?.status === "up") ? peers : undefined;
-    },
-    {
-      what: "every node's BFD session up at FRR",
-      timeoutMs,
-      describe: async () => JSON.stringify([...(await bfdPeers()).values()]),
-    },
-  );
-}
 
 /** The bench's wait: every worker a next hop of the Service's route in the router's kernel. */
 const everyHop = (timeoutMs = 30_000) => allWorkerHops(`${vip}/32`, timeoutMs);
@@ -114,7 +90,7 @@ beforeAll(async () => {
 afterAll(() => bgpTestbedDown(bed), 120_000);
 
 test("every speaker's BFD session is up at FRR with the profile's 300 ms x 3; the speaker's metrics say so", async () => {
-  const peers = await everyBfdUp();
+  const peers = await everyBfdUpAtFrr();
   for (const n of NODES) {
     expect(peers.get(n.ipv4)).toMatchObject({
       remoteReceiveIntervalMs: 300,
@@ -142,7 +118,7 @@ test("every speaker's BFD session is up at FRR with the profile's 300 ms x 3; th
 }, 60_000);
 
 test("a BFDProfile change reaches FRR through a poll sequence (RFC 5880 §6.8.3): new timers, no session down, no BGP reset", async () => {
-  await everyBfdUp();
+  await everyBfdUpAtFrr();
   const downBefore = await frrBfdCounters(ROUTER.name);
   const dropsBefore = await frrBgpDrops(ROUTER.name);
   try {
@@ -152,7 +128,7 @@ test("a BFDProfile change reaches FRR through a poll sequence (RFC 5880 §6.8.3)
     });
     await waitFor(
       async () => {
-        const peers = await bfdPeers();
+        const peers = await frrBfdPeersByAddress();
         return NODES.every((n) => {
           const p = peers.get(n.ipv4);
           return p?.status === "up" && p.remoteTransmitIntervalMs === 100 && p.remoteDetectMultiplier === 5;
@@ -163,7 +139,7 @@ test("a BFDProfile change reaches FRR through a poll sequence (RFC 5880 §6.8.3)
       {
         what: "every speaker's new timers (100 ms x 5) at FRR",
         timeoutMs: 15_000,
-        describe: async () => JSON.stringify([...(await bfdPeers()).values()]),
+        describe: async () => JSON.stringify([...(await frrBfdPeersByAddress()).values()]),
       },
     );
   } finally {
@@ -171,7 +147,9 @@ test("a BFDProfile change reaches FRR through a poll sequence (RFC 5880 §6.8.3)
   }
   await waitFor(
     async () =>
-      [...(await bfdPeers()).values()].every((p) => p.remoteTransmitIntervalMs === 300) ? true : undefined,
+      [...(await frrBfdPeersByAddress()).values()].every((p) => p.remoteTransmitIntervalMs === 300)
+        ? true
+        : undefined,
     { what: "every speaker back at 300 ms", timeoutMs: 15_000 },
   );
   const downAfter = await frrBfdCounters(ROUTER.name);
@@ -185,7 +163,7 @@ for (const [victimName, kind] of [
 ] as const) {
   test(`a node killed hard (${kind} BFD) leaves the router's ECMP route within BFD's detection time, not the 30 s hold`, async () => {
     const victim = nodeNamed(victimName);
-    await everyBfdUp();
+    await everyBfdUpAtFrr();
     const killedAt = performance.now();
     await killNode(victim);
     await waitFor(
@@ -200,15 +178,15 @@ for (const [victimName, kind] of [
     console.log(`next hop gone ${goneMs.toFixed(0)} ms after the node was killed (${kind})`);
     // 3 x 300 ms of silence, less the time since the node's last packet, plus FRR's and the kernel's work.
     expect(goneMs).toBeLessThan(2_000);
-    expect((await bfdPeers()).get(victim.ipv4)?.status).not.toBe("up");
+    expect((await frrBfdPeersByAddress()).get(victim.ipv4)?.status).not.toBe("up");
     await restartNode(victim);
-    await everyBfdUp(60_000);
+    await everyBfdUpAtFrr(60_000);
     await everyHop(60_000);
   }, 180_000);
 }
 
 test("the router killed hard: every speaker's BFD goes Down and resets its BGP session (Cease 6/10); FRR back, all comes back", async () => {
-  await everyBfdUp();
+  await everyBfdUpAtFrr();
   const killedAt = Date.now();
   await bed!.frr.killHard();
   const logged = await bfdDownLogged("myk8s-worker", killedAt);
@@ -217,20 +195,19 @@ test("the router killed hard: every speaker's BFD goes Down and resets its BGP s
   console.log(`speaker's BFD down ${logged.atMs - killedAt} ms after the router was killed`);
   expect(logged.atMs - killedAt).toBeLessThan(2_000);
   await bed!.frr.restart();
-  await everyBfdUp(60_000);
+  await everyBfdUpAtFrr(60_000);
   await everyHop(60_000);
 }, 180_000);
 
 test("the router's link cut (no FIN, no RST): every speaker's BFD detects it in about a second, not at the 30 s hold", async () => {
-  await everyBfdUp();
+  await everyBfdUpAtFrr();
   const cutAt = Date.now();
   await execIn(ROUTER.name, ["ip", "link", "set", ROUTER.ifname, "down"]);
   try {
-    for (const node of NODES) {
-      const logged = await bfdDownLogged(node.name, cutAt);
-      expect(logged.name).toBe(node.name === MULTIHOP_NODE.name ? "router-multihop" : "router");
+    const lines = await everySpeakerBfdDown(NODES, cutAt, "the router's link was cut");
+    for (const [node, logged] of lines) {
+      expect(logged.name).toBe(node === MULTIHOP_NODE.name ? "router-multihop" : "router");
       expect(logged.diag).toBe("controlDetectionTimeExpired");
-      console.log(`${node.name}'s BFD down ${logged.atMs - cutAt} ms after the router's link was cut`);
       expect(logged.atMs - cutAt).toBeLessThan(2_000);
     }
     // `kubectl metalbun explain` names the cause from the speakers' reports.
@@ -245,24 +222,24 @@ test("the router's link cut (no FIN, no RST): every speaker's BFD detects it in 
   } finally {
     await execIn(ROUTER.name, ["ip", "link", "set", ROUTER.ifname, "up"]);
   }
-  await everyBfdUp(60_000);
+  await everyBfdUpAtFrr(60_000);
   await everyHop(60_000);
 }, 180_000);
 
 test("a deleted speaker pod says AdminDown before it leaves: FRR's BFD peer shows 'administratively down'", async () => {
-  await everyBfdUp();
+  await everyBfdUpAtFrr();
   const victim = nodeNamed("myk8s-worker2");
   const speaker = await runningSpeaker(victim.name);
   await deleteSpeakerPod(speaker);
   const seen = await waitFor(
     async () => {
-      const p = (await bfdPeers()).get(victim.ipv4);
+      const p = (await frrBfdPeersByAddress()).get(victim.ipv4);
       return p && p.status !== "up" ? p : undefined;
     },
     { what: "the victim's BFD session down at FRR", timeoutMs: 30_000, intervalMs: 50 },
   );
   expect(seen.remoteDiagnostic).toBe("administratively down");
   await speakerBack(speaker);
-  await everyBfdUp(60_000);
+  await everyBfdUpAtFrr(60_000);
   await everyHop(60_000);
 }, 180_000);

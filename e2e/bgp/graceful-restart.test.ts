@@ -9,11 +9,10 @@
  * would end graceful restart (measured: a next hop left the route when AdminDown went first).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { allWorkerHops } from "../bench/bgp-sessions.ts";
+import { allWorkerHops, everyBfdUpAtFrr } from "../bench/bgp-sessions.ts";
 import { probeWhile } from "../bench/probe-while.ts";
 import { NODES, ROUTER } from "../net/topology.ts";
 import { startFrr } from "../peers/frr.ts";
-import { frrBfdPeers } from "../peers/frr-query.ts";
 import { waitFor } from "../peers/wait.ts";
 import { createLbService } from "./services.ts";
 import {
@@ -127,13 +126,7 @@ test("graceful restart with BFD too: a leaving speaker closes its session before
     aBfdProfile("fast"),
     aBgpPeer("router", { enableGracefulRestart: true, connectTime: "2s", bfdProfile: "fast" }),
   );
-  await waitFor(
-    async () => {
-      const peers = new Map((await frrBfdPeers(ROUTER.name)).map((p) => [p.peer, p.status]));
-      return NODES.every((n) => peers.get(n.ipv4) === "up") ? true : undefined;
-    },
-    { what: "every node's BFD session up at FRR", timeoutMs: 60_000 },
-  );
+  await everyBfdUpAtFrr(60_000);
   await everyHop(60_000);
   await servedThrough(vip);
   await rollingRestart("with graceful restart and BFD");
