@@ -116,6 +116,7 @@ function load() {
     eventfd: { args: [FFIType.u32, FFIType.i32], returns: FFIType.i32 },
     if_nametoindex: { args: [FFIType.ptr], returns: FFIType.u32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
     prctl: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
@@ -342,6 +343,13 @@ export function interfaceIndex(name: string): number {
 
 export function close(fd: number): void {
   libc().close(fd);
+}
+
+const SHUT_WR = 1;
+
+/** shutdown(SHUT_WR): sends FIN, the socket still reads; 0 or -errno. */
+export function shutdownWrite(fd: number): number {
+  return libc().shutdown(fd, SHUT_WR) < 0 ? -errno() : 0;
 }
 
 /** The address of a typed array, for structures that hold pointers (sock_fprog). */

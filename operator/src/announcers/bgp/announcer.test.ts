@@ -7,6 +7,7 @@ import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../
 import { BgpAnnouncer, type BgpAnnouncerMetrics, type SessionFactory } from "./announcer.ts";
 import type { BfdSessions } from "./bfd-peers.ts";
 import type { NotificationMessage } from "./codec/types.ts";
+import { PEER_CLOSE_WAIT_MS } from "./session.ts";
 import { workerSessionFactory } from "./session-worker-host.ts";
 import { type PeerConnection, ScriptedPeer } from "./testing/scripted-peer.ts";
 
@@ -178,13 +179,15 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
     expect(notifications(c)).toEqual(["6/2"]);
   });
 
-  test("stop('handover') with graceful restart negotiated closes quietly, routes in place, then BFD AdminDown; without it, withdraw then Cease", async () => {
+  test("stop('handover') with graceful restart negotiated closes quietly, routes in place, then BFD AdminDown once the router closed too; without it, withdraw then Cease", async () => {
+    // The router's BGP daemon answers our FIN 300 ms late, as a loaded one may.
     const helper = new ScriptedPeer({
       asn: 64500,
       ctx: { fourOctetASN: true, extendedMessage: false, families: ["ipv4-unicast"] },
       capabilities: {
         gracefulRestart: { restarting: false, notification: false, restartTimeS: 120, families: [] },
       },
+      closeDelayMs: 300,
     }).start();
     peers.push(helper);
     const plain = peer();
@@ -225,12 +228,44 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
     await helper.until("routes", () => gr.messages.some((m) => m.type === "update" && m.nlri.length === 1));
     await a.stop("handover");
     await helper.until("closed", () => gr.closed);
+    expect(gr.finReceived).toBe(true);
     expect(atBfdStop).toEqual({ grClosed: true, plainWithdrawn: false });
     expect(notifications(gr)).toEqual([]);
     expect(gr.messages.some((m) => m.type === "update" && m.withdrawn.length > 0)).toBe(false);
     const c = plain.connections[0]!;
     await plain.until("cease", () => notifications(c).length > 0);
     expect(c.messages.some((m) => m.type === "update" && m.withdrawn.length > 0)).toBe(true);
+  });
+
+  test("stop('handover') toward a router that never answers our FIN: BFD AdminDown after PEER_CLOSE_WAIT_MS at the latest", async () => {
+    const silent = new ScriptedPeer({
+      asn: 64500,
+      capabilities: {
+        gracefulRestart: { restarting: false, notification: false, restartTimeS: 120, families: [] },
+      },
+      closeDelayMs: 60_000,
+    }).start();
+    peers.push(silent);
+    let bfdStoppedAfterMs: number | undefined;
+    let started = 0;
+    const bfd: BfdSessions = {
+      setDesired: () => {},
+      stop: async () => {
+        bfdStoppedAfterMs = performance.now() - started;
+      },
+    };
+    const { announcer: a } = announcer([], bfd);
+    a.setDesired(
+      desired([spec("gr", silent.port, { gracefulRestart: true })], { gr: [route("192.0.2.1/32")] }),
+    );
+    await a.start();
+    await silent.until("up", () => established(a, "gr"));
+    started = performance.now();
+    await a.stop("handover");
+    const tookMs = performance.now() - started;
+    expect(silent.connections[0]?.finReceived).toBe(true);
+    expect(bfdStoppedAfterMs).toBeGreaterThanOrEqual(PEER_CLOSE_WAIT_MS - 20);
+    expect(tookMs).toBeLessThan(PEER_CLOSE_WAIT_MS + 1000);
   });
 
   test("stop('now') sends Cease 6/2 at once, without withdrawing", async () => {

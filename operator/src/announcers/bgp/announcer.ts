@@ -36,8 +36,6 @@ import {
 
 /** After the withdrawals left: time for the router to recompute and reprogramme its FIB. */
 export const HANDOVER_GRACE_MS = 1000;
-/** From closing graceful-restart sessions on a planned stop to BFD's AdminDown (see stop()). */
-const GR_CLOSE_SETTLE_MS = 100;
 
 /** What the announcer needs of a session (BgpSession, or a proxy to one in a Worker). */
 export interface ManagedSession {
@@ -134,11 +132,10 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
     // whose C bit is 0 is no reason to flush them (RFC 5882 §4.3.2). The other order loses them
     // against a router that takes a received AdminDown for a failure (FRR 8.4's bfdd does) and
     // resets the still-open session with a NOTIFICATION, which ends graceful restart.
+    // Each ends once the router answered our FIN with its own: its BGP daemon has read the end of
+    // the session before the AdminDown reaches it through its BFD daemon, however loaded it is.
     for (const entry of restarting) this.end(entry, "gracefulRestart");
     await Promise.all([...this.ending]);
-    // The FIN reaches the router's BGP daemon directly, the AdminDown through its BFD daemon: a
-    // moment for the first to be read before the second is sent.
-    if (restarting.length > 0 && this.options.bfd !== undefined) await Bun.sleep(GR_CLOSE_SETTLE_MS);
     // Then AdminDown at once (RFC 5882 §3.2: the silence that follows is a planned stop, not a
     // failure), before the withdrawal's grace: the kubelet allows a speaker two seconds.
     await this.options.bfd?.stop();

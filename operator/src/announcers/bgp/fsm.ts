@@ -89,7 +89,8 @@ export type FsmEvent =
 
 export type FsmEffect =
   | { readonly type: "connect" }
-  | { readonly type: "close" }
+  /** afterPeer: a quiet close (no NOTIFICATION) that waits for the peer's FIN (transport.ts). */
+  | { readonly type: "close"; readonly afterPeer?: true }
   | { readonly type: "sendOpen"; readonly routerID: string }
   | { readonly type: "sendKeepalive" }
   | {
@@ -278,7 +279,8 @@ function stop(state: FsmState, cause: StopCause): FsmResult {
   const effects: FsmEffect[] = [];
   const subcode = CEASE_SUBCODE[cause];
   if (isOpenConnection(state.name) && subcode !== undefined) effects.push(notification(6, subcode));
-  if (state.name !== "idle" && state.name !== "active") effects.push({ type: "close" });
+  if (state.name !== "idle" && state.name !== "active")
+    effects.push(subcode === undefined ? { type: "close", afterPeer: true } : { type: "close" });
   effects.push(...cancelAll);
   if (state.name === "established") effects.push({ type: "sessionDown" });
   effects.push(report("idle"));

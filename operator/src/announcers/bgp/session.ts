@@ -38,6 +38,12 @@ export const DIAL_TIMEOUT_S = 10;
 /** How long a NOTIFICATION may take to leave before the connection closes anyway. */
 export const NOTIFICATION_GRACE_MS = 1000;
 /**
+ * How long a quiet close waits for the peer's FIN: it comes once the peer's BGP daemon read ours
+ * and took the session down (keeping our routes as stale, RFC 4724 §4.2). Bounded well inside the
+ * kubelet's grace for a stopping speaker.
+ */
+export const PEER_CLOSE_WAIT_MS = 500;
+/**
  * LOCAL_PREF toward internal peers when no advertisement sets one. RFC 4271 §5.1.5 makes it
  * mandatory on iBGP and RFC 7606 §3(d) has a receiver treat an UPDATE without it as a withdrawal,
  * so it is always sent; 100 is what MetalLB's FRR mode sends (FRR's default local preference).
@@ -168,6 +174,8 @@ export class BgpSession {
   private generation = 0;
   private abortDial: (() => void) | undefined;
   private connection: BgpConnection | undefined;
+  /** A quiet close under way (closeConnection with afterPeer): stop() waits for it. */
+  private closingAfterPeer: Promise<void> | undefined;
   private decoder: InboundDecoder | undefined;
   private negotiated: Negotiated | undefined;
   private nextHops: NextHops = { ipv4: undefined, ipv6: undefined };
@@ -250,10 +258,17 @@ export class BgpSession {
     this.dispatch({ type: "bfdDown" });
   }
 
-  /** Cease with the cause's subcode, close, no retry; resolves once the NOTIFICATION left (bounded). */
+  /**
+   * Cease with the cause's subcode, close, no retry; resolves once the NOTIFICATION left (bounded).
+   * A graceful-restart stop sends none and resolves once the peer closed its side (bounded).
+   */
   async stop(cause: StopCause): Promise<void> {
     const connection = this.connection;
     this.dispatch({ type: "stop", cause });
+    if (this.closingAfterPeer) {
+      await this.closingAfterPeer;
+      return;
+    }
     // The Cease was queued by the transition; the connection closes once it left.
     await Promise.race([connection?.drained() ?? Promise.resolve(), Bun.sleep(NOTIFICATION_GRACE_MS)]);
   }
@@ -292,7 +307,7 @@ export class BgpSession {
         this.connect();
         return;
       case "close":
-        this.closeConnection();
+        this.closeConnection(effect.afterPeer);
         return;
       case "sendOpen":
         this.sendOpen(effect.routerID);
@@ -389,13 +404,24 @@ export class BgpSession {
     });
   }
 
-  private closeConnection(): void {
+  private closeConnection(afterPeer?: true): void {
     this.generation++;
     this.abortDial?.();
     this.abortDial = undefined;
-    this.connection?.close(NOTIFICATION_GRACE_MS);
+    if (afterPeer && this.connection) this.closingAfterPeer = this.closeQuietly(this.connection);
+    else this.connection?.close(NOTIFICATION_GRACE_MS);
     this.connection = undefined;
     this.decoder = undefined;
+  }
+
+  /** The quiet close of a graceful restart, logged with how the peer answered and when. */
+  private async closeQuietly(connection: BgpConnection): Promise<void> {
+    const started = performance.now();
+    const outcome = await connection.closeAfterPeer(PEER_CLOSE_WAIT_MS);
+    const fields = { peer: this.label, outcome, waitedMs: Math.round(performance.now() - started) };
+    if (outcome === "peerClosed") this.options.log?.info(fields, "closed quietly for graceful restart");
+    else
+      this.options.log?.warn(fields, "closed quietly for graceful restart; the peer did not close its side");
   }
 
   private receive(chunk: Uint8Array): void {

@@ -5,6 +5,9 @@
  * waits until the kernel reports the connect finished (POLLOUT, then SO_ERROR), and only then hands
  * the descriptor to Bun.connect({ fd }): Bun reports `open` at once for a descriptor still
  * connecting, even one a peer with another key will never answer (measured under Bun 1.4.5).
+ * A session offering graceful restart takes the FFI path too: its quiet close is a half-close on
+ * that descriptor (Bun's own end() and shutdown() close the socket at once, measured under Bun
+ * 1.4.5), and the peer's FIN back says its BGP daemon has read the end of the session.
  */
 import type { Socket } from "bun";
 import type { BgpSessionSpec } from "../../domain/bgp/types.ts";
@@ -29,6 +32,7 @@ import {
   SOCK_STREAM,
   setsockopt,
   setsockoptInt,
+  shutdownWrite,
   socket,
   socketError,
   TCP_MD5SIG,
@@ -43,6 +47,9 @@ export interface ConnectionHandlers {
   closed(detail: string | undefined): void;
 }
 
+/** How a quiet close ended: the peer closed too, the wait ran out, or no half-close was possible. */
+export type QuietCloseOutcome = "peerClosed" | "timedOut" | "noHalfClose";
+
 export interface BgpConnection {
   readonly localAddress: string;
   /** Queues bytes; they go out in order as the socket takes them. */
@@ -53,6 +60,12 @@ export interface BgpConnection {
   drained(): Promise<void>;
   /** Closes once the queue drained, or after graceMs at the latest. No `closed` callback follows. */
   close(graceMs?: number): void;
+  /**
+   * Sends what is queued, then FIN, and reads on until the peer closes its side too (graceMs at
+   * the latest); resolves then, the socket closed, with whether the peer's FIN came. Without a
+   * descriptor of our own, a plain close ("noHalfClose").
+   */
+  closeAfterPeer(graceMs: number): Promise<QuietCloseOutcome>;
 }
 
 export interface DialAttempt {
@@ -86,8 +99,13 @@ class QueuedConnection implements BgpConnection {
   /** The session asked for the close: no `closed` report. */
   closedByUs = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private peerGone: (() => void) | undefined;
 
-  constructor(private readonly socket: Socket<undefined>) {}
+  /** `fd`: the descriptor under `socket` when we built it (FFI path), for a half-close. */
+  constructor(
+    private readonly socket: Socket<undefined>,
+    private readonly fd?: number,
+  ) {}
 
   get localAddress(): string {
     return this.socket.localAddress;
@@ -140,12 +158,38 @@ class QueuedConnection implements BgpConnection {
     void this.drained().then(() => this.finish());
   }
 
+  async closeAfterPeer(graceMs: number): Promise<QuietCloseOutcome> {
+    if (this.done) return "peerClosed";
+    if (this.closing) return "noHalfClose";
+    this.closing = true;
+    this.closedByUs = true;
+    const started = performance.now();
+    await Promise.race([this.drained(), Bun.sleep(graceMs)]);
+    if (this.done) return "peerClosed";
+    const left = graceMs - (performance.now() - started);
+    if (left <= 0) {
+      this.finish();
+      return "timedOut";
+    }
+    if (this.fd === undefined || shutdownWrite(this.fd) !== 0) {
+      this.finish();
+      return "noHalfClose";
+    }
+    const peerClosed = new Promise<QuietCloseOutcome>((resolve) => {
+      this.peerGone = () => resolve("peerClosed");
+    });
+    const outcome = await Promise.race([peerClosed, Bun.sleep(left).then(() => "timedOut" as const)]);
+    this.finish();
+    return outcome;
+  }
+
   /** The peer or the kernel closed it. */
   lost(): void {
     this.done = true;
     this.queue = [];
     this.queued = 0;
     this.wake();
+    this.peerGone?.();
   }
 
   private wake(): void {
@@ -204,8 +248,8 @@ export const dialBgp: Dialer = (spec, handlers) => {
     },
   };
   const callbacks = socketHandlers(guarded, () => connection);
-  const attach = (socket: Socket<undefined>): BgpConnection | string => {
-    connection = new QueuedConnection(socket);
+  const attach = (socket: Socket<undefined>, ownFd?: number): BgpConnection | string => {
+    connection = new QueuedConnection(socket, ownFd);
     if (aborted) {
       connection.close(0);
       return "aborted";
@@ -235,7 +279,7 @@ export const dialBgp: Dialer = (spec, handlers) => {
       const options: Bun.FdSocketOptions<undefined> = { fd: opened, socket: callbacks };
       const socket = await Bun.connect(options as unknown as Bun.UnixSocketOptions<undefined>);
       fd = undefined;
-      return attach(socket);
+      return attach(socket, opened);
     } catch (error) {
       if (fd !== undefined) close(fd);
       return error instanceof Error ? error.message : String(error);

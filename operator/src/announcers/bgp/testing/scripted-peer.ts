@@ -25,12 +25,16 @@ export interface ScriptedPeerOptions {
   readonly sendKeepalives?: boolean;
   /** How UPDATEs from us are decoded. */
   readonly ctx?: SessionCodecContext;
+  /** After our FIN, keep this side open this long before closing it too (a busy router; default 0). */
+  readonly closeDelayMs?: number;
 }
 
 export interface PeerConnection {
   readonly index: number;
   readonly messages: BgpMessage[];
   readonly socket: Socket<undefined>;
+  /** Our FIN arrived. */
+  finReceived: boolean;
   closed: boolean;
 }
 
@@ -50,12 +54,14 @@ export class ScriptedPeer {
     this.listener = Bun.listen({
       hostname: "127.0.0.1",
       port: 0,
+      allowHalfOpen: true,
       socket: {
         open: (socket) => {
           const connection: PeerConnection = {
             index: this.connections.length,
             messages: [],
             socket,
+            finReceived: false,
             closed: false,
           };
           this.connections.push(connection);
@@ -76,6 +82,14 @@ export class ScriptedPeer {
               socket.write(encodeKeepalive());
             }
           }
+          this.wake();
+        },
+        end: (socket) => {
+          const entry = sockets.get(socket);
+          if (entry) entry.connection.finReceived = true;
+          const delay = this.options.closeDelayMs ?? 0;
+          if (delay === 0) socket.end();
+          else setTimeout(() => socket.end(), delay);
           this.wake();
         },
         close: (socket) => {
