@@ -1,8 +1,8 @@
 /**
  * Runs inside `mypc`: every 10 ms, a fresh HTTP request (new connection, `Connection: close`) to each
  * given IP, 200 ms to answer (PROBE_TIMEOUT_MS sets another bound). Prints
- * `{"sent","lost","lostAt":[ms...],"why":[...]}` at the end (why: the error of each lost request,
- * e.g. a timeout or a refused connection). A lost request is one a client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
+ * `{"sent","lost","lostAt":[ms...],"why":[...],"slowestMs"}` at the end (why: the error of each lost
+ * request, e.g. a timeout or a refused connection; slowestMs: the longest a request that succeeded took). A lost request is one a client would have seen fail. SIGINT ends the probing early (the result is printed as usual).
  *   ip netns exec mypc bun e2e/bench/l2-prober.ts <durationMs> <ip>...
  */
 const [durationArg, ...ips] = process.argv.slice(2);
@@ -13,6 +13,7 @@ let sent = 0;
 let lost = 0;
 const lostAt: number[] = [];
 const why: string[] = [];
+let slowestMs = 0;
 const inFlight: Promise<void>[] = [];
 
 async function once(ip: string): Promise<void> {
@@ -26,6 +27,7 @@ async function once(ip: string): Promise<void> {
     });
     await res.text();
     if (!res.ok) throw new Error(String(res.status));
+    slowestMs = Math.max(slowestMs, performance.now() - started - at);
   } catch (error) {
     lost++;
     lostAt.push(Math.round(at));
@@ -43,6 +45,6 @@ while (!stopped && performance.now() - started < durationMs) {
   await Bun.sleep(10);
 }
 await Promise.all(inFlight);
-console.log(JSON.stringify({ sent, lost, lostAt, why }));
+console.log(JSON.stringify({ sent, lost, lostAt, why, slowestMs: Math.round(slowestMs) }));
 
 export {};
