@@ -9,6 +9,7 @@
  * Sockets and timers here are Bun's own (Bun.connect, setTimeout): this thread's event loop wakes
  * per packet, which costs this thread only; a session's traffic is a keepalive a second.
  */
+import { IdleTrimmer } from "../../runtime/idle-trim.ts";
 import { setThreadName } from "../../runtime/libc.ts";
 import { type BgpLog, BgpSession, type BgpSessionMetrics } from "./session.ts";
 import type {
@@ -24,6 +25,12 @@ declare const self: Worker;
 setThreadName("bgp");
 
 const sessions = new Map<number, BgpSession>();
+/**
+ * This thread's heap back to the OS once a burst of route changes is over (runtime/idle-trim.ts):
+ * 10k routes arriving means their UPDATEs encoded and written, garbage a moment later, which this
+ * heap would otherwise keep. Any burst counts: the handling of a delta is short, its writes follow.
+ */
+const trimmer = new IdleTrimmer({ minBusyMs: 0 });
 let outbox: SessionEvent[] = [];
 
 /** Everything reported within one turn goes out as one message. */
@@ -82,9 +89,12 @@ async function handle(message: ToSessionWorker): Promise<void> {
     case "start":
       hosted?.start();
       return;
-    case "routes":
+    case "routes": {
+      const started = performance.now();
       hosted?.updateRoutes(message.delta.upsert, message.delta.remove);
+      trimmer.noteCycle(performance.now() - started);
       return;
+    }
     case "bfdDown":
       hosted?.bfdDown();
       return;
