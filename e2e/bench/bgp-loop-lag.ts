@@ -18,6 +18,7 @@
 import type { ManagedSession } from "../../operator/src/announcers/bgp/announcer.ts";
 import { BgpSession, type BgpSessionOptions } from "../../operator/src/announcers/bgp/session.ts";
 import { SessionWorkerHost } from "../../operator/src/announcers/bgp/session-worker-host.ts";
+import { loopbackSessionSpec } from "../../operator/src/announcers/bgp/testing/session-spec.ts";
 import { startTimingPeer, type TimingPeer } from "../../operator/src/announcers/bgp/testing/timing-peer.ts";
 import type { EndpointSlice, Service } from "../../operator/src/domain/api/core.ts";
 import type { BgpRoute, BgpSessionSpec } from "../../operator/src/domain/bgp/types.ts";
@@ -116,24 +117,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const wallNow = () => performance.timeOrigin + performance.now();
 
 function spec(port: number): BgpSessionSpec {
-  return {
-    peer: "router",
-    myASN: 64512,
-    peerASN: 64500,
-    dynamicASN: undefined,
-    peerAddress: "127.0.0.1",
-    peerPort: port,
-    sourceAddress: undefined,
-    routerID: undefined,
-    holdTimeS: HOLD_S,
-    keepaliveTimeS: KEEPALIVE_S,
-    connectTimeS: 2,
-    password: undefined,
-    ebgpMultiHop: false,
-    dualStackAddressFamily: false,
-    bfd: undefined,
-    gracefulRestart: false,
-  };
+  return loopbackSessionSpec(port, { holdTimeS: HOLD_S, keepaliveTimeS: KEEPALIVE_S });
 }
 
 const routes: BgpRoute[] = Array.from({ length: ROUTES }, (_, i) => ({

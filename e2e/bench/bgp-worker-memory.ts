@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { BgpAnnouncer } from "../../operator/src/announcers/bgp/announcer.ts";
 import { workerSessionFactory } from "../../operator/src/announcers/bgp/session-worker-host.ts";
 import { ScriptedPeer } from "../../operator/src/announcers/bgp/testing/scripted-peer.ts";
+import { loopbackSessionSpec } from "../../operator/src/announcers/bgp/testing/session-spec.ts";
 import type { BgpRoute, BgpSessionSpec } from "../../operator/src/domain/bgp/types.ts";
 
 const BENCH = "bgp-worker-memory";
@@ -23,24 +24,7 @@ function statusMb(field: string): number {
 }
 
 function spec(name: string, port: number): BgpSessionSpec {
-  return {
-    peer: name,
-    myASN: 64512,
-    peerASN: 64500,
-    dynamicASN: undefined,
-    peerAddress: "127.0.0.1",
-    peerPort: port,
-    sourceAddress: undefined,
-    routerID: "10.0.0.1",
-    holdTimeS: 90,
-    keepaliveTimeS: 0,
-    connectTimeS: 2,
-    password: undefined,
-    ebgpMultiHop: false,
-    dualStackAddressFamily: false,
-    bfd: undefined,
-    gracefulRestart: false,
-  };
+  return loopbackSessionSpec(port, { peer: name, routerID: "10.0.0.1" });
 }
 
 /** Two scripted peers; prints their ports and lives until killed. */

@@ -10,6 +10,7 @@ import type { NotificationMessage } from "./codec/types.ts";
 import { PEER_CLOSE_WAIT_MS } from "./session.ts";
 import { workerSessionFactory } from "./session-worker-host.ts";
 import { type PeerConnection, ScriptedPeer } from "./testing/scripted-peer.ts";
+import { loopbackSessionSpec } from "./testing/session-spec.ts";
 
 const peers: ScriptedPeer[] = [];
 const announcers: BgpAnnouncer[] = [];
@@ -29,25 +30,7 @@ function peer(): ScriptedPeer {
 }
 
 function spec(name: string, port: number, overrides: Partial<BgpSessionSpec> = {}): BgpSessionSpec {
-  return {
-    peer: name,
-    myASN: 64512,
-    peerASN: 64500,
-    dynamicASN: undefined,
-    peerAddress: "127.0.0.1",
-    peerPort: port,
-    sourceAddress: undefined,
-    routerID: undefined,
-    holdTimeS: 90,
-    keepaliveTimeS: 0,
-    connectTimeS: 2,
-    password: undefined,
-    ebgpMultiHop: false,
-    dualStackAddressFamily: false,
-    bfd: undefined,
-    gracefulRestart: false,
-    ...overrides,
-  };
+  return loopbackSessionSpec(port, { peer: name, ...overrides });
 }
 
 function route(prefix: string): BgpRoute {

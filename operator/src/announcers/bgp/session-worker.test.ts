@@ -8,6 +8,7 @@ import type { BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts
 import type { ManagedSession } from "./announcer.ts";
 import { SessionWorkerHost } from "./session-worker-host.ts";
 import { ScriptedPeer } from "./testing/scripted-peer.ts";
+import { loopbackSessionSpec } from "./testing/session-spec.ts";
 import { startTimingPeer, type TimingPeer } from "./testing/timing-peer.ts";
 import type { WorkerSession } from "./worker-session.ts";
 
@@ -17,24 +18,7 @@ afterEach(async () => {
 });
 
 function spec(port: number): BgpSessionSpec {
-  return {
-    peer: "router",
-    myASN: 64512,
-    peerASN: 64500,
-    dynamicASN: undefined,
-    peerAddress: "127.0.0.1",
-    peerPort: port,
-    sourceAddress: undefined,
-    routerID: undefined,
-    holdTimeS: 3,
-    keepaliveTimeS: 1,
-    connectTimeS: 2,
-    password: undefined,
-    ebgpMultiHop: false,
-    dualStackAddressFamily: false,
-    bfd: undefined,
-    gracefulRestart: false,
-  };
+  return loopbackSessionSpec(port, { holdTimeS: 3, keepaliveTimeS: 1 });
 }
 
 const loopback = () => ({

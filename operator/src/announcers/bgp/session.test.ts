@@ -14,6 +14,7 @@ import {
   gracefulRestartCapability,
 } from "./session.ts";
 import { type PeerConnection, ScriptedPeer, type ScriptedPeerOptions } from "./testing/scripted-peer.ts";
+import { loopbackSessionSpec } from "./testing/session-spec.ts";
 import type { Dialer } from "./transport.ts";
 
 const peers: ScriptedPeer[] = [];
@@ -24,27 +25,7 @@ afterEach(async () => {
   for (const p of peers.splice(0)) p.stop();
 });
 
-function spec(port: number, overrides: Partial<BgpSessionSpec> = {}): BgpSessionSpec {
-  return {
-    peer: "router",
-    myASN: 64512,
-    peerASN: 64500,
-    dynamicASN: undefined,
-    peerAddress: "127.0.0.1",
-    peerPort: port,
-    sourceAddress: undefined,
-    routerID: undefined,
-    holdTimeS: 90,
-    keepaliveTimeS: 0,
-    connectTimeS: 2,
-    password: undefined,
-    ebgpMultiHop: false,
-    dualStackAddressFamily: false,
-    bfd: undefined,
-    gracefulRestart: false,
-    ...overrides,
-  };
-}
+const spec = loopbackSessionSpec;
 
 function route(prefix: string, overrides: Partial<BgpRoute> = {}): BgpRoute {
   return {
