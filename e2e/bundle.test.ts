@@ -177,7 +177,10 @@ describe("metalbun as pods with the bundle's ServiceAccounts", () => {
         // Both prove they read the API by reconciling a full first view.
         expect(pod.stdout()).toContain("configuration valid");
       } finally {
-        expect(await pod.stop("SIGTERM")).toBe(0);
+        const code = await pod.stop("SIGTERM");
+        // A stop that overran its grace: the process's last lines say which step held it.
+        if (code !== 0) console.error(pod.stdout().split("\n").slice(-25).join("\n"));
+        expect(code).toBe(0);
       }
       expect(pod.stdout()).toContain('"signal":"SIGTERM"');
     },

@@ -37,6 +37,7 @@ import {
 import { startController } from "./pipeline/controller.ts";
 import { type RunningSpeaker, startSpeaker } from "./pipeline/speaker.ts";
 import { IdleTrimmer } from "./runtime/idle-trim.ts";
+import { runStopSteps } from "./runtime/stop-steps.ts";
 import { VERSION } from "./version.ts";
 
 /** Retry the first contact with the apiserver at this pace: it may start after us (a pod before its Service). */
@@ -110,8 +111,10 @@ async function runController(options: ControllerOptions, log: Logger, client: Ku
   );
   if (running) notReady = () => running.notReadyBecause();
   log.info({ op: "shutdown", signal: await stopped }, "stopping");
-  await running?.stop();
-  await Promise.all([health.stop(), metrics.stop()]);
+  await runStopSteps(log, [
+    ["pipeline", () => running?.stop()],
+    ["servers", () => Promise.all([health.stop(), metrics.stop()])],
+  ]);
   return 0;
 }
 
@@ -234,13 +237,19 @@ async function runSpeaker(options: SpeakerOptions, log: Logger, client: KubeClie
   log.info({ op: "shutdown", signal: await stopped }, "stopping");
   // Make-before-break: freeze what we announce, tell the others we leave (they take over and send
   // their gratuitous ARP/NA), keep answering a moment, then go quiet.
-  await running?.stop();
-  await membership?.leave();
-  // Both at once: Layer 2 keeps answering for the overlap while BGP withdraws, waits for the
-  // routers to move traffic, then ends its sessions.
-  await Promise.all([announcer.stop(membership?.active ? "handover" : "now"), bgpAnnouncer.stop("handover")]);
-  await membership?.stop();
-  await Promise.all([health.stop(), metricsServer.stop()]);
+  await runStopSteps(log, [
+    ["pipeline", () => running?.stop()],
+    ["membershipLeave", () => membership?.leave()],
+    // Both at once: Layer 2 keeps answering for the overlap while BGP withdraws, waits for the
+    // routers to move traffic, then ends its sessions.
+    [
+      "announcers",
+      () =>
+        Promise.all([announcer.stop(membership?.active ? "handover" : "now"), bgpAnnouncer.stop("handover")]),
+    ],
+    ["membershipStop", () => membership?.stop()],
+    ["servers", () => Promise.all([health.stop(), metricsServer.stop()])],
+  ]);
   return 0;
 }
 

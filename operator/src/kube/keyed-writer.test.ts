@@ -260,4 +260,37 @@ describe("KeyedWriter", () => {
     await stopped;
     expect(runs).toEqual(["a:1"]);
   });
+
+  test("a newer version wanted while the last write runs does not hold the stop", async () => {
+    const { runs, gates, job } = recorder();
+    const w = new KeyedWriter({ concurrency: 1, timers: new FakeTimers() });
+    w.setDesired(new Map([["state", job("state", "1", "gate")]]));
+    // The next reconcile wants version 2 while version 1 is still on its way.
+    w.setDesired(new Map([["state", job("state", "2")]]));
+    const stopped = w.stop();
+    gates[0]!.resolve();
+    await stopped;
+    await flush();
+    expect(runs).toEqual(["state:1"]);
+  });
+
+  test("a write failing while the writer stops is reported once, not retried, and does not hold the stop", async () => {
+    const { runs, gates, job } = recorder();
+    const timers = new FakeTimers();
+    const errors: Array<[string, boolean]> = [];
+    const w = new KeyedWriter({
+      concurrency: 1,
+      timers,
+      onError: (key, _error, _attempt, terminal) => errors.push([key, terminal]),
+    });
+    w.setDesired(new Map([["state", job("state", "1", "gate")]]));
+    const stopped = w.stop();
+    gates[0]!.reject(new Error("apiserver went away"));
+    await stopped;
+    expect(timers.delays()).toEqual([]);
+    timers.advance(60_000);
+    await flush();
+    expect(runs).toEqual(["state:1"]);
+    expect(errors).toEqual([["state", true]]);
+  });
 });

@@ -42,6 +42,7 @@ export interface KeyedWriterOptions {
   readonly minIntervalMs?: number;
   /** Errors that another attempt of the same write cannot fix. */
   readonly isTerminal?: (error: unknown) => boolean;
+  /** A write failed; `terminal`: it will not be tried again (isTerminal said so, or the writer stops). */
   readonly onError?: (key: string, error: unknown, attempt: number, terminal: boolean) => void;
   readonly onSuccess?: (key: string) => void;
   readonly timers?: Timers;
@@ -206,7 +207,7 @@ export class KeyedWriter {
   private startLater(key: string, entry: Entry, waitMs: number): void {
     entry.phase = "retryWait";
     entry.timer = this.timers.setTimeout(() => {
-      if (this.entries.get(key) !== entry || entry.phase !== "retryWait") return;
+      if (this.stopped || this.entries.get(key) !== entry || entry.phase !== "retryWait") return;
       entry.phase = "queued";
       entry.timer = undefined;
       this.queue.push(key);
@@ -233,6 +234,13 @@ export class KeyedWriter {
 
   private finished(key: string, entry: Entry, error: unknown): void {
     if (this.entries.get(key) !== entry) return;
+    if (this.stopped) {
+      // Stopping waits for this write, nothing after it: a newer version or a retry queued now
+      // would never start, and the stop would wait for it for ever.
+      if (error === undefined) this.options.onSuccess?.(key);
+      else this.options.onError?.(key, error, entry.attempt + 1, true);
+      return;
+    }
     if (entry.dropped) {
       // No longer wanted (often: the watch showed this very write before its answer came back).
       // A success still happened and is reported; a failure no longer matters.
