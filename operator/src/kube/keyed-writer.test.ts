@@ -185,6 +185,34 @@ describe("KeyedWriter", () => {
     expect(runs).toEqual(["pool:1", "pool:3", "other:1"]);
   });
 
+  test("minIntervalMs holds for a key that left the desired set after its write and came back", async () => {
+    const { runs, job } = recorder();
+    const timers = new FakeTimers();
+    const w = new KeyedWriter({ timers, minIntervalMs: 1000 });
+    // A pool's counters: written, then in the set no more (the watch shows them), then changed again
+    // by the next Service 50 ms later.
+    w.setDesired(new Map([["pool", job("pool", "1")]]));
+    await flush();
+    timers.advance(20);
+    w.setDesired(new Map());
+    timers.advance(30);
+    w.setDesired(new Map([["pool", job("pool", "2")]]));
+    await flush();
+    expect(runs).toEqual(["pool:1"]);
+    timers.advance(949);
+    await flush();
+    expect(runs).toEqual(["pool:1"]);
+    timers.advance(1);
+    await flush();
+    expect(runs).toEqual(["pool:1", "pool:2"]);
+    // Long after its last write, a key is written at once.
+    timers.advance(5000);
+    w.setDesired(new Map());
+    w.setDesired(new Map([["pool", job("pool", "3")]]));
+    await flush();
+    expect(runs).toEqual(["pool:1", "pool:2", "pool:3"]);
+  });
+
   test("backlog counts queued and running writes, not retries waiting out a backoff", async () => {
     const { gates, job } = recorder();
     const timers = new FakeTimers();

@@ -78,6 +78,12 @@ export class KeyedWriter {
   private readonly timers: Timers;
   /** Index of the queue's head: keys are taken from the front without shift()ing 10k entries. */
   private head = 0;
+  /**
+   * When each key's last write started, kept after its entry is forgotten (only with
+   * minIntervalMs): a pool's counters leave the desired set once written, and come back with the
+   * next Service, which must still wait out the interval.
+   */
+  private readonly recentStarts = new Map<string, number>();
 
   constructor(private readonly options: KeyedWriterOptions = {}) {
     this.concurrency = options.concurrency ?? 16;
@@ -102,6 +108,9 @@ export class KeyedWriter {
       }
     }
     const now = this.timers.now();
+    for (const [key, startedAt] of this.recentStarts) {
+      if (now - startedAt >= this.minIntervalMs) this.recentStarts.delete(key);
+    }
     for (const [key, job] of jobs) {
       const entry = this.entries.get(key);
       if (entry === undefined) {
@@ -113,7 +122,7 @@ export class KeyedWriter {
           timer: undefined,
           next: undefined,
           dropped: false,
-          lastStartAt: Number.NEGATIVE_INFINITY,
+          lastStartAt: this.recentStarts.get(key) ?? Number.NEGATIVE_INFINITY,
         });
         this.queue.push(key);
         continue;
@@ -218,6 +227,7 @@ export class KeyedWriter {
   private start(key: string, entry: Entry): void {
     entry.phase = "running";
     entry.lastStartAt = this.timers.now();
+    if (this.minIntervalMs > 0) this.recentStarts.set(key, entry.lastStartAt);
     this.running++;
     const job = entry.job;
     job

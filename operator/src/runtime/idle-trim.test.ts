@@ -24,7 +24,13 @@ describe("IdleTrimmer", () => {
     expect(trims).toBe(1);
     await Bun.sleep(50);
     expect(trims).toBe(1);
-    // A collection asked for after every cycle, whatever its size.
+    // A collection asked for after every cycle, whatever its size (the first two ended in one turn).
+    expect(soon).toBe(3);
+    // Never in the cycle's own turn, and once for cycles that end in the same turn.
+    t.noteCycle(1);
+    t.noteCycle(1);
+    expect(soon).toBe(3);
+    await Bun.sleep(0);
     expect(soon).toBe(4);
     t.stop();
   });
