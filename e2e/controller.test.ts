@@ -211,6 +211,41 @@ describe("controller on the real apiserver, as a pod with the bundle's RBAC", ()
     expect(status).toEqual({ assignedIPv4: 3, assignedIPv6: 0, availableIPv4: 48, availableIPv6: 0 });
   });
 
+  test("assignments first: a Service's IPAllocated Event is written after its IP", async () => {
+    await apply(service("ordered"));
+    await eventually(
+      () => ipsOf("ordered"),
+      (ips) => ips.length === 1,
+    );
+    const eventVersion = await eventually(
+      () =>
+        ok([
+          "get",
+          "events",
+          "-n",
+          NS,
+          "--field-selector",
+          "involvedObject.name=ordered,reason=IPAllocated",
+          "-o",
+          "jsonpath={.items[0].metadata.resourceVersion}",
+        ]),
+      (v) => v !== "",
+    );
+    // The status write is the last write to this Service. resourceVersions are opaque to clients,
+    // but this testbed's are etcd revisions, one counter for every object: their order is the
+    // order the writes were committed in.
+    const serviceVersion = await ok([
+      "get",
+      "svc",
+      "ordered",
+      "-n",
+      NS,
+      "-o",
+      "jsonpath={.metadata.resourceVersion}",
+    ]);
+    expect(Number(eventVersion)).toBeGreaterThan(Number(serviceVersion));
+  });
+
   test("requested IPs: annotation, spec.loadBalancerIP, both at once is refused", async () => {
     await apply(service("wants-240", { annotations: { "metallb.io/loadBalancerIPs": "172.18.255.240" } }));
     await apply(service("legacy-241", { loadBalancerIP: "172.18.255.241" }));

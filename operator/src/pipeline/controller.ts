@@ -28,6 +28,7 @@ import {
   poolStatusJob,
   serviceWriteJob,
 } from "../kube/controller-writes.ts";
+import { eventsAfterWrites } from "../kube/events-after-writes.ts";
 import { type KeyedJob, KeyedWriter } from "../kube/keyed-writer.ts";
 import { ensureMemberlistSecret } from "../kube/memberlist-secret.ts";
 import { changedKeysBetween } from "../kube/store.ts";
@@ -122,6 +123,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     onSuccess: (key) => log.debug({ op: "configurationState", key }, "ConfigurationState written"),
   });
   const events = loggingEventSink(client, log);
+  // Assignments first, Events after (events-after-writes.ts).
+  const eventsAfterServiceWrites = eventsAfterWrites(serviceWriter, events);
 
   let readyReason = "waiting for the first list of Services, Namespaces and metallb.io objects";
   const logConfigErrors = configErrorLogger(log);
@@ -161,8 +164,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       desired.set(key, job);
     }
     serviceWriter.setDesired(desired);
-    // More Service writes than can be in flight: assignments first, Events after (event-sink.ts).
-    events.defer(serviceWriter.backlog > SERVICE_WRITE_CONCURRENCY);
+    eventsAfterServiceWrites();
 
     poolWriter.setDesired(
       new Map(
