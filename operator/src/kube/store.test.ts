@@ -193,6 +193,34 @@ describe("reflect()", () => {
     expect([...second.objects.keys()]).toEqual(["b"]);
   });
 
+  test("a spare copy made while idle serves the next change; no snapshot handed out is touched", () => {
+    const r = new Reflector<KubeObject>();
+    for (const e of frame("r1", obj("a", "1"))) r.apply(e);
+    const first = r.snapshot;
+    r.makeSpare();
+    r.makeSpare(); // one spare at most
+    r.apply({ type: "apply", object: obj("b", "2") });
+    const second = r.snapshot;
+    expect([...first.objects.keys()]).toEqual(["a"]);
+    expect([...second.objects.keys()]).toEqual(["a", "b"]);
+    expect(second.objects).not.toBe(first.objects);
+    // A spare made before a relist is dropped by it: the relist's objects are what follows.
+    r.makeSpare();
+    for (const e of frame("r2", obj("c", "3"))) r.apply(e);
+    r.apply({ type: "apply", object: obj("d", "4") });
+    expect([...r.snapshot.objects.keys()]).toEqual(["c", "d"]);
+    expect([...second.objects.keys()]).toEqual(["a", "b"]);
+  });
+
+  test("with spareCopy, reflect() copies the objects on the turn after a publication", async () => {
+    const events: WatchEvent<KubeObject>[] = [
+      ...frame("r1", obj("a", "1")),
+      { type: "apply", object: obj("b", "2") },
+    ];
+    const snapshots = await lastValueFrom(from(events).pipe(reflect({ spareCopy: true }), toArray()));
+    expect(snapshots.map((s) => [...s.objects.keys()])).toEqual([["a", "b"]]);
+  });
+
   test("a large store publishes at most once per size × spacing while changes keep coming; a small one at once", () => {
     const publishedAt = (size: number, changesAt: number[]) => {
       const scheduler = new VirtualTimeScheduler();

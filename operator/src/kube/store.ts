@@ -75,6 +75,8 @@ export class Reflector<T extends KubeObject> {
   /** Changes not yet published; undefined while nothing changed since the last read. */
   private working: Map<string, T> | undefined;
   private buffer: Map<string, T> | undefined;
+  /** A copy of the published objects made while idle (ReflectOptions.spareCopy), for the next change. */
+  private spare: Map<string, T> | undefined;
   /** Kept only for consumers that ask (ReflectOptions.changeLog). */
   private log: ChangeLog | undefined;
 
@@ -103,8 +105,20 @@ export class Reflector<T extends KubeObject> {
   }
 
   private current(): Map<string, T> {
-    this.working ??= new Map(this.published.objects);
+    if (this.working === undefined) {
+      this.working = this.spare ?? new Map(this.published.objects);
+      this.spare = undefined;
+    }
     return this.working;
+  }
+
+  /**
+   * Copies the published objects now, while nothing waits, so that the next change does not pay
+   * the copy on its way (ReflectOptions.spareCopy). The spare always equals the published objects:
+   * it is taken by the first change after it and dropped by a relist.
+   */
+  makeSpare(): void {
+    if (this.working === undefined && this.spare === undefined) this.spare = new Map(this.published.objects);
   }
 
   private has(key: string): boolean {
@@ -131,6 +145,7 @@ export class Reflector<T extends KubeObject> {
       }
       case "initDone": {
         this.working = undefined;
+        this.spare = undefined;
         const objects = this.buffer ?? new Map<string, T>();
         if (this.log) {
           this.log = new ChangeLog();
@@ -193,6 +208,13 @@ export interface ReflectOptions<T = KubeObject> {
    * heap snapshot), so only the consumer that diffs snapshots (the controller's Services) keeps it.
    */
   readonly changeLog?: boolean;
+  /**
+   * After each publication, copy the objects for the next change on the following turn of the
+   * event loop (default false). The copy costs the same CPU, but not on a change's path: 0.6 ms of
+   * a new Service's way to its IP with 10k Services (bench peers). It keeps one more map of the
+   * store alive, so only the controller's Services store asks for it.
+   */
+  readonly spareCopy?: boolean;
 }
 
 /**
@@ -209,10 +231,19 @@ export function reflect<T extends KubeObject>(
       const reflector = new Reflector<T>(options.unchanged, options.changeLog);
       let pending: Subscription | undefined;
       let lastPublishedAt = Number.NEGATIVE_INFINITY;
+      let spareQueued = false;
+      const makeSpare = () => {
+        spareQueued = false;
+        if (!subscriber.closed) reflector.makeSpare();
+      };
       const publish = () => {
         pending = undefined;
         if (scheduler !== null) lastPublishedAt = scheduler.now();
         subscriber.next(reflector.snapshot);
+        if (options.spareCopy && !spareQueued) {
+          spareQueued = true;
+          setImmediate(makeSpare);
+        }
       };
       const delayOf = (s: SchedulerLike): number => {
         const spacing = reflector.size * spacingPerObjectMs;

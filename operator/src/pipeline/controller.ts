@@ -88,6 +88,7 @@ function sources(deps: ControllerDeps) {
   return sharedSources(deps.client, deps.namespace, {
     servicesPageSize: 5_000,
     servicesChangeLog: true,
+    servicesSpareCopy: true,
     onRetry: watchRetryReporter(deps.log, deps.clientMetrics),
   });
 }
@@ -138,7 +139,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   // The Services map of the last snapshot reconciled, and its array: the store tells which keys
   // changed between two of its maps, so a reconcile after one change costs one change.
   let lastServiceMap: ReadonlyMap<string, Service> | undefined;
-  let lastServiceArray: readonly Service[] = [];
+  let lastServiceArray: readonly Service[] | undefined;
   // One job per decided write: a write the reconciler carries over unchanged keeps its identity,
   // so its patch is not serialized again on every reconcile.
   const serviceJobs = new WeakMap<PendingWrite, KeyedJob>();
@@ -213,7 +214,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     prepare: (snapshot): Prepared => {
       const byKey: ReadonlyMap<string, Service> = snapshot.services;
       const keys = lastServiceMap && changedKeysBetween(lastServiceMap, byKey);
-      const services = byKey === lastServiceMap ? lastServiceArray : [...byKey.values()];
+      let services = byKey === lastServiceMap ? lastServiceArray : undefined;
       const serviceIndex: ServiceIndex = {
         byKey,
         ...(lastServiceMap && keys && { changed: { since: lastServiceMap, keys } }),
@@ -221,7 +222,15 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       lastServiceMap = byKey;
       lastServiceArray = services;
       const inputs: ControllerInputs = {
-        services,
+        // Built when the reconcile needs every Service (a full plan): one change among 10k is
+        // decided from the index, without this O(n) copy (0.3 ms at 10k, bench peers).
+        get services() {
+          if (services === undefined) {
+            services = [...byKey.values()];
+            if (lastServiceMap === byKey) lastServiceArray = services;
+          }
+          return services;
+        },
         serviceIndex,
         ...configurationInputs(snapshot),
       };

@@ -32,6 +32,8 @@ export interface SharedSourceOptions {
   readonly servicesPageSize?: number;
   /** Keep the Services store's change log (ReflectOptions.changeLog): the controller diffs snapshots. */
   readonly servicesChangeLog?: boolean;
+  /** Copy the Services store ahead of its next change (ReflectOptions.spareCopy): the controller's path. */
+  readonly servicesSpareCopy?: boolean;
   /** Told of every retry of a list+watch, by resource (pipeline/reporting.ts watchRetryReporter). */
   readonly onRetry?: WatchRetryHook;
 }
@@ -46,7 +48,7 @@ export function sharedSources(client: KubeClient, namespace: string, options: Sh
         pageSize: options.servicesPageSize,
         ...retry("services"),
       }),
-      { changeLog: options.servicesChangeLog },
+      { changeLog: options.servicesChangeLog, spareCopy: options.servicesSpareCopy },
     ),
     namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces, retry("namespaces"))),
     ipAddressPools: store(

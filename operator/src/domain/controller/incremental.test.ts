@@ -341,4 +341,35 @@ describe("incremental reconcile = reconcile from scratch", () => {
     expect(observable(again)).toEqual(observable(scratch));
     expect(second.decisions.map((d) => d.ips)).toEqual([["192.168.1.0"], ["192.168.1.1"]]);
   });
+
+  test("a step that the index decides never asks for the array of every Service", () => {
+    const pool = aPool("a", { addresses: ["192.168.1.0/28"] });
+    const opts = { loadBalancerClass: "", now: "2026-11-25T12:00:00Z" };
+    let arrayReads = 0;
+    const inputs = (byKey: Map<string, Service>, since?: Map<string, Service>): ControllerInputs => ({
+      get services() {
+        arrayReads++;
+        return [...byKey.values()];
+      },
+      serviceIndex: {
+        byKey,
+        ...(since && { changed: { since, keys: changedKeys(since, byKey) } }),
+      },
+      namespaces: [],
+      ipAddressPools: [pool],
+      l2Advertisements: [],
+      bgpAdvertisements: [],
+      bgpPeers: [],
+      bfdProfiles: [],
+      communities: [],
+    });
+    const one = new Map([["default/a", aService("a")]]);
+    const first = reconcileController(inputs(one), initialControllerState, opts);
+    expect(arrayReads).toBe(1); // the first reconcile plans every Service
+    const two = new Map([...one, ["default/b", aService("b")]]);
+    const second = reconcileController(inputs(two, one), first.state, opts);
+    expect(second.decisions.map((d) => d.ips)).toEqual([["192.168.1.0"], ["192.168.1.1"]]);
+    expect(second.state.memo?.book?.book === first.state.memo?.book?.book).toBe(true);
+    expect(arrayReads).toBe(1);
+  });
 });

@@ -101,7 +101,7 @@ export function reconcileController(
     };
   }
 
-  const step = allocationStep(inputs.services, inputs.serviceIndex, config, options.loadBalancerClass, {
+  const step = allocationStep(inputs, inputs.serviceIndex, config, options.loadBalancerClass, {
     expected: state.expected,
     lastEvents: state.lastEvents,
     claims: state.claims,

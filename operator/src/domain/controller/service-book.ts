@@ -132,8 +132,13 @@ function refOf(request: AllocationRequest, service: Service): ServiceRef {
   return { namespace: request.namespace, name: request.name, uid: service.metadata?.uid ?? "" };
 }
 
+/**
+ * `source.services` is read only when the step needs every Service (a full plan, or no index to
+ * say what changed): the caller may build that array on demand, an O(n) copy an incremental step
+ * does not need.
+ */
 export function allocationStep(
-  services: readonly Service[],
+  source: { readonly services: readonly Service[] },
   index: ServiceIndex | undefined,
   config: Config,
   lbClass: string,
@@ -144,11 +149,11 @@ export function allocationStep(
     const { book } = ref;
     book.version++; // from here on the book is this reconcile's, whatever happens
     if (book.config === config && book.lbClass === lbClass) {
-      const step = incremental(book, services, index, previous);
+      const step = incremental(book, source, index, previous);
       if (step !== undefined) return step;
     }
   }
-  return full(services, index, config, lbClass, previous);
+  return full(source.services, index, config, lbClass, previous);
 }
 
 /** Every Service planned from scratch; requests of unchanged objects are reused from the book. */
@@ -273,12 +278,12 @@ function dirtyByScan(book: ServiceBook, services: readonly Service[], run: numbe
 /** Only the dirty Services planned again; undefined when the full plan must decide. */
 function incremental(
   book: ServiceBook,
-  services: readonly Service[],
+  source: { readonly services: readonly Service[] },
   index: ServiceIndex | undefined,
   previous: Previous,
 ): AllocationStep | undefined {
   const run = ++book.run;
-  const found = (index && dirtyFromIndex(book, index)) ?? dirtyByScan(book, services, run);
+  const found = (index && dirtyFromIndex(book, index)) ?? dirtyByScan(book, source.services, run);
   if (found === undefined) return undefined;
   const { dirty, added, removed } = found;
   book.byKey = index?.byKey;
