@@ -38,6 +38,9 @@ let bed: BgpTestbed | undefined;
 /** The parts of FRR's `show bgp neighbors <ip> json` this file reads. */
 interface FrrGrView {
   bgpState?: string;
+  lastResetDueTo?: string;
+  connectionsEstablished?: number;
+  connectionsDropped?: number;
   neighborCapabilities?: { gracefulRestart?: string };
   gracefulRestartInfo?: { remoteGrMode?: string };
 }
@@ -79,6 +82,27 @@ test("FRR sees graceful restart negotiated with every speaker, the speakers in R
     expect(neighbor.gracefulRestartInfo?.remoteGrMode).toBe("Restart");
   }
 }, 60_000);
+
+/** The JSON lines each speaker pod running now has logged, by pod. */
+async function speakerLogs(): Promise<Map<string, Record<string, unknown>[]>> {
+  const pods = (await ok(["get", "pods", "-n", "metallb-system", "-l", "component=speaker", "-o", "name"]))
+    .split("\n")
+    .filter((l) => l.startsWith("pod/"));
+  const out = new Map<string, Record<string, unknown>[]>();
+  for (const pod of pods) {
+    const text = await ok(["logs", "-n", "metallb-system", pod]);
+    const lines: Record<string, unknown>[] = [];
+    for (const line of text.split("\n")) {
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not one of ours
+      }
+    }
+    out.set(pod.slice("pod/".length), lines);
+  }
+  return out;
+}
 
 /** `kubectl rollout restart daemonset/speaker` under probes, the router's next hops watched throughout. */
 async function rollingRestart(label: string): Promise<void> {
@@ -127,6 +151,23 @@ async function rollingRestart(label: string): Promise<void> {
     outcomes: lines.filter((l) => l.msg === QUIET_CLOSE).map((l) => `${l.outcome} after ${l.waitedMs} ms`),
   }));
   console.log(`quiet closes: ${JSON.stringify(quietCloses)}`);
+  // Why FRR last reset each session, and the new speakers' own account of theirs: a next hop
+  // that leaves the route despite graceful restart is a session that ended another way.
+  for (const node of NODES) {
+    const view = (
+      JSON.parse(await bed!.frr.vtysh(`show bgp neighbors ${node.ipv4} json`)) as Record<string, FrrGrView>
+    )[node.ipv4];
+    console.log(
+      `FRR on ${node.name}: ${view?.bgpState}, last reset: ${view?.lastResetDueTo}, ` +
+        `established ${view?.connectionsEstablished}, dropped ${view?.connectionsDropped}`,
+    );
+  }
+  for (const [pod, lines] of (await speakerLogs()).entries()) {
+    const sessionLines = lines.filter((l) => /BGP session|BFD/.test(String(l.msg)));
+    console.log(
+      `${pod}: ${sessionLines.map((l) => `${l.time} ${l.msg} ${l.reason ?? ""} ${l.error ?? ""}`).join("; ")}`,
+    );
+  }
   expect(quietCloses).toHaveLength(NODES.length);
   for (const { pod, outcomes } of quietCloses) {
     expect({ pod, outcomes: outcomes.map((o) => o.split(" ")[0]) }).toEqual({
