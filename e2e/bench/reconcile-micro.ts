@@ -3,6 +3,7 @@
  * Full runs (cold, writes in flight, writes landed, steady) and one changed Service among 10k
  * (created, then its write landed), p50/p99 over many trials. Prints JSON lines like the other benches.
  */
+
 import type { Service } from "../../operator/src/domain/api/core.ts";
 import type { IPAddressPool } from "../../operator/src/domain/api/ip-address-pool.ts";
 import type { ControllerInputs } from "../../operator/src/domain/controller/inputs.ts";
@@ -11,6 +12,7 @@ import {
   initialControllerState,
   reconcileController,
 } from "../../operator/src/domain/controller/reconcile.ts";
+import { onlyPools } from "../../operator/src/domain/controller/testing.ts";
 
 const N = Number(process.env.N ?? 10_000);
 const TRIALS = Number(process.env.TRIALS ?? 300);
@@ -45,13 +47,7 @@ const pool = {
 
 const inputs = (services: readonly Service[]): ControllerInputs => ({
   services,
-  namespaces: [],
-  ipAddressPools: [pool],
-  l2Advertisements: [],
-  bgpAdvertisements: [],
-  bgpPeers: [],
-  bfdProfiles: [],
-  communities: [],
+  ...onlyPools(pool),
 });
 
 function line(metric: string, value: number, n: number): void {

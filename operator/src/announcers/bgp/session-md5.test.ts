@@ -4,9 +4,10 @@
  * times out and backs off. Loopback only.
  */
 import { afterEach, expect, test } from "bun:test";
-import type { BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
+import type { BgpSessionStatus } from "../../domain/bgp/types.ts";
 import { BgpSession } from "./session.ts";
 import { type Md5Listener, md5Listener } from "./testing/md5-listener.ts";
+import { loopbackSessionSpec } from "./testing/session-spec.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -14,24 +15,7 @@ afterEach(async () => {
 });
 
 function keyedSession(port: number, password: string): { session: BgpSession; statuses: BgpSessionStatus[] } {
-  const spec: BgpSessionSpec = {
-    peer: "router",
-    myASN: 64512,
-    peerASN: 64512,
-    dynamicASN: undefined,
-    peerAddress: "127.0.0.1",
-    peerPort: port,
-    sourceAddress: undefined,
-    routerID: undefined,
-    holdTimeS: 90,
-    keepaliveTimeS: 0,
-    connectTimeS: 2,
-    password,
-    ebgpMultiHop: false,
-    dualStackAddressFamily: false,
-    bfd: undefined,
-    gracefulRestart: false,
-  };
+  const spec = loopbackSessionSpec(port, { peerASN: 64512, password });
   const statuses: BgpSessionStatus[] = [];
   const session = new BgpSession(spec, {
     nodeName: "node-1",

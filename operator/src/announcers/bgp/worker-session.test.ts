@@ -1,28 +1,12 @@
 /** WorkerSession against a fake channel: what it posts, and how it replays the Worker's events. */
 import { describe, expect, test } from "bun:test";
-import type { BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
+import type { BgpRoute, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import type { BgpSessionOptions } from "./session.ts";
 import type { ToSessionWorker } from "./session-worker-protocol.ts";
+import { loopbackSessionSpec } from "./testing/session-spec.ts";
 import { WorkerSession } from "./worker-session.ts";
 
-const spec: BgpSessionSpec = {
-  peer: "router",
-  myASN: 64512,
-  peerASN: 64500,
-  dynamicASN: undefined,
-  peerAddress: "127.0.0.1",
-  peerPort: 1,
-  sourceAddress: undefined,
-  routerID: undefined,
-  holdTimeS: 3,
-  keepaliveTimeS: 1,
-  connectTimeS: 2,
-  password: undefined,
-  ebgpMultiHop: false,
-  dualStackAddressFamily: false,
-  bfd: undefined,
-  gracefulRestart: false,
-};
+const spec = loopbackSessionSpec(1, { holdTimeS: 3, keepaliveTimeS: 1 });
 
 const route = (prefix: string): BgpRoute => ({
   prefix,

@@ -17,6 +17,7 @@ import {
   initialControllerState,
   reconcileController,
 } from "./reconcile.ts";
+import { onlyPools } from "./testing.ts";
 
 /** A seeded PRNG (tests only: the domain itself never uses randomness). */
 function prng(seed: number): () => number {
@@ -323,13 +324,7 @@ describe("incremental reconcile = reconcile from scratch", () => {
     const pool = aPool("a", { addresses: ["192.168.1.0/30"] });
     const inputs = (services: Service[]): ControllerInputs => ({
       services,
-      namespaces: [],
-      ipAddressPools: [pool],
-      l2Advertisements: [],
-      bgpAdvertisements: [],
-      bgpPeers: [],
-      bfdProfiles: [],
-      communities: [],
+      ...onlyPools(pool),
     });
     const opts = { loadBalancerClass: "", now: "2026-11-25T12:00:00Z" };
     const a = aService("a");
@@ -355,13 +350,7 @@ describe("incremental reconcile = reconcile from scratch", () => {
         byKey,
         ...(since && { changed: { since, keys: changedKeys(since, byKey) } }),
       },
-      namespaces: [],
-      ipAddressPools: [pool],
-      l2Advertisements: [],
-      bgpAdvertisements: [],
-      bgpPeers: [],
-      bfdProfiles: [],
-      communities: [],
+      ...onlyPools(pool),
     });
     const one = new Map([["default/a", aService("a")]]);
     const first = reconcileController(inputs(one), initialControllerState, opts);

@@ -4,6 +4,7 @@
  * again (its allocator already holds the other one's claim), and it is told why with a Normal
  * ClearAssignment "... address also in use by ...". Whichever of the two sorts first by name.
  */
+
 import { describe, expect, test } from "bun:test";
 import { aService, type ServiceOptions } from "../allocator/testing.ts";
 import type { Service } from "../api/core.ts";
@@ -15,6 +16,7 @@ import {
   initialControllerState,
   reconcileController,
 } from "./reconcile.ts";
+import { onlyPools } from "./testing.ts";
 
 const opts = { loadBalancerClass: "", now: "2026-12-06T12:00:00Z" };
 const pool = aPool("p", { addresses: ["10.0.0.1-10.0.0.3"] });
@@ -22,13 +24,7 @@ const pool = aPool("p", { addresses: ["10.0.0.1-10.0.0.3"] });
 function inputs(services: Iterable<Service>): ControllerInputs {
   return {
     services: [...services],
-    namespaces: [],
-    ipAddressPools: [pool],
-    l2Advertisements: [],
-    bgpAdvertisements: [],
-    bgpPeers: [],
-    bfdProfiles: [],
-    communities: [],
+    ...onlyPools(pool),
   };
 }
 
