@@ -32,9 +32,10 @@ import {
   waitReady,
 } from "../lab/operator.ts";
 import { execIn, inNamespace } from "../net/exec.ts";
-import { run } from "../net/run.ts";
 import { netDown, netUp, setServiceDnat } from "../net/testbed.ts";
-import { CLIENT, memberByMac, NODES } from "../net/topology.ts";
+import { CLIENT, NODES } from "../net/topology.ts";
+import { failoverTrials, neighMac, ourSpeakers, owner } from "./l2-failover.ts";
+import { lbService, WORKERS, webService } from "./l2-services.ts";
 import { threadSeconds } from "./phase-cost.ts";
 import { emit, emitPercentiles, until } from "./report.ts";
 import { printMemory, procStats, speakerPid } from "./speaker-process.ts";
@@ -42,7 +43,6 @@ import { printMemory, procStats, speakerPid } from "./speaker-process.ts";
 const BENCH = "l2";
 const ROOT = join(import.meta.dir, "..", "..");
 const PROBER = join(import.meta.dir, "l2-prober.ts");
-const WORKERS = NODES.slice(1);
 
 async function ok(args: string[], stdin?: string): Promise<string> {
   const r = await kubectl(args, stdin === undefined ? {} : { stdin });
@@ -50,102 +50,8 @@ async function ok(args: string[], stdin?: string): Promise<string> {
   return r.stdout;
 }
 
-async function neighMac(ip: string): Promise<string | undefined> {
-  const r = await run(["ip", "-n", CLIENT.name, "neigh", "show", ip, "dev", "eth0"]);
-  return r.stdout.match(/lladdr ([0-9a-f:]{17})/)?.[1];
-}
-
 function stats(name: string, samples: number[], unit = "ms"): void {
   emitPercentiles(BENCH, name, samples, unit, 1);
-}
-
-/**
- * A LoadBalancer Service of the lab's web pods in `default` (no NodePorts: thousands of them
- * would exhaust the range, and MetalLB never uses them).
- */
-function lbService(
-  name: string,
-  o: { pool?: string; spec?: Partial<Service["spec"]> } = {},
-): Service & KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: {
-      name,
-      namespace: "default",
-      ...(o.pool !== undefined && { annotations: { "metallb.io/address-pool": o.pool } }),
-    },
-    spec: {
-      type: "LoadBalancer",
-      allocateLoadBalancerNodePorts: false,
-      ...o.spec,
-      selector: { app: "webpod" },
-      ports: [{ port: 80 }],
-    },
-  } as Service & KubeObject;
-}
-
-async function service(client: KubeClient, name: string): Promise<string> {
-  await registerEndpoints("default", name, WORKERS);
-  await client.create(resources.services, lbService(name));
-  const ip = await until(
-    async () =>
-      (await client.get<Service & KubeObject>(resources.services, name, "default")).status?.loadBalancer
-        ?.ingress?.[0]?.ip ?? "",
-    (v) => v !== "",
-    30_000,
-  );
-  if (ip === "") throw new Error(`${name} got no IP`);
-  return ip;
-}
-
-const urlOf = (ip: string) => (ip.includes(":") ? `http://[${ip}]/` : `http://${ip}/`);
-
-async function owner(ip: string): Promise<string | undefined> {
-  await execIn(CLIENT.name, ["ping", "-c", "1", "-W", "1", ip]);
-  const mac = await neighMac(ip);
-  return mac ? memberByMac(mac)?.name : undefined;
-}
-
-async function failoverTrials(
-  op: RunningOperator,
-  ips: readonly string[],
-  trials: number,
-): Promise<number[]> {
-  const samples: number[] = [];
-  for (let t = 0; t < trials; t++) {
-    const ip = ips[t % ips.length]!;
-    const victim = await owner(ip);
-    if (victim === undefined) throw new Error(`no owner for ${ip}`);
-    const victimMac = NODES.find((n) => n.name === victim)!.mac;
-    const started = performance.now();
-    await op.speakers.get(victim)?.stop("SIGKILL", 0);
-    await execIn(victim, ["ip", "link", "set", "eth0", "down"]);
-    const moved = await until(
-      () => neighMac(ip),
-      (m) => m !== undefined && m !== victimMac,
-      10_000,
-    );
-    const ms = performance.now() - started;
-    const reply = await execIn(CLIENT.name, ["curl", "-s", "-m", "2", urlOf(ip)]);
-    if (moved === victimMac || reply.stdout.trim() === "" || reply.stdout.trim() === victim) {
-      throw new Error(
-        `trial ${t}: ${ip} did not move off ${victim} (neigh ${moved}, curl "${reply.stdout.trim()}")`,
-      );
-    }
-    samples.push(ms);
-    // Back to normal: link up, a new speaker; the IP fails back (revertive), wait for it.
-    await execIn(victim, ["ip", "link", "set", "eth0", "up"]);
-    await restartSpeaker(op, victim, "warn");
-    await waitReady(victim);
-    await until(
-      () => owner(ip),
-      (o) => o === victim,
-      15_000,
-      100,
-    );
-  }
-  return samples;
 }
 
 /** Runs the prober in mypc for `durationMs` against `ips`; resolves with its {sent, lost}. */
@@ -414,7 +320,11 @@ export async function l2Bench(): Promise<void> {
       join(ROOT, "e2e", "lab", "seed", "l2advertisement.yaml"),
     ]);
     const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
-    const ips = [await service(client, "svc1"), await service(client, "svc2"), await service(client, "svc3")];
+    const ips = [
+      await webService(client, "svc1"),
+      await webService(client, "svc2"),
+      await webService(client, "svc3"),
+    ];
     for (const node of NODES) await setServiceDnat(node.name, ips);
     await Bun.sleep(1000);
 
@@ -423,7 +333,7 @@ export async function l2Bench(): Promise<void> {
     // then a speaker restarted at 10k).
     const parts = process.argv.slice(3);
     const wanted = (part: string) => parts.length === 0 || parts.includes(part);
-    if (wanted("failover")) stats("failover_ms", await failoverTrials(op, ips, 21));
+    if (wanted("failover")) stats("failover_ms", await failoverTrials(ourSpeakers(op), ips, 21));
     if (wanted("handover")) {
       const handed = await handover(op, ips[0]!);
       emit(BENCH, "handover_lost_probes", handed.lost, "probes", handed.sent);
@@ -434,7 +344,8 @@ export async function l2Bench(): Promise<void> {
     }
     // The seed pool has 51 addresses; 3 are taken by svc1-svc3.
     if (wanted("arp")) stats("create_to_arp_ms", await createToArp(client, 40));
-    if (wanted("ndp")) stats("failover_ndp_ms", await failoverTrials(op, [await ipv6Service(client)], 10));
+    if (wanted("ndp"))
+      stats("failover_ndp_ms", await failoverTrials(ourSpeakers(op), [await ipv6Service(client)], 10));
     if (wanted("footprint") || parts.includes("footprint1k")) {
       await bulkPool();
       await footprint(client, op, 0, 1000);

@@ -1,31 +1,32 @@
 /**
- * `bun run bench peers`: metalbun's controller side by side with MetalLB's, on the same testbed
+ * `bun run bench peers [alone | failover]`: metalbun side by side with MetalLB, on the same testbed
  * cluster (host mode: etcd + kube-apiserver, no kubelet), measured the same way, one JSON object
  * per line. Measured, never asserted: targets live in the issue.
  *
- * MetalLB's controller is the release pinned in e2e/peers/build-metallb.sh, built from the Go
- * module proxy into the testbed cache (run that script once before, outside any lock: it is the
- * heavy part). Only its binary is run; none of its code is in this repository.
+ * MetalLB is the release pinned in e2e/peers/build-metallb.sh, built from the Go module proxy into
+ * the testbed cache (run that script once before, outside any lock: it is the heavy part). Only its
+ * binaries are run; none of its code is in this repository.
  *
- * Each controller runs alone, in turn, in a private network namespace of its own (its health and
- * metrics ports bind no host address) that reaches the apiserver through the cluster's unix
- * socket and a TCP_NODELAY relay on the namespace's loopback: the same path for both.
+ * The controllers (peer-controllers.ts) run alone, in turn, each in a private network namespace of
+ * its own (its health and metrics ports bind no host address) that reaches the apiserver through
+ * the cluster's unix socket and a TCP_NODELAY relay on the namespace's loopback: the same path for both.
  *
  * - create_to_ip_ms_{p50,p99}_alone (bench "peers-metallb" / "peers-metalbun"): 200 Services
  *   created one by one at 20/s on a cluster holding only them; from the create's answer to the IP
  *   seen by a watch (lb-services.ts, the same churn `bench controller` times).
  * - the same with 10k LoadBalancer Services already assigned (suffix _10k); `bun run bench peers
- *   alone` skips that part.
+ *   alone` runs only the part without them.
  * - create_to_ip_p99_ratio_to_metallb, create_to_ip_p99_10k_ratio_to_metallb (and the _p50_
  *   ones): ours divided by MetalLB's, medians of METALBUN_PEERS_ROUNDS rounds (default 3; the
  *   controllers take turns), below 1.0: ours is faster. Each round also prints its own figures.
  * - start_to_caught_up_s_{alone,10k}: from a controller's start until a probe Service got its IP
  *   within a second (see waitWorking).
+ * - failover_ms_*, failover_p99_ratio_to_metallb: Layer 2 failover with each one's speakers, on a
+ *   cluster of its own (peers-failover.ts); `bun run bench peers failover` runs only that part.
  *
  * p99 of 200 is the second-slowest Service: on two shared cores one run's ratio moves a lot
  * (0.75 to 2.7 between two runs here); p50 is the steadier comparison.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Service } from "../../operator/src/domain/api/core.ts";
 import { KubeClient } from "../../operator/src/kube/client.ts";
@@ -33,110 +34,25 @@ import { resolveConnection } from "../../operator/src/kube/config.ts";
 import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
-import { APISERVER_PORT, clusterFiles, STATE_ROOT } from "../cluster/paths.ts";
 import { operatorProgram } from "../lab/program.ts";
-import { runOk } from "../net/run.ts";
 import { benchService, createAtSteadyRate, createServices, mapLimit } from "./lb-services.ts";
+import {
+  metallbBinDir,
+  NAMESPACE,
+  type Peer,
+  type Running,
+  startPeer,
+  stopPeer,
+  writeMetallbControllerPod,
+} from "./peer-controllers.ts";
+import { peersFailover } from "./peers-failover.ts";
 import { emit, percentile } from "./report.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const BUILD_SCRIPT = join(ROOT, "e2e", "peers", "build-metallb.sh");
-const NAMESPACE = "metallb-system";
-/** MetalLB v0.16's controller reads its own Pod (owner of its ConfigurationState): the bench writes one. */
-const METALLB_POD = "metallb-controller-bench";
 const POOL = "peers";
 const CHURN_COUNT = 200;
 const CHURN_INTERVAL_MS = 50; // 20/s
 const BULK = 10_000;
-/** Each controller's output, one file per run (MetalLB logs every retried write as an error). */
-const LOG_DIR = join(STATE_ROOT, "bench-peers");
-
-type Peer = "metallb" | "metalbun";
-
-/** Builds (first time) or finds MetalLB's pinned controller and speaker. */
-export async function metallbBinDir(): Promise<string> {
-  const out = await runOk(["bash", BUILD_SCRIPT], { timeoutMs: 1_800_000 });
-  return out.trim().split("\n").at(-1)!;
-}
-
-/**
- * argv run in a fresh network namespace: loopback up, a relay from the namespace's
- * 127.0.0.1:<apiserver port> to the cluster's unix socket (TCP_NODELAY), then the program. The
- * `unshare` we spawn execs the shell, so SIGTERM to our child reaches the shell: it passes the
- * signal on, waits for the program, then ends the relay. The namespace goes with its last process.
- */
-function inPrivateNetns(argv: readonly string[]): string[] {
-  const script = [
-    "ip link set lo up",
-    `socat TCP4-LISTEN:${APISERVER_PORT},bind=127.0.0.1,fork,reuseaddr,nodelay UNIX-CONNECT:${clusterFiles.apiserverSocket} 2>/dev/null &`,
-    "relay=$!",
-    `for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/${APISERVER_PORT}) 2>/dev/null && break; sleep 0.05; done`,
-    '"$@" &',
-    "child=$!",
-    "trap 'kill -TERM $child 2>/dev/null' TERM INT",
-    "wait $child",
-    "wait $child",
-    "code=$?",
-    "kill $relay 2>/dev/null",
-    "exit $code",
-  ].join("\n");
-  return [
-    "unshare",
-    "--net",
-    "--pid",
-    "--fork",
-    "--kill-child=SIGTERM",
-    "--",
-    "bash",
-    "-c",
-    script,
-    "peer",
-    ...argv,
-  ];
-}
-
-async function peerArgv(peer: Peer): Promise<string[]> {
-  if (peer === "metallb") {
-    return [
-      join(await metallbBinDir(), "controller"),
-      `--namespace=${NAMESPACE}`,
-      "--webhook-mode=disabled",
-      "--disable-cert-rotation",
-      "--port=0",
-      "--log-level=warn",
-    ];
-  }
-  return ["bun", await operatorProgram(), "controller", "--log-level=warn"];
-}
-
-interface Running {
-  readonly peer: Peer;
-  readonly proc: Bun.Subprocess;
-}
-
-async function startPeer(peer: Peer, part: string): Promise<Running> {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const log = join(LOG_DIR, `${peer}-${part}.log`);
-  console.error(`[${peer}] ${part}: log in ${log}`);
-  const proc = Bun.spawn(inPrivateNetns(await peerArgv(peer)), {
-    // METALLB_POD_NAME: v0.16's controller reads its own Pod (v0.15's has no such flag).
-    env: { ...process.env, KUBECONFIG: clusterFiles.kubeconfig, METALLB_POD_NAME: METALLB_POD },
-    stdin: "ignore",
-    stdout: Bun.file(log),
-    stderr: Bun.file(log),
-  });
-  return { peer, proc };
-}
-
-async function stopPeer(running: Running): Promise<void> {
-  running.proc.kill("SIGTERM");
-  const exited = await Promise.race([running.proc.exited, Bun.sleep(15_000).then(() => undefined)]);
-  if (exited === undefined) {
-    running.proc.kill("SIGKILL");
-    await running.proc.exited;
-  }
-}
-
 async function ipOf(client: KubeClient, namespace: string, name: string): Promise<string | undefined> {
   const s = await client.get<Service & KubeObject>(resources.services, name, namespace);
   return s.status?.loadBalancer?.ingress?.[0]?.ip;
@@ -223,22 +139,7 @@ async function setUp(client: KubeClient): Promise<void> {
   for (const ns of ["peers-warm", "peers-bulk"]) await kubectl(["create", "namespace", ns]);
   for (const peer of ["metallb", "metalbun"])
     for (const part of ["alone", "10k"]) await kubectl(["create", "namespace", `peers-${peer}-${part}`]);
-  const pod = {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name: METALLB_POD,
-      namespace: NAMESPACE,
-      labels: { app: "metallb", component: "controller" },
-    },
-    spec: {
-      serviceAccountName: "controller",
-      automountServiceAccountToken: false,
-      containers: [{ name: "controller", image: "metallb-bench/not-run:0" }],
-    },
-  };
-  const applied = await kubectl(["apply", "-f", "-"], { stdin: JSON.stringify(pod) });
-  if (applied.exitCode !== 0) throw new Error(`MetalLB's Pod object: ${applied.stderr}`);
+  await writeMetallbControllerPod();
   await client.create(resources.ipAddressPools, {
     apiVersion: "metallb.io/v1beta1",
     kind: "IPAddressPool",
@@ -288,9 +189,28 @@ function ratios(metric: string, ours: readonly Measured[], theirs: readonly Meas
 const ROUNDS = Number(process.env.METALBUN_PEERS_ROUNDS ?? 3);
 
 export async function peersBench(): Promise<void> {
-  const aloneOnly = process.argv.slice(3).includes("alone");
-  await metallbBinDir();
+  // `bun run bench peers [alone | failover]`: only the create→IP part alone, or only the failover.
+  const parts = process.argv.slice(3);
+  const bin = await metallbBinDir();
   await operatorProgram();
+  if (!parts.includes("failover")) await createToIp(parts.includes("alone"));
+  if (parts.length === 0 || parts.includes("failover")) {
+    // A cluster of its own: the churn's pool would take the Services off the announced segment.
+    await stopCluster();
+    const cluster = await ensureCluster();
+    const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
+    try {
+      await kubectl(["apply", "--server-side", "-f", join(ROOT, "deploy", "metalbun.yaml")]);
+      await kubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", join(ROOT, "crds")]);
+      await writeMetallbControllerPod();
+      await peersFailover(client, bin, cluster.apiserverUnixSocket);
+    } finally {
+      await stopCluster();
+    }
+  }
+}
+
+async function createToIp(aloneOnly: boolean): Promise<void> {
   await stopCluster();
   const cluster = await ensureCluster();
   const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
