@@ -1,4 +1,4 @@
-import type { Connection } from "./connection.ts";
+import type { Connection, TlsMaterial } from "./connection.ts";
 import { ApiError, ProtocolError, TransportError } from "./errors.ts";
 import { linesOf } from "./ndjson.ts";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resource.ts";
@@ -101,6 +101,8 @@ export class KubeClient {
   private readonly fetchImpl: FetchLike;
   private readonly userAgent: string;
   private readonly requestTimeoutMs: number;
+  /** Bun's fetch `tls` options, made once: the material does not change for a connection. */
+  private readonly tlsOptions: TlsMaterial;
 
   constructor(
     readonly connection: Connection,
@@ -111,6 +113,14 @@ export class KubeClient {
     this.fetchImpl = options.fetch ?? ((url, init) => fetch(url, init));
     this.userAgent = options.userAgent ?? "metalbun";
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    const { tls } = connection;
+    this.tlsOptions = {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ...(tls.serverName && { serverName: tls.serverName }),
+    };
   }
 
   async get<T extends KubeObject>(
@@ -393,21 +403,16 @@ export class KubeClient {
     if (token) headers.Authorization = `Bearer ${token}`;
     const signal = spec.stream
       ? spec.signal
-      : AbortSignal.any([...(spec.signal ? [spec.signal] : []), AbortSignal.timeout(this.requestTimeoutMs)]);
-    const { tls } = this.connection;
+      : spec.signal
+        ? AbortSignal.any([spec.signal, AbortSignal.timeout(this.requestTimeoutMs)])
+        : AbortSignal.timeout(this.requestTimeoutMs);
     try {
       return await this.fetchImpl(this.connection.server + spec.path + queryString(spec.query), {
         method: spec.method,
         headers,
         body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
         signal,
-        tls: {
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          rejectUnauthorized: tls.rejectUnauthorized,
-          ...(tls.serverName && { serverName: tls.serverName }),
-        },
+        tls: this.tlsOptions,
         ...(this.connection.proxy && { proxy: this.connection.proxy }),
       });
     } catch (error) {
