@@ -165,7 +165,14 @@ async function rollingRestart(label: string): Promise<void> {
   for (const [pod, lines] of (await speakerLogs()).entries()) {
     const sessionLines = lines.filter((l) => /BGP session|BFD/.test(String(l.msg)));
     console.log(
-      `${pod}: ${sessionLines.map((l) => `${l.time} ${l.msg} ${l.reason ?? ""} ${l.error ?? ""}`).join("; ")}`,
+      `${pod}: ${sessionLines
+        .map((l) => {
+          const detail = ["reason", "error", "from", "to", "diag", "remoteDiag"]
+            .filter((k) => l[k] !== undefined)
+            .map((k) => `${k}=${String(l[k])}`);
+          return `${l.time} ${l.msg} ${detail.join(" ")}`;
+        })
+        .join("; ")}`,
     );
   }
   expect(quietCloses).toHaveLength(NODES.length);
