@@ -121,10 +121,10 @@ async function rollingRestart(label: string): Promise<void> {
     }
   })();
   const leaving = await followSpeakerLogs();
-  // A request fails when it errs or takes over 1.5 s; mypc's SYNs sent again are reported. In about
-  // one rollout of three here one SYN gets no answer and is sent again 1 s later, the router's
-  // route and nexthop objects unchanged throughout (captured: it reached a node and died there), so
-  // the benches' 200 ms bound failed this test on it. Next hops leaving the route are checked below.
+  // A request fails when it errs or takes over 1.5 s (the two cores, busy starting speaker pods,
+  // can delay a healthy answer past the benches' 200 ms); mypc's SYNs sent again are reported (the
+  // SNAT/TIME_WAIT clash that cost one now and then: docs/testbed.md, "Probing through the nodes").
+  // Next hops leaving the route are checked below.
   const result = await probeWhile(
     [vip],
     async () => {

@@ -183,12 +183,9 @@ describe("the bundle on real nodes", () => {
     const ip = await serviceIp("svc1");
     const before = (await pods("metallb-system", "component=speaker")).map((p) => p.metadata.name);
     const proberStart = performance.now();
-    // A lost request is one that fails or gets no answer within 1.5 s. Now and then, while speaker
-    // pods restart, one fresh SYN from mypc reaches a node and gets no answer there (captured in
-    // the BGP rollouts too, with no route, neighbour or announcement change at that moment; not
-    // explained yet) and is sent again 1 s later; a 1 s bound failed this test on that (CI,
-    // 2026-12-06), as it did the graceful-restart test, which bounds requests the same way. The
-    // two cores here, busy starting speaker pods, can also delay a healthy answer past 200 ms.
+    // A lost request is one that fails or gets no answer within 1.5 s: the two cores here, busy
+    // starting speaker pods, can delay a healthy answer past 200 ms. (A SYN that got no SYN-ACK
+    // now and then was the SNAT/TIME_WAIT clash of docs/testbed.md, "Probing through the nodes".)
     const prober = Bun.spawn(inNamespace(CLIENT.name, ["bun", PROBER, "60000", ip]), {
       stdout: "pipe",
       stderr: "inherit",
