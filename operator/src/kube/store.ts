@@ -182,8 +182,7 @@ export interface ReflectOptions<T = KubeObject> {
   /**
    * Where the snapshot of a burst is published. Default: the next turn of the event loop
    * (setImmediate), so every event that arrived in one read of the watch stream lands in one
-   * snapshot; a timer of 0 ms would wait at least 1 ms more, on every change (bench peers: 1.2 ms
-   * of a new Service's path). Spaced publications (below) wait on asyncScheduler. `null`: one
+   * snapshot; a timer of 0 ms would wait at least 1 ms more, on every change. Spaced publications (below) wait on asyncScheduler. `null`: one
    * snapshot per change, synchronously (tests, and consumers that need every intermediate state).
    */
   readonly scheduler?: SchedulerLike | null;
@@ -191,8 +190,8 @@ export interface ReflectOptions<T = KubeObject> {
    * Each publication costs one O(n) copy at the next change (copy-on-write), so a large store
    * publishes at most once per `n × spacingPerObjectMs` (default 0.001: 10k objects, 10 ms) while
    * changes keep coming; a change after a quiet spell is still published on the next macrotask.
-   * Measured: in a 10k cold start the controller's Services store was copied about 500 times a
-   * second, 11 % of its CPU. Spacing under 1 ms (stores under 1000 objects) is not applied.
+   * Spacing under 1 ms (stores under 1000 objects) is not applied. (What unspaced copies cost:
+   * docs/figures.md, "Footprint and scale".)
    */
   readonly spacingPerObjectMs?: number;
   /**
@@ -204,15 +203,14 @@ export interface ReflectOptions<T = KubeObject> {
   readonly unchanged?: (before: T, after: T) => boolean;
   /**
    * Keep the log of changed keys that changedKeysBetween reads (default false). It holds up to
-   * four keys per stored object: about 2.5 MB of strings for a 10k store (bench l2 footprint's
-   * heap snapshot), so only the consumer that diffs snapshots (the controller's Services) keeps it.
+   * four keys per stored object, megabytes of strings at 10k, so only the consumer that diffs
+   * snapshots (the controller's Services) keeps it.
    */
   readonly changeLog?: boolean;
   /**
    * After each publication, copy the objects for the next change on the following turn of the
-   * event loop (default false). The copy costs the same CPU, but not on a change's path: 0.6 ms of
-   * a new Service's way to its IP with 10k Services (bench peers). It keeps one more map of the
-   * store alive, so only the controller's Services store asks for it.
+   * event loop (default false). The copy costs the same CPU, but not on a change's path. It keeps
+   * one more map of the store alive, so only the controller's Services store asks for it.
    */
   readonly spareCopy?: boolean;
 }
