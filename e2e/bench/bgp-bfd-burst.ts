@@ -18,13 +18,13 @@ import { resources } from "../../operator/src/kube/resource.ts";
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { aBfdProfile, aBgpAdvertisement, aBgpPeer, apply, NAMESPACE } from "../bgp/support.ts";
 import { execIn } from "../net/exec.ts";
-import { NODES, ROUTER } from "../net/topology.ts";
+import { NODES, ROUTER, WORKERS } from "../net/topology.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
 import { frrBfdCounters, frrBgpDrops } from "../peers/frr-query.ts";
 import { waitFor } from "../peers/wait.ts";
 import { BULK_COUNT, bulkKernelRoutes, bulkServices } from "./bgp-bulk.ts";
 import { frrPeerCounts } from "./bgp-router.ts";
-import { BENCH_ROUTER, DEFAULT_HOLD_MS, everyBfdUpAtFrr, sessionsUp, WORKERS } from "./bgp-sessions.ts";
+import { BENCH_ROUTER, DEFAULT_HOLD_MS, everyBfdUpAtFrr, sessionsUp } from "./bgp-sessions.ts";
 import { emit } from "./report.ts";
 
 const BENCH = "bgp";

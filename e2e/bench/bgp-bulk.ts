@@ -10,33 +10,14 @@ import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { apply, NAMESPACE } from "../bgp/support.ts";
 import { registerEndpointsBulk } from "../cluster/endpoints.ts";
 import { runOk } from "../net/run.ts";
-import { ROUTER } from "../net/topology.ts";
+import { ROUTER, WORKERS } from "../net/topology.ts";
 import { waitFor } from "../peers/wait.ts";
-import { WORKERS } from "./bgp-sessions.ts";
+import { lbService } from "./l2-services.ts";
 
 /** Beside the seed pool (172.18.255.200-250) and far from the nodes' 172.18.0.x. */
 export const BULK_POOL = "172.18.128.0/18";
 /** METALBUN_BENCH_BGP_BULK=<n>: fewer for a quick look at the bulk parts (the metric names keep "10k"; n says). */
 export const BULK_COUNT = Number(process.env.METALBUN_BENCH_BGP_BULK ?? 10_000);
-
-/** A LoadBalancer Service of the lab's web pods in `default` (no NodePorts, as in bench l2). */
-export function lbService(name: string, pool?: string): Service & KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: {
-      name,
-      namespace: "default",
-      ...(pool !== undefined && { annotations: { "metallb.io/address-pool": pool } }),
-    },
-    spec: {
-      type: "LoadBalancer",
-      allocateLoadBalancerNodePorts: false,
-      selector: { app: "webpod" },
-      ports: [{ port: 80 }],
-    },
-  } as Service & KubeObject;
-}
 
 export const ingressIp = (s: Service) => s.status?.loadBalancer?.ingress?.[0]?.ip ?? "";
 
@@ -52,7 +33,9 @@ export async function bulkServices(client: KubeClient): Promise<string[]> {
   const names = Array.from({ length: BULK_COUNT }, (_, i) => `bulk-${i}`);
   for (let i = 0; i < names.length; i += 32) {
     await Promise.all(
-      names.slice(i, i + 32).map((name) => client.create(resources.services, lbService(name, "bulk"))),
+      names
+        .slice(i, i + 32)
+        .map((name) => client.create(resources.services, lbService(name, { pool: "bulk" }))),
     );
   }
   await registerEndpointsBulk("default", names, WORKERS);

@@ -36,7 +36,7 @@ import {
 } from "../bgp/support.ts";
 import { execIn } from "../net/exec.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
-import { CLIENT, type Member, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { CLIENT, type Member, NODES, nodeNamed, ROUTER, WORKERS } from "../net/topology.ts";
 import { killNode, realClusterDown, restartNode } from "../nodes/real-cluster.ts";
 import { runningSpeaker, signalSpeaker } from "../nodes/speaker-pods.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
@@ -51,7 +51,6 @@ import {
   nextHopGone,
   SHORT_HOLD_MS,
   sessionsUp,
-  WORKERS,
 } from "./bgp-sessions.ts";
 import { threadSeconds } from "./phase-cost.ts";
 import { probeWhile } from "./probe-while.ts";

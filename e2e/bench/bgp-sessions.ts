@@ -3,13 +3,12 @@
  * run with, and waiting for sessions and next hops as the router sees them.
  */
 import { kernelNextHops, ROUTER_ASN } from "../bgp/support.ts";
-import { type Member, NODES, ROUTER } from "../net/topology.ts";
+import { type Member, NODES, ROUTER, WORKERS } from "../net/topology.ts";
 import type { FrrRouterSpec } from "../peers/frr-config.ts";
 import { type FrrBfdPeer, frrBfdPeers, frrNeighbors } from "../peers/frr-query.ts";
 import { waitFor } from "../peers/wait.ts";
 
 /** The control plane carries the exclude-from-external-load-balancers label: workers announce. */
-export const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 export const WORKER_IPS = WORKERS.map((n) => n.ipv4).sort();
 export const SHORT_HOLD_MS = 3_000;
 export const DEFAULT_HOLD_MS = 90_000;

@@ -45,23 +45,17 @@ import { registerEndpoints } from "../cluster/endpoints.ts";
 import type { RunningOperator } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
 import { addServiceDnat } from "../net/service-dnat.ts";
-import { CLIENT, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { CLIENT, NODES, nodeNamed, ROUTER, WORKERS } from "../net/topology.ts";
 import { type FrrHandle, startFrr } from "../peers/frr.ts";
 import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
 import { mrtDump } from "../peers/mrt.ts";
 import { addClientPoolRoutes, removeClientPoolRoutes } from "../peers/routing.ts";
 import { waitFor } from "../peers/wait.ts";
 import { bfdBurst } from "./bgp-bfd-burst.ts";
-import { BULK_COUNT, bulkKernelRoutes, bulkServices, ingressIp, lbService } from "./bgp-bulk.ts";
+import { BULK_COUNT, bulkKernelRoutes, bulkServices, ingressIp } from "./bgp-bulk.ts";
 import { frrPeerCounts } from "./bgp-router.ts";
-import {
-  allWorkerHops,
-  BENCH_ROUTER,
-  DEFAULT_HOLD_MS,
-  SHORT_HOLD_MS,
-  sessionsUp,
-  WORKERS,
-} from "./bgp-sessions.ts";
+import { allWorkerHops, BENCH_ROUTER, DEFAULT_HOLD_MS, SHORT_HOLD_MS, sessionsUp } from "./bgp-sessions.ts";
+import { lbService } from "./l2-services.ts";
 import { threadSeconds } from "./phase-cost.ts";
 import { emit, emitPercentiles, percentile } from "./report.ts";
 import { RouteMonitor } from "./route-monitor.ts";

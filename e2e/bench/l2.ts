@@ -33,9 +33,9 @@ import {
 } from "../lab/operator.ts";
 import { execIn, inNamespace } from "../net/exec.ts";
 import { netDown, netUp, setServiceDnat } from "../net/testbed.ts";
-import { CLIENT, NODES } from "../net/topology.ts";
+import { CLIENT, NODES, WORKERS } from "../net/topology.ts";
 import { failoverTrials, neighMac, ourSpeakers, owner } from "./l2-failover.ts";
-import { lbService, WORKERS, webService } from "./l2-services.ts";
+import { assignedIp, lbService, seedWebServices } from "./l2-services.ts";
 import { threadSeconds } from "./phase-cost.ts";
 import { emit, emitPercentiles, until } from "./report.ts";
 import { printMemory, procStats, speakerPid } from "./speaker-process.ts";
@@ -107,14 +107,7 @@ async function createToArp(client: KubeClient, n: number): Promise<number[]> {
     await registerEndpoints("default", name, WORKERS);
     const started = performance.now();
     await client.create(resources.services, lbService(name));
-    const ip = await until(
-      async () =>
-        (await client.get<Service & KubeObject>(resources.services, name, "default")).status?.loadBalancer
-          ?.ingress?.[0]?.ip ?? "",
-      (v) => v !== "",
-      30_000,
-      2,
-    );
+    const ip = await assignedIp(client, name, 2);
     const mac = await until(
       () => neighMac(ip),
       (m) => m !== undefined,
@@ -312,20 +305,8 @@ export async function l2Bench(): Promise<void> {
     // and allocator options under study, e.g. BUN_JSC_* or MIMALLOC_*), as a DaemonSet edit would set it.
     op = await startOperator("warn", JSON.parse(process.env.METALBUN_BENCH_SPEAKER_ENV ?? "{}"));
     for (const n of NODES) await waitReady(n.name);
-    await ok([
-      "apply",
-      "-f",
-      join(ROOT, "e2e", "lab", "seed", "ippool.yaml"),
-      "-f",
-      join(ROOT, "e2e", "lab", "seed", "l2advertisement.yaml"),
-    ]);
     const client = new KubeClient(await resolveConnection({ kubeconfig: cluster.kubeconfig, env: {} }));
-    const ips = [
-      await webService(client, "svc1"),
-      await webService(client, "svc2"),
-      await webService(client, "svc3"),
-    ];
-    for (const node of NODES) await setServiceDnat(node.name, ips);
+    const ips = await seedWebServices(client);
     await Bun.sleep(1000);
 
     // `bun run bench l2 [part...]` runs only the named parts (failover handover rolling arp ndp

@@ -21,15 +21,14 @@ import { kubectl } from "../cluster/cluster.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import { STATE_ROOT } from "../cluster/paths.ts";
 import { startOperator, stopOperator, waitReady } from "../lab/operator.ts";
-import { netDown, netUp, setServiceDnat } from "../net/testbed.ts";
+import { netDown, netUp } from "../net/testbed.ts";
 import { NODES } from "../net/topology.ts";
 import { type PodHandle, runAsPod } from "../pod/as-pod.ts";
 import { failoverTrials, ourSpeakers, type SpeakerControl } from "./l2-failover.ts";
-import { webService } from "./l2-services.ts";
+import { seedWebServices } from "./l2-services.ts";
 import { NAMESPACE, type Running, startPeer, stopPeer } from "./peer-controllers.ts";
 import { emit, emitPercentiles, percentile } from "./report.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
 /** The bench's own ServiceAccount for MetalLB's processes: their RBAC is not what is measured. */
 const BENCH_ACCOUNT = "metallb-bench";
 const SPEAKER_LABELS = { app: "metallb-bench", component: "speaker" };
@@ -171,20 +170,8 @@ export async function peersFailover(
   try {
     await registerNodes(NODES);
     await metallbObjects();
-    await ok([
-      "apply",
-      "-f",
-      join(ROOT, "e2e", "lab", "seed", "ippool.yaml"),
-      "-f",
-      join(ROOT, "e2e", "lab", "seed", "l2advertisement.yaml"),
-    ]);
     metallb = await startMetallb(metallbBin);
-    const ips = [
-      await webService(client, "svc1"),
-      await webService(client, "svc2"),
-      await webService(client, "svc3"),
-    ];
-    for (const node of NODES) await setServiceDnat(node.name, ips);
+    const ips = await seedWebServices(client);
     await Bun.sleep(2000);
     // MetalLB's memberlist finds a dead node in seconds: generous bounds for the move and the return.
     const theirs = report(

@@ -8,7 +8,7 @@
  * `peers` filter, and advertisement nodeSelectors.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { CLIENT, NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { CLIENT, NODES, nodeNamed, ROUTER, WORKERS } from "../net/topology.ts";
 import { frrNeighbors, frrRoutes } from "../peers/frr-query.ts";
 import { type GobgpHandle, startGobgp } from "../peers/gobgp.ts";
 import { waitFor } from "../peers/wait.ts";
@@ -30,7 +30,6 @@ import {
 const EDGE_ASN = 64600;
 const AGG_POOL = "agg-pool";
 const AGG_CIDR = "172.18.254.0/24";
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 const EDGE_NODES = ["myk8s-worker2", "myk8s-worker3"].map(nodeNamed);
 
 let bed: BgpTestbed | undefined;

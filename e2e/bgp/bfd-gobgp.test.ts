@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { execIn } from "../net/exec.ts";
-import { NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { NODES, nodeNamed, ROUTER, WORKERS } from "../net/topology.ts";
 import { killNode, restartNode } from "../nodes/real-cluster.ts";
 import type { GobgpHandle } from "../peers/gobgp.ts";
 import { waitFor } from "../peers/wait.ts";
@@ -22,7 +22,6 @@ import {
 import { createLbService } from "./services.ts";
 import { aBfdProfile, aBgpAdvertisement, aBgpPeer, apply } from "./support.ts";
 
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 let bed: RouterTestbed<GobgpHandle> | undefined;
 const gobgp = () => bed!.router;
 let vip = "";

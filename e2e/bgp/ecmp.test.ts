@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execIn } from "../net/exec.ts";
 import { LOG_DIR } from "../net/procs.ts";
-import { NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { NODES, nodeNamed, ROUTER, WORKERS } from "../net/topology.ts";
 import {
   deleteSpeakerPod,
   runningSpeaker,
@@ -37,7 +37,6 @@ import {
 } from "./support.ts";
 
 let bed: BgpTestbed | undefined;
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 const workerIPs = WORKERS.map((n) => n.ipv4).sort();
 
 /** A webpod pinned to `node` with the label `app`, Ready (the EndpointSlice controller lists it). */

@@ -9,7 +9,7 @@
  * IPv4-only session proves that we never send IPv6 there.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { NODES, nodeNamed, ROUTER } from "../net/topology.ts";
+import { NODES, nodeNamed, ROUTER, WORKERS } from "../net/topology.ts";
 import { deleteSpeakerPod, runningSpeaker, signalSpeaker, speakerBack } from "../nodes/speaker-pods.ts";
 import type { GobgpHandle, GobgpRoute } from "../peers/gobgp.ts";
 import { waitFor } from "../peers/wait.ts";
@@ -18,7 +18,6 @@ import { aBgpAdvertisement, aBgpPeer, apply, NAMESPACE, NODE_ASN, ok } from "./s
 
 let bed: RouterTestbed<GobgpHandle> | undefined;
 const gobgp = () => bed!.router;
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 const workerV4 = WORKERS.map((n) => n.ipv4).sort();
 const workerV6 = WORKERS.map((n) => n.ipv6).sort();
 /** The session up since, per neighbour: a session that was reset has a later one. */

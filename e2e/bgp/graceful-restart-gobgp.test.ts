@@ -6,7 +6,7 @@
  * its RIB is what a router would forward by.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { NODES } from "../net/topology.ts";
+import { NODES, WORKERS } from "../net/topology.ts";
 import type { GobgpHandle } from "../peers/gobgp.ts";
 import { waitFor } from "../peers/wait.ts";
 import {
@@ -18,7 +18,6 @@ import {
 import { createLbService } from "./services.ts";
 import { aBgpAdvertisement, aBgpPeer, apply, ok } from "./support.ts";
 
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 let bed: RouterTestbed<GobgpHandle> | undefined;
 let vip = "";
 

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { allWorkerHops, everyBfdUpAtFrr } from "../bench/bgp-sessions.ts";
 import { probeWhile } from "../bench/probe-while.ts";
-import { NODES, ROUTER } from "../net/topology.ts";
+import { NODES, ROUTER, WORKERS } from "../net/topology.ts";
 import { followSpeakerLogs } from "../nodes/follow-speaker-logs.ts";
 import { startFrr } from "../peers/frr.ts";
 import { waitFor } from "../peers/wait.ts";
@@ -32,7 +32,6 @@ import {
   servedThrough,
 } from "./support.ts";
 
-const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 let bed: BgpTestbed | undefined;
 
 /** The parts of FRR's `show bgp neighbors <ip> json` this file reads. */

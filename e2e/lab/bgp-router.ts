@@ -4,7 +4,7 @@
  * routes, the kernel's ECMP route).
  */
 import { routerSpec } from "../bgp/support.ts";
-import { NODES, ROUTER } from "../net/topology.ts";
+import { ROUTER, WORKERS } from "../net/topology.ts";
 import { vtysh, vtyshArgv } from "../peers/frr.ts";
 import type { FrrRouterSpec } from "../peers/frr-config.ts";
 import { frrNeighbors, frrRoutes } from "../peers/frr-query.ts";
@@ -12,7 +12,6 @@ import { kernelRoute } from "../peers/kernel-route.ts";
 import { parseZebraRoutes } from "./zebra-routes.ts";
 
 /** The nodes that announce: the seed's control plane carries node.kubernetes.io/exclude-from-external-load-balancers. */
-export const WORKERS = NODES.filter((n) => n.name !== "myk8s-control-plane");
 export const WORKER_IPS: readonly string[] = WORKERS.map((n) => n.ipv4).sort();
 
 /** Seconds; the same figures as the lab's BGPPeer (holdTime: 9s, keepalive derived as 9/3). */

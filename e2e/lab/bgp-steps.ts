@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { execIn } from "../net/exec.ts";
 import { LOG_DIR } from "../net/procs.ts";
 import { run } from "../net/run.ts";
-import { CLIENT, NODES, ROUTER } from "../net/topology.ts";
+import { CLIENT, NODES, ROUTER, WORKERS } from "../net/topology.ts";
 import { allPodCidrs } from "../nodes/pod-routes.ts";
 import { startFrr } from "../peers/frr.ts";
 import { addClientPoolRoutes, POOL_V4 } from "../peers/routing.ts";
@@ -27,7 +27,6 @@ import {
   routerSays,
   vtyshCommandLine,
   WORKER_IPS,
-  WORKERS,
   zebraNextHops,
 } from "./bgp-router.ts";
 import {

@@ -71,6 +71,9 @@ export const NODES: readonly Member[] = [
   member("myk8s-worker3", "node", "veth-worker3", "172.18.0.5"),
 ];
 
+/** The nodes that run workloads: every node but the control plane (tainted, as kubeadm does). */
+export const WORKERS: readonly Member[] = NODES.slice(1);
+
 /** The outside client of the seed lab. */
 export const CLIENT: Member = member("mypc", "client", "veth-mypc", "172.18.0.100");
 

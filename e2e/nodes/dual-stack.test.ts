@@ -13,14 +13,13 @@ import { SERVICE_CIDRS } from "../cluster/paths.ts";
 import { nodeOfSource, parseWebpodAnswer } from "../lab/webpod-answer.ts";
 import { execIn } from "../net/exec.ts";
 import { netDownOnSignals } from "../net/testbed.ts";
-import { NODES } from "../net/topology.ts";
+import { NODES, WORKERS } from "../net/topology.ts";
 import { CLUSTER_POD_CIDRS, NODE_POD_CIDR_MASK_IPV4, NODE_POD_CIDR_MASK_IPV6 } from "./paths.ts";
 import { allPodCidrs } from "./pod-routes.ts";
 import { realClusterDown, realClusterUp, setProxyMode } from "./real-cluster.ts";
 
 const SEED = join(import.meta.dir, "..", "lab", "seed");
 const CONTROL_PLANE = NODES[0]!;
-const WORKERS = NODES.slice(1);
 
 /** Whether `address` (an address or a CIDR) lies in `cidr`, with the family and `prefix` given. */
 function within(address: string, cidr: string, prefix?: number): boolean {
