@@ -242,4 +242,24 @@ describe("reflect()", () => {
     // 100 objects: every change on its own.
     expect(publishedAt(100, [1, 2, 10])).toEqual([0, 1, 2, 10]);
   });
+
+  test("minSpacingMs paces publications at the consumer's pace, whatever the size, only while it asks", () => {
+    const scheduler = new VirtualTimeScheduler();
+    let paceMs = 100;
+    const at = (t: number, event: WatchEvent<KubeObject>) => timer(t, scheduler).pipe(map(() => event));
+    const times: number[] = [];
+    merge(
+      ...frame("r1", obj("a", "1")).map((e) => at(0, e)),
+      ...[1, 50, 99, 150, 300, 320].map((t, i) => at(t, { type: "apply", object: obj(`n${i}`, "2") })),
+    )
+      .pipe(reflect({ scheduler, minSpacingMs: () => paceMs }))
+      .subscribe(() => {
+        times.push(scheduler.now());
+        // The consumer's backlog is gone after the third publication.
+        if (times.length === 3) paceMs = 0;
+      });
+    scheduler.flush();
+    // 1, 50 and 99 wait for 100 (one publication); 150 for 200; then, unpaced, 300 and 320 each at once.
+    expect(times).toEqual([0, 100, 200, 300, 320]);
+  });
 });

@@ -195,6 +195,13 @@ export interface ReflectOptions<T = KubeObject> {
    */
   readonly spacingPerObjectMs?: number;
   /**
+   * The consumer's own pace, asked at each change that finds nothing pending: publications while
+   * changes keep coming are at least this far apart when it is above the size-based spacing. The
+   * controller's reconcile takes one snapshot per 100 ms while its Service writer has a backlog;
+   * each publication in between would cost the copy-on-write copy of 10k objects for nothing.
+   */
+  readonly minSpacingMs?: () => number;
+  /**
    * Whether an incoming object says nothing new about the one held under its key. Such an update
    * (or the same object in a relist) keeps the held object, identity included, and publishes
    * nothing. For projected stores (kube/projections.ts): most updates of a Service or slice touch
@@ -244,8 +251,9 @@ export function reflect<T extends KubeObject>(
         }
       };
       const delayOf = (s: SchedulerLike): number => {
-        const spacing = reflector.size * spacingPerObjectMs;
-        return spacing < 1 ? 0 : Math.max(0, lastPublishedAt + spacing - s.now());
+        const bySize = reflector.size * spacingPerObjectMs;
+        const spacing = Math.max(bySize < 1 ? 0 : bySize, options.minSpacingMs?.() ?? 0);
+        return spacing <= 0 ? 0 : Math.max(0, lastPublishedAt + spacing - s.now());
       };
       const schedulePublish = (s: SchedulerLike): Subscription => {
         const delay = delayOf(s);

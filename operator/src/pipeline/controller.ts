@@ -84,14 +84,19 @@ const BACKLOG_WINDOW_MS = 100;
 /** On stop, how long Events still queued may take to post before they are given up. */
 const EVENT_DRAIN_MS = 5_000;
 
-function sources(deps: ControllerDeps) {
+function sources(deps: ControllerDeps, serviceWriter: KeyedWriter) {
   return sharedSources(deps.client, deps.namespace, {
     servicesPageSize: 5_000,
     servicesChangeLog: true,
     servicesSpareCopy: true,
+    // The reconcile takes one snapshot per backlog window: publishing in between only copies.
+    servicesMinSpacingMs: () => (writerBacklogged(serviceWriter) ? BACKLOG_WINDOW_MS : 0),
     onRetry: watchRetryReporter(deps.log, deps.clientMetrics),
   });
 }
+
+/** More Service writes waiting than two rounds of the writer's concurrency. */
+const writerBacklogged = (writer: KeyedWriter): boolean => writer.backlog > 2 * SERVICE_WRITE_CONCURRENCY;
 
 interface Prepared {
   readonly inputs: ControllerInputs;
@@ -129,7 +134,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
 
   let readyReason = "waiting for the first list of Services, Namespaces and metallb.io objects";
   const logConfigErrors = configErrorLogger(log);
-  const stores = sources(deps);
+  const stores = sources(deps, serviceWriter);
   // The coalescing window follows the cost of a cycle (reconcile and hand-off to the writers): at
   // least the configured window, and at least twice the last cycle, so reconciling never takes
   // more than a third of the CPU while a flood of changes (10k status updates after a cold start)
@@ -148,7 +153,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       Math.max(
         baseWindowMs,
         2 * (loop?.lastCycleMs() ?? 0),
-        serviceWriter.backlog > 2 * SERVICE_WRITE_CONCURRENCY ? BACKLOG_WINDOW_MS : 0,
+        writerBacklogged(serviceWriter) ? BACKLOG_WINDOW_MS : 0,
       ),
     scheduler: deps.scheduler,
   });

@@ -34,6 +34,8 @@ export interface SharedSourceOptions {
   readonly servicesChangeLog?: boolean;
   /** Copy the Services store ahead of its next change (ReflectOptions.spareCopy): the controller's path. */
   readonly servicesSpareCopy?: boolean;
+  /** The Services store's consumer-paced spacing (ReflectOptions.minSpacingMs). */
+  readonly servicesMinSpacingMs?: () => number;
   /** Told of every retry of a list+watch, by resource (pipeline/reporting.ts watchRetryReporter). */
   readonly onRetry?: WatchRetryHook;
 }
@@ -48,7 +50,11 @@ export function sharedSources(client: KubeClient, namespace: string, options: Sh
         pageSize: options.servicesPageSize,
         ...retry("services"),
       }),
-      { changeLog: options.servicesChangeLog, spareCopy: options.servicesSpareCopy },
+      {
+        changeLog: options.servicesChangeLog,
+        spareCopy: options.servicesSpareCopy,
+        minSpacingMs: options.servicesMinSpacingMs,
+      },
     ),
     namespaces: store(listWatch$<Namespace & KubeObject>(client, resources.namespaces, retry("namespaces"))),
     ipAddressPools: store(
