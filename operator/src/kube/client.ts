@@ -2,6 +2,7 @@ import type { Connection, TlsMaterial } from "./connection.ts";
 import { ApiError, ProtocolError, TransportError } from "./errors.ts";
 import { linesOf } from "./ndjson.ts";
 import { apiVersionOf, type ResourceType, resourcePath } from "./resource.ts";
+import { SharedDeadline } from "./shared-deadline.ts";
 import type { KubeList, KubeObject, RawWatchEvent, Status } from "./types.ts";
 
 /** Our name in managedFields (server-side apply) and on every write. */
@@ -100,7 +101,8 @@ export class KubeClient {
   readonly namespace: string;
   private readonly fetchImpl: FetchLike;
   private readonly userAgent: string;
-  private readonly requestTimeoutMs: number;
+  /** Each request's deadline (requestTimeoutMs), a timer shared by the requests of one slice. */
+  private readonly deadline: SharedDeadline;
   /** Bun's fetch `tls` options, made once: the material does not change for a connection. */
   private readonly tlsOptions: TlsMaterial;
 
@@ -112,7 +114,7 @@ export class KubeClient {
     this.namespace = connection.namespace;
     this.fetchImpl = options.fetch ?? ((url, init) => fetch(url, init));
     this.userAgent = options.userAgent ?? "metalbun";
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.deadline = new SharedDeadline(options.requestTimeoutMs ?? 30_000);
     const { tls } = connection;
     this.tlsOptions = {
       ca: tls.ca,
@@ -404,8 +406,8 @@ export class KubeClient {
     const signal = spec.stream
       ? spec.signal
       : spec.signal
-        ? AbortSignal.any([spec.signal, AbortSignal.timeout(this.requestTimeoutMs)])
-        : AbortSignal.timeout(this.requestTimeoutMs);
+        ? AbortSignal.any([spec.signal, this.deadline.signal()])
+        : this.deadline.signal();
     try {
       return await this.fetchImpl(this.connection.server + spec.path + queryString(spec.query), {
         method: spec.method,
@@ -452,12 +454,13 @@ function objectPath(resource: ResourceType, object: KubeObject, subresource?: st
 
 function queryString(query: Query | undefined): string {
   if (!query) return "";
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== "") params.set(key, String(value));
+  let text = "";
+  for (const key in query) {
+    const value = query[key];
+    if (value === undefined || value === "") continue;
+    text += `${text ? "&" : "?"}${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`;
   }
-  const text = params.toString();
-  return text ? `?${text}` : "";
+  return text;
 }
 
 /** An ApiError from a non-2xx answer: the metav1.Status body when there is one, else the text. */
