@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { IPAddressPool } from "../api/ip-address-pool.ts";
 import type { ControllerInputs } from "../controller/inputs.ts";
+import { onlyPools } from "../controller/testing.ts";
 import { parseConfigMemo } from "./config-memo.ts";
 
 function pool(overrides: Partial<IPAddressPool> = {}): IPAddressPool {
@@ -14,16 +15,7 @@ function pool(overrides: Partial<IPAddressPool> = {}): IPAddressPool {
 }
 
 function inputsWith(pools: IPAddressPool[]): ControllerInputs {
-  return {
-    services: [],
-    namespaces: [],
-    ipAddressPools: pools,
-    l2Advertisements: [],
-    bgpAdvertisements: [],
-    bgpPeers: [],
-    bfdProfiles: [],
-    communities: [],
-  };
+  return { services: [], ...onlyPools(...pools) };
 }
 
 describe("parseConfigMemo", () => {

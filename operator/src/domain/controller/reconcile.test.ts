@@ -9,22 +9,14 @@ import {
   initialControllerState,
   reconcileController,
 } from "./reconcile.ts";
+import { onlyPools } from "./testing.ts";
 
 const NOW = "2026-11-25T12:00:00Z";
 const opts = { loadBalancerClass: "", now: NOW };
 const seedPool = aPool("my-ippool", { addresses: ["172.18.255.200-172.18.255.250"] });
 
 function inputs(services: Service[], pools = [seedPool]): ControllerInputs {
-  return {
-    services,
-    namespaces: [],
-    ipAddressPools: pools,
-    l2Advertisements: [],
-    bgpAdvertisements: [],
-    bgpPeers: [],
-    bfdProfiles: [],
-    communities: [],
-  };
+  return { services, ...onlyPools(...pools) };
 }
 
 const withUid = (s: Service, uid: string): Service => ({ ...s, metadata: { ...s.metadata, uid } });
