@@ -7,7 +7,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kubectl } from "../cluster/cluster.ts";
+import { binDir, kubectl } from "../cluster/cluster.ts";
+import { clusterFiles } from "../cluster/paths.ts";
 import { waitReady } from "../lab/operator.ts";
 import { nodeCgroupRoot } from "./paths.ts";
 
@@ -131,4 +132,43 @@ export async function speakerBack(previous: RunningSpeaker, timeoutMs = 60_000):
       throw new Error(`no new speaker container on ${previous.node} within ${timeoutMs} ms`);
     await Bun.sleep(250);
   }
+}
+
+/** A speaker's log as it is written, kept after its pod is gone (a deleted pod's log goes with it). */
+export interface FollowedLog {
+  /** Every line read so far. */
+  lines(): readonly string[];
+  stop(): void;
+}
+
+/** Follows `s`'s container log from now (`kubectl logs -f`) until stop(). */
+export async function followSpeakerLog(s: RunningSpeaker): Promise<FollowedLog> {
+  const kubectlBin = join(await binDir(), "kubectl");
+  const child = Bun.spawn(
+    [
+      kubectlBin,
+      `--kubeconfig=${clusterFiles.kubeconfig}`,
+      "logs",
+      "-f",
+      "-n",
+      SPEAKER_NAMESPACE,
+      s.pod,
+      "--tail=0",
+    ],
+    { stdout: "pipe", stderr: "ignore" },
+  );
+  const lines: string[] = [];
+  let partial = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of child.stdout) {
+      const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+      partial = parts.pop() ?? "";
+      lines.push(...parts);
+    }
+  })();
+  return {
+    lines: () => (partial === "" ? lines : [...lines, partial]),
+    stop: () => child.kill(),
+  };
 }

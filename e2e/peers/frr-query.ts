@@ -169,6 +169,8 @@ export interface FrrBfdPeer {
   readonly remoteReceiveIntervalMs: number;
   readonly remoteTransmitIntervalMs: number;
   readonly remoteDetectMultiplier: number;
+  /** Why FRR itself last took the session down ("control detection time expired", ...). */
+  readonly diagnostic: string;
   /** Why the peer last said it was down ("administratively down", ...), as FRR names it. */
   readonly remoteDiagnostic: string;
   /** A multihop session (RFC 5883, UDP 4784) rather than a single-hop one (RFC 5881). */
@@ -183,6 +185,7 @@ export async function frrBfdPeers(ns: string): Promise<FrrBfdPeer[]> {
     "remote-receive-interval"?: number;
     "remote-transmit-interval"?: number;
     "remote-detect-multiplier"?: number;
+    diagnostic?: string;
     "remote-diagnostic"?: string;
     multihop?: boolean;
   }>;
@@ -192,6 +195,7 @@ export async function frrBfdPeers(ns: string): Promise<FrrBfdPeer[]> {
     remoteReceiveIntervalMs: p["remote-receive-interval"] ?? 0,
     remoteTransmitIntervalMs: p["remote-transmit-interval"] ?? 0,
     remoteDetectMultiplier: p["remote-detect-multiplier"] ?? 0,
+    diagnostic: p.diagnostic ?? "",
     remoteDiagnostic: p["remote-diagnostic"] ?? "",
     multihop: p.multihop === true,
   }));

@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { BgpDesired, BgpRoute, BgpSessionSpec, BgpSessionStatus } from "../../domain/bgp/types.ts";
 import { BgpAnnouncer, type BgpAnnouncerMetrics, type SessionFactory } from "./announcer.ts";
 import type { BfdSessions } from "./bfd-peers.ts";
+import { encodeNotification } from "./codec/notification.ts";
 import type { NotificationMessage } from "./codec/types.ts";
+import { FIRST_RETRY_MS } from "./fsm.ts";
 import { PEER_CLOSE_WAIT_MS } from "./session.ts";
 import { workerSessionFactory } from "./session-worker-host.ts";
 import { type PeerConnection, ScriptedPeer } from "./testing/scripted-peer.ts";
@@ -46,6 +48,7 @@ let sessionFactory: SessionFactory | undefined;
 function announcer(
   events: string[] = [],
   bfd?: BfdSessions,
+  handoverGraceMs = 100,
 ): {
   announcer: BgpAnnouncer;
   statuses: (readonly BgpSessionStatus[])[];
@@ -61,7 +64,7 @@ function announcer(
   const a = new BgpAnnouncer({
     nodeName: "node-1",
     metrics,
-    handoverGraceMs: 100,
+    handoverGraceMs,
     sessionFactory,
     ...(bfd === undefined ? {} : { bfd }),
     sessionOptions: {
@@ -160,6 +163,31 @@ describe.each(hosts)("BgpAnnouncer, %s", (_name, factory) => {
       "192.0.2.2",
     ]);
     expect(notifications(c)).toEqual(["6/2"]);
+  });
+
+  test("stop('handover'): a session the router resets on our BFD AdminDown (as FRR 8.4 does) ends, and is never dialled again", async () => {
+    const p = peer();
+    const bfd: BfdSessions = {
+      setDesired: () => {},
+      stop: async () => {
+        const c = p.connections[0]!;
+        c.socket.write(encodeNotification(6, 10));
+        c.socket.end();
+      },
+    };
+    // A grace longer than the first reconnect delay (FIRST_RETRY_MS, 0.75 of it with this jitter).
+    const { announcer: a } = announcer([], bfd, 2 * FIRST_RETRY_MS);
+    a.setDesired(desired([spec("a", p.port)], { a: [route("192.0.2.1/32")] }));
+    await a.start();
+    await p.until("up", () => established(a, "a"));
+    const started = performance.now();
+    await a.stop("handover");
+    const tookMs = performance.now() - started;
+    await Bun.sleep(FIRST_RETRY_MS);
+    expect(p.connections.length).toBe(1);
+    expect(a.currentStatuses()).toEqual([]);
+    // Nothing left to withdraw from: no grace to wait.
+    expect(tookMs).toBeLessThan(FIRST_RETRY_MS);
   });
 
   test("stop('handover') with graceful restart negotiated closes quietly, routes in place, then BFD AdminDown once the router closed too; without it, withdraw then Cease", async () => {

@@ -103,6 +103,8 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
    * from us while the first is open, refuse it as a collision, and our backoff would grow.
    */
   private readonly endingTo = new Map<string, Promise<void>>();
+  /** Called after every end (allEnded). */
+  private readonly endListeners = new Set<() => void>();
   /** The BFD set last handed over, as JSON. */
   private bfdKey = "[]";
 
@@ -140,11 +142,20 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
     // failure), before the withdrawal's grace: the kubelet allows a speaker two seconds.
     await this.options.bfd?.stop();
     if (how === "handover") {
-      for (const entry of others) entry.session.setRoutes(NO_ROUTES);
-      await Promise.all(others.map((entry) => entry.session.flushed()));
-      if (others.length > 0) await Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS);
+      // Only an established session has routes to withdraw; the others end now (and any that goes
+      // down from here on ends at once too: see create()).
+      for (const entry of others) if (!this.isEstablished(entry)) this.endIfCurrent(entry, "adminShutdown");
+      const withdrawing = others.filter((entry) => this.sessions.get(entry.spec.peer) === entry);
+      for (const entry of withdrawing) entry.session.setRoutes(NO_ROUTES);
+      await Promise.all(withdrawing.map((entry) => entry.session.flushed()));
+      if (withdrawing.length > 0) {
+        await Promise.race([
+          Bun.sleep(this.options.handoverGraceMs ?? HANDOVER_GRACE_MS),
+          this.allEnded(withdrawing),
+        ]);
+      }
     }
-    for (const entry of others) this.end(entry, "adminShutdown");
+    for (const entry of others) this.endIfCurrent(entry, "adminShutdown");
     await Promise.all([...this.ending]);
   }
 
@@ -219,7 +230,11 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
         log: this.options.log,
         metrics: this.options.metrics,
         onStatus: () => {
-          if (this.sessions.get(spec.peer) === entry) this.publish();
+          if (this.sessions.get(spec.peer) !== entry) return;
+          // A stopping speaker dials nobody again: a session that goes down during the handover
+          // (FRR 8.4 resets it when our BFD AdminDown arrives) ends instead of reconnecting.
+          if (this.stopped && !this.isEstablished(entry)) this.end(entry, "adminShutdown");
+          else this.publish();
         },
       }),
     };
@@ -229,8 +244,31 @@ export class BgpAnnouncer implements Announcer<BgpDesired, readonly BgpSessionSt
     return entry;
   }
 
+  private isEstablished(entry: Entry): boolean {
+    return entry.session.status().state === "established";
+  }
+
+  /** Resolves once none of these entries is current any more. */
+  private allEnded(entries: readonly Entry[]): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (entries.some((entry) => this.sessions.get(entry.spec.peer) === entry)) return;
+        this.endListeners.delete(check);
+        resolve();
+      };
+      this.endListeners.add(check);
+      check();
+    });
+  }
+
+  /** Ends the entry unless it was ended already (or replaced). */
+  private endIfCurrent(entry: Entry, cause: StopCause): void {
+    if (this.sessions.get(entry.spec.peer) === entry) this.end(entry, cause);
+  }
+
   private end(entry: Entry, cause: StopCause): void {
     this.sessions.delete(entry.spec.peer);
+    for (const listener of [...this.endListeners]) listener();
     this.options.log?.info(
       { peer: entry.session.label, name: entry.spec.peer, reason: cause },
       "BGP session ended",
