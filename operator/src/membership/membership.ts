@@ -10,10 +10,10 @@
  * transport).
  */
 import { networkInterfaces } from "node:os";
-import { type Observable, ReplaySubject, Subject } from "rxjs";
+import { BehaviorSubject, type Observable, ReplaySubject, Subject } from "rxjs";
 import { signalEventFd } from "../runtime/libc.ts";
 import { type Clock, realClock } from "./clock.ts";
-import { beatDestination, type Interfaces } from "./destination.ts";
+import { type BeatDestination, beatDestination, type Interfaces } from "./destination.ts";
 import {
   type EngineConfig,
   type EngineSink,
@@ -25,6 +25,8 @@ import { beatKeyFromSecret, RECOMMENDED_SECRET_BYTES } from "./key.ts";
 import type { MembershipObserver } from "./metrics.ts";
 import { isValidNodeName } from "./packet.ts";
 import type { MemberChange } from "./reasons.ts";
+import { SegmentEngines, type SegmentSpec } from "./segment-engines.ts";
+import { type SegmentChannel, sameChannels, segmentPlan } from "./segments.ts";
 import { type OpenTransport, udpTransport } from "./transport.ts";
 import type { FromWorker, ToWorker, WorkerConfig } from "./worker-protocol.ts";
 
@@ -78,6 +80,14 @@ export interface MembershipUpdate {
   readonly changes: readonly MemberChange[];
 }
 
+/** The live members heard on one of the other announcing segments (segments.ts), once warmed up. */
+export interface SegmentMembers {
+  readonly ifname: string;
+  /** The interface's subnets: the Service IPs this liveness elects. */
+  readonly prefixes: readonly string[];
+  readonly members: ReadonlySet<string>;
+}
+
 export const DEFAULT_PORT = 7946;
 export const DEFAULT_INTERVAL_MS = 100;
 export const DEFAULT_DEAD_AFTER_MS = 400;
@@ -87,6 +97,7 @@ const noLog: MembershipLog = { debug() {}, info() {}, warn() {}, error() {} };
 /** Runs the engine somewhere (inline or in a Worker) and relays what it reports. */
 interface EngineHost {
   start(): Promise<void>;
+  segments(specs: readonly SegmentSpec[]): Promise<void>;
   leave(): Promise<void>;
   stop(): Promise<void>;
   counters(): Promise<MembershipCounters>;
@@ -97,7 +108,20 @@ export class Membership {
   readonly members$: Observable<ReadonlySet<string>>;
   /** Every change with the new set (the first emission, after the warm-up, has no changes). */
   readonly changes$: Observable<MembershipUpdate>;
+  /**
+   * The other announcing segments' live members, in interface order: a segment appears once its
+   * own warm-up is over and leaves when it closes. Starts empty.
+   */
+  readonly segments$: Observable<readonly SegmentMembers[]>;
   private readonly membersSubject = new ReplaySubject<ReadonlySet<string>>(1);
+  private readonly segmentsSubject = new BehaviorSubject<readonly SegmentMembers[]>([]);
+  private readonly segmentMembers = new Map<string, ReadonlySet<string>>();
+  private channels: readonly SegmentChannel[] = [];
+  private skippedKey = "";
+  /** The announcing interfaces last given, applied at start when given before. */
+  private announcing: readonly string[] = [];
+  /** Segment changes run one after the other. */
+  private segmentsApplied: Promise<void> = Promise.resolve();
   private readonly changesSubject = new Subject<MembershipUpdate>();
   private readonly config: EngineConfig;
   private readonly log: MembershipLog;
@@ -129,6 +153,7 @@ export class Membership {
     };
     this.members$ = this.membersSubject.asObservable();
     this.changes$ = this.changesSubject.asObservable();
+    this.segments$ = this.segmentsSubject.asObservable();
   }
 
   /** Opens the sockets and starts beating; rejects when the sockets cannot be opened. */
@@ -143,7 +168,9 @@ export class Membership {
       if (this.opts.clock || this.opts.transport) {
         throw new Error('membership: an injected clock or transport needs thread: "inline"');
       }
-      this.host = new WorkerHost(this.workerConfig(), sink);
+      this.host = new WorkerHost(this.workerConfig(), sink, (ifname, members) =>
+        this.segmentChanged(ifname, members),
+      );
     }
     try {
       await this.host.start();
@@ -159,6 +186,42 @@ export class Membership {
       this.host = this.inlineHost(sink);
       await this.host.start();
     }
+    this.setAnnouncing(this.announcing);
+  }
+
+  /**
+   * The interfaces the Layer 2 announcer answers on: beats go to each one's segment too (the bind
+   * address's interface aside), so a VIP there is given to nodes heard there.
+   */
+  setAnnouncing(interfaces: readonly string[]): void {
+    this.announcing = interfaces;
+    if (this.host === undefined || this.stopping !== undefined) return;
+    if (interfaces.length === 0 && this.channels.length === 0) return;
+    const host = this.host;
+    const machine = (this.opts.interfaces ?? networkInterfaces)() as Interfaces;
+    const main = beatDestination(this.opts.bindAddress, machine, this.opts.broadcastAddress);
+    // Beating on the bind address's segment needs it; without it there are no other segments either.
+    const plan = main.ok
+      ? segmentPlan(interfaces, machine, main.destination.ifname)
+      : { channels: [], skipped: [] };
+    const skippedKey = JSON.stringify(plan.skipped);
+    if (skippedKey !== this.skippedKey) {
+      this.skippedKey = skippedKey;
+      for (const s of plan.skipped) {
+        this.log.warn(
+          { op: "membership", segment: s.ifname, why: s.why },
+          "no beats on an announcing interface: its IPs are elected by the bind address's segment",
+        );
+      }
+    }
+    if (sameChannels(plan.channels, this.channels)) return;
+    this.channels = plan.channels;
+    const specs = plan.channels.map((c) => ({ ifname: c.ifname, destination: c.destination }));
+    this.segmentsApplied = this.segmentsApplied
+      .then(() => host.segments(specs))
+      .catch((error: unknown) =>
+        this.log.warn({ op: "membership", error: String(error) }, "cannot change the beating segments"),
+      );
   }
 
   /** Tells the peers we are leaving (a few copies) and stops beating alive; members$ keeps running. */
@@ -172,6 +235,7 @@ export class Membership {
       await this.host?.stop();
       this.membersSubject.complete();
       this.changesSubject.complete();
+      this.segmentsSubject.complete();
     })();
     return this.stopping;
   }
@@ -182,7 +246,20 @@ export class Membership {
     return this.host.counters();
   }
 
-  private destination() {
+  /** A segment's members (undefined: closed); segments$ says the warmed, still planned ones. */
+  private segmentChanged(ifname: string, members: ReadonlySet<string> | undefined): void {
+    if (members === undefined) this.segmentMembers.delete(ifname);
+    else this.segmentMembers.set(ifname, members);
+    const list: SegmentMembers[] = [];
+    for (const channel of this.channels) {
+      const heard = this.segmentMembers.get(channel.ifname);
+      if (heard !== undefined)
+        list.push({ ifname: channel.ifname, prefixes: channel.prefixes, members: heard });
+    }
+    this.segmentsSubject.next(list);
+  }
+
+  private destination(): BeatDestination {
     const interfaces = (this.opts.interfaces ?? networkInterfaces)() as Interfaces;
     const result = beatDestination(this.opts.bindAddress, interfaces, this.opts.broadcastAddress);
     if (!result.ok) throw new Error(`membership: ${result.error}`);
@@ -195,11 +272,24 @@ export class Membership {
 
   private inlineHost(sink: EngineSink): EngineHost {
     const open = this.opts.transport ?? udpTransport(this.destination(), this.opts.port ?? DEFAULT_PORT);
-    const engine = new MembershipEngine(this.config, this.opts.clock ?? realClock, open, sink);
+    const clock = this.opts.clock ?? realClock;
+    const engine = new MembershipEngine(this.config, clock, open, sink);
+    const port = this.opts.port ?? DEFAULT_PORT;
+    const segments = new SegmentEngines(
+      (destination, segmentSink) =>
+        new MembershipEngine(this.config, clock, udpTransport(destination, port), segmentSink),
+      { sink, members: (ifname, members) => this.segmentChanged(ifname, members) },
+    );
     return {
       start: () => engine.start(),
-      leave: () => engine.leave(),
-      stop: async () => engine.stop(),
+      segments: (specs) => segments.set(specs),
+      leave: async () => {
+        await Promise.all([engine.leave(), segments.leave()]);
+      },
+      stop: async () => {
+        segments.stop();
+        engine.stop();
+      },
       counters: async () => engine.counters(),
     };
   }
@@ -255,6 +345,7 @@ class WorkerHost implements EngineHost {
   constructor(
     private readonly config: WorkerConfig,
     private readonly sink: EngineSink,
+    private readonly segmentChanged: (ifname: string, members: ReadonlySet<string> | undefined) => void,
   ) {
     this.worker = new Worker(WORKER_URL);
     this.worker.onmessage = (event: MessageEvent<FromWorker>) => this.onMessage(event.data);
@@ -296,6 +387,12 @@ class WorkerHost implements EngineHost {
       case "members":
         this.sink.members(new Set(message.members), message.changes);
         return;
+      case "segmentMembers":
+        this.segmentChanged(
+          message.ifname,
+          message.members === undefined ? undefined : new Set(message.members),
+        );
+        return;
       case "log":
         this.sink.log(message.level, message.fields, message.msg);
         return;
@@ -328,6 +425,11 @@ class WorkerHost implements EngineHost {
     });
     if (reply.type === "error") throw new Error(reply.error);
     if (reply.type === "started") this.wakeFd = reply.wakeFd;
+  }
+
+  async segments(segments: readonly SegmentSpec[]): Promise<void> {
+    const reply = await this.request({ type: "segments", id: this.nextId++, segments });
+    if (reply.type === "error") throw new Error(reply.error);
   }
 
   async leave(): Promise<void> {

@@ -1,15 +1,21 @@
 import { describe, expect, test } from "bun:test";
-import { ReplaySubject } from "rxjs";
-import type { MembershipLog } from "./membership.ts";
+import { BehaviorSubject, ReplaySubject } from "rxjs";
+import type { MembershipLog, SegmentMembers } from "./membership.ts";
 import { OnDemandMembership, type StartableMembership } from "./on-demand.ts";
 
 /** A membership whose start, warm-up and stop the test drives. */
 class FakeMembership implements StartableMembership {
   readonly subject = new ReplaySubject<ReadonlySet<string>>(1);
   readonly members$ = this.subject.asObservable();
+  readonly segmentsSubject = new BehaviorSubject<readonly SegmentMembers[]>([]);
+  readonly segments$ = this.segmentsSubject.asObservable();
+  readonly announcing: (readonly string[])[] = [];
   readonly calls: string[] = [];
   failStart: Error | undefined;
 
+  setAnnouncing(interfaces: readonly string[]): void {
+    this.announcing.push(interfaces);
+  }
   async start(): Promise<void> {
     this.calls.push("start");
     if (this.failStart) throw this.failStart;
@@ -130,6 +136,28 @@ describe("OnDemandMembership", () => {
     await settle();
     expect(made).toHaveLength(2);
     expect(onDemand.active).toBe(true);
+    await onDemand.stop();
+  });
+
+  test("the announcing interfaces reach each membership started; its segments pass through, none once stopped", async () => {
+    const { onDemand, made } = setup();
+    const segments: string[][] = [];
+    onDemand.segments$.subscribe((list) => segments.push(list.map((s) => `${s.ifname}:${[...s.members]}`)));
+    onDemand.setAnnouncing(["eth0", "eth1"]);
+    onDemand.setWanted(true);
+    await settle();
+    expect(made[0]!.announcing).toEqual([["eth0", "eth1"]]);
+    onDemand.setAnnouncing(["eth0"]);
+    expect(made[0]!.announcing.at(-1)).toEqual(["eth0"]);
+    made[0]!.segmentsSubject.next([
+      { ifname: "eth1", prefixes: ["172.19.0.0/24"], members: new Set(["a", "b"]) },
+    ]);
+    onDemand.setWanted(false);
+    await settle();
+    onDemand.setWanted(true);
+    await settle();
+    expect(made[1]!.announcing).toEqual([["eth0"]]);
+    expect(segments).toEqual([[], ["eth1:a,b"], []]);
     await onDemand.stop();
   });
 

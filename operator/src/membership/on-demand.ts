@@ -17,12 +17,14 @@
  * Changes run one at a time, so the beat port is free before the next membership binds it. A start
  * that fails is logged and tried again at a later setWanted(true), RETRY_MS apart.
  */
-import { type Observable, ReplaySubject, type Subscription } from "rxjs";
-import type { MembershipLog } from "./membership.ts";
+import { BehaviorSubject, type Observable, ReplaySubject, type Subscription } from "rxjs";
+import type { MembershipLog, SegmentMembers } from "./membership.ts";
 
 /** What this needs of a Membership (membership.ts); a fake in tests. */
 export interface StartableMembership {
   readonly members$: Observable<ReadonlySet<string>>;
+  readonly segments$: Observable<readonly SegmentMembers[]>;
+  setAnnouncing(interfaces: readonly string[]): void;
   start(): Promise<void>;
   leave(): Promise<void>;
   stop(): Promise<void>;
@@ -30,10 +32,15 @@ export interface StartableMembership {
 
 const RETRY_MS = 5_000;
 const NO_MEMBERS: ReadonlySet<string> = new Set();
+const NO_SEGMENTS: readonly SegmentMembers[] = [];
 
 export class OnDemandMembership {
   readonly members$: Observable<ReadonlySet<string>>;
+  /** The running membership's other segments (none while none runs). */
+  readonly segments$: Observable<readonly SegmentMembers[]>;
   private readonly subject = new ReplaySubject<ReadonlySet<string>>(1);
+  private readonly segmentsSubject = new BehaviorSubject<readonly SegmentMembers[]>(NO_SEGMENTS);
+  private announcing: readonly string[] = [];
   /** What members$ said last; undefined before its first emission. */
   private last: ReadonlySet<string> | undefined;
   private wanted = false;
@@ -51,6 +58,13 @@ export class OnDemandMembership {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.members$ = this.subject.asObservable();
+    this.segments$ = this.segmentsSubject.asObservable();
+  }
+
+  /** The interfaces the Layer 2 announcer answers on, for the running membership's segments. */
+  setAnnouncing(interfaces: readonly string[]): void {
+    this.announcing = interfaces;
+    this.running?.membership.setAnnouncing(interfaces);
   }
 
   /** Whether a membership runs: a stopping speaker hands its Layer 2 IPs over only then. */
@@ -86,6 +100,7 @@ export class OnDemandMembership {
     running?.subscription.unsubscribe();
     await running?.membership.stop();
     this.subject.complete();
+    this.segmentsSubject.complete();
   }
 
   /** Starts or stops until what runs is what is wanted (or a start failed: a later call retries). */
@@ -114,6 +129,8 @@ export class OnDemandMembership {
       return false;
     }
     const subscription = membership.members$.subscribe((members) => this.emit(members));
+    subscription.add(membership.segments$.subscribe((segments) => this.emitSegments(segments)));
+    membership.setAnnouncing(this.announcing);
     this.running = { membership, subscription };
     this.log.info({ op: "membership" }, "membership started: an L2Advertisement is configured");
     return true;
@@ -125,10 +142,17 @@ export class OnDemandMembership {
     this.running = undefined;
     running.subscription.unsubscribe();
     this.emit(NO_MEMBERS);
+    this.emitSegments(NO_SEGMENTS);
     // The others drop this node at once rather than after the dead-after silence.
     await running.membership.leave().catch(() => undefined);
     await running.membership.stop();
     this.log.info({ op: "membership" }, "membership stopped: no L2Advertisement is configured");
+  }
+
+  /** Nothing for "none" after "none": each emission is a reconcile. */
+  private emitSegments(segments: readonly SegmentMembers[]): void {
+    if (segments.length === 0 && this.segmentsSubject.getValue().length === 0) return;
+    this.segmentsSubject.next(segments);
   }
 
   private emit(members: ReadonlySet<string>): void {

@@ -2,6 +2,7 @@
 import type { BeatDestination } from "./destination.ts";
 import type { EngineConfig, LogLevel, MembershipCounters } from "./engine.ts";
 import type { DropReason, MemberChange } from "./reasons.ts";
+import type { SegmentSpec } from "./segment-engines.ts";
 
 export interface WorkerConfig {
   readonly engine: EngineConfig;
@@ -21,6 +22,8 @@ export type ToWorker =
       readonly config: WorkerConfig;
       readonly posted: SharedArrayBuffer;
     }
+  /** The other announcing segments to beat on (segments.ts): the whole set each time. */
+  | { readonly type: "segments"; readonly id: number; readonly segments: readonly SegmentSpec[] }
   | { readonly type: "leave"; readonly id: number }
   | { readonly type: "counters"; readonly id: number }
   | { readonly type: "stop"; readonly id: number };
@@ -39,6 +42,13 @@ export interface ObservedBatch {
 
 export type FromWorker =
   | { readonly type: "members"; readonly members: string[]; readonly changes: readonly MemberChange[] }
+  /** A segment's live members (after its warm-up, on every change); undefined: closed. */
+  | {
+      readonly type: "segmentMembers";
+      readonly ifname: string;
+      readonly members: string[] | undefined;
+      readonly changes: readonly MemberChange[];
+    }
   | {
       readonly type: "log";
       readonly level: LogLevel;

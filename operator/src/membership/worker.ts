@@ -7,11 +7,12 @@
  * footprint: the idle speaker's largest cost after the heartbeats themselves).
  */
 import { setThreadName } from "../runtime/libc.ts";
-import { MembershipEngine } from "./engine.ts";
+import { type EngineSink, MembershipEngine } from "./engine.ts";
 import type { BeatKey } from "./key.ts";
 import { PollLoop } from "./poll-loop.ts";
 import { pollTransport } from "./poll-transport.ts";
 import type { DropReason } from "./reasons.ts";
+import { SegmentEngines } from "./segment-engines.ts";
 import type { FromWorker, ObservedBatch, ToWorker } from "./worker-protocol.ts";
 
 declare const self: Worker;
@@ -32,6 +33,7 @@ function emptyBatch(): ObservedBatch {
 }
 
 let engine: MembershipEngine | undefined;
+let segments: SegmentEngines | undefined;
 let loop: PollLoop | undefined;
 /** Messages after "start": counted by the main thread before posting, and by us on receipt. */
 let posted: Int32Array | undefined;
@@ -86,25 +88,44 @@ async function handle(message: ToWorker): Promise<void> {
       const counter = new Int32Array(message.posted);
       posted = counter;
       const pollLoop = new PollLoop(() => Atomics.load(counter, 0) > received);
-      engine = new MembershipEngine(
-        { ...config, key: config.key as BeatKey | undefined },
-        pollLoop,
-        pollTransport(pollLoop, destination, port),
+      const engineConfig = { ...config, key: config.key as BeatKey | undefined };
+      // Packet counts and logs of every segment's engine go the same way.
+      const shared: Omit<EngineSink, "members"> = {
+        log: (level, fields, msg) => post({ type: "log", level, fields, msg }),
+        sent(kind, ok) {
+          if (!ok) batch.sendFailures += 1;
+          else if (kind === "alive") batch.sentAlive += 1;
+          else batch.sentLeaving += 1;
+        },
+        accepted(kind, gapMs) {
+          if (kind === "leaving") batch.acceptedLeaving += 1;
+          else if (gapMs === undefined) batch.acceptedAliveWithoutGap += 1;
+          else batch.gapsMs.push(gapMs);
+        },
+        dropped: (reason) => dropped.set(reason, (dropped.get(reason) ?? 0) + 1),
+        stalled: (lateMs) => batch.stallsMs.push(lateMs),
+      };
+      engine = new MembershipEngine(engineConfig, pollLoop, pollTransport(pollLoop, destination, port), {
+        ...shared,
+        members: (members, changes) => post({ type: "members", members: [...members], changes }),
+      });
+      segments = new SegmentEngines(
+        (segmentDestination, sink) =>
+          new MembershipEngine(
+            engineConfig,
+            pollLoop,
+            pollTransport(pollLoop, segmentDestination, port),
+            sink,
+          ),
         {
-          members: (members, changes) => post({ type: "members", members: [...members], changes }),
-          log: (level, fields, msg) => post({ type: "log", level, fields, msg }),
-          sent(kind, ok) {
-            if (!ok) batch.sendFailures += 1;
-            else if (kind === "alive") batch.sentAlive += 1;
-            else batch.sentLeaving += 1;
-          },
-          accepted(kind, gapMs) {
-            if (kind === "leaving") batch.acceptedLeaving += 1;
-            else if (gapMs === undefined) batch.acceptedAliveWithoutGap += 1;
-            else batch.gapsMs.push(gapMs);
-          },
-          dropped: (reason) => dropped.set(reason, (dropped.get(reason) ?? 0) + 1),
-          stalled: (lateMs) => batch.stallsMs.push(lateMs),
+          sink: shared,
+          members: (ifname, members, changes) =>
+            post({
+              type: "segmentMembers",
+              ifname,
+              members: members === undefined ? undefined : [...members],
+              changes,
+            }),
         },
       );
       try {
@@ -119,8 +140,12 @@ async function handle(message: ToWorker): Promise<void> {
       pollLoop.run().catch(failLoudly);
       return;
     }
+    case "segments":
+      await segments?.set(message.segments);
+      post({ type: "done", id: message.id });
+      return;
     case "leave":
-      await engine?.leave();
+      await Promise.all([engine?.leave(), segments?.leave()]);
       flush();
       post({ type: "done", id: message.id });
       return;
@@ -130,6 +155,7 @@ async function handle(message: ToWorker): Promise<void> {
       post({ type: "counters", id: message.id, counters: engine.counters() });
       return;
     case "stop":
+      segments?.stop();
       engine?.stop();
       loop?.stop();
       flush();
