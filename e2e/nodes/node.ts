@@ -294,5 +294,13 @@ export function nodeProcesses(node: string, comm: string): number[] {
 export async function switchKubeProxyMode(spec: NodeSpec, mode: ProxyMode): Promise<void> {
   const files = nodeFiles(spec.member.name);
   writeFileSync(files.kubeProxyConfig, kubeProxyConfig({ node: spec.member.name, files, mode }));
-  for (const pid of nodeProcesses(spec.member.name, "kube-proxy")) process.kill(pid, "SIGTERM");
+  for (const pid of nodeProcesses(spec.member.name, "kube-proxy")) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch (error) {
+      // Ended between the listing and the signal (a kube-proxy still exiting from the last
+      // switch): node-init.sh starts the next one with the new file all the same.
+      if ((error as { code?: string }).code !== "ESRCH") throw error;
+    }
+  }
 }

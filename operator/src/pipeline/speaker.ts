@@ -39,6 +39,7 @@ import { bgpStatusJobs, l2StatusJobs, StatusJobMemo } from "../kube/speaker-writ
 import { mapEventObjects } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$ } from "../kube/watch.ts";
+import type { SegmentMembers } from "../membership/membership.ts";
 import type { Logger } from "../observability/log.ts";
 import type { ClientMetrics, SpeakerMetrics } from "../observability/metrics.ts";
 import {
@@ -63,7 +64,11 @@ export interface SpeakerAnnouncers {
 /** membership/on-demand.ts, as the speaker drives it. */
 export interface SpeakerMembership {
   readonly members$: Observable<ReadonlySet<string>>;
+  /** The live speakers heard on the other interfaces Layer 2 answers on (membership/segments.ts). */
+  readonly segments$: Observable<readonly SegmentMembers[]>;
   setWanted(layer2Configured: boolean): void;
+  /** The interfaces Layer 2 answers on: the membership beats on each one's segment. */
+  setAnnouncing(interfaces: readonly string[]): void;
 }
 
 export interface SpeakerDeps {
@@ -191,6 +196,8 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   /** When the live set last lost a member: the start of a takeover, for the takeover histogram. */
   let memberLostAt: number | undefined;
   let previousMembers: ReadonlySet<string> | undefined;
+  /** Each other announcing segment's live speakers at the last cycle, by interface. */
+  let previousSegments = new Map<string, ReadonlySet<string>>();
   let announcedIPs = new Set<string>();
   let lastBgpProblems = "";
   let lastUnrouted: ReadonlyMap<string, string> = new Map();
@@ -213,6 +220,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   };
 
   const members$: Observable<ReadonlySet<string> | undefined> = deps.membership?.members$ ?? of(undefined);
+  const segments$: Observable<readonly SegmentMembers[]> = deps.membership?.segments$ ?? of([]);
   // The coalescing window follows the cost of one cycle (reconcile and effects), as in the
   // controller: at least the configured window and at least twice the last cycle, so a flood of
   // apiserver changes (10k EndpointSlices) never takes more than a third of a core. Membership
@@ -233,7 +241,10 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     }),
   );
 
-  const interfaces$ = deps.announcers.l2.status$;
+  // The membership beats where Layer 2 answers: every interface with a responder.
+  const interfaces$ = deps.announcers.l2.status$.pipe(
+    tap((names) => deps.membership?.setAnnouncing(names ?? [])),
+  );
   let lastGaugeRows: SpeakerOutcome["announcedGauge"] = [];
   const applyCycle = ({ input: { snapshot }, outcome, previous }: Cycle<Prepared, SpeakerOutcome>): void => {
     readyReason = "";
@@ -331,19 +342,42 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   };
 
   const sessions$ = deps.announcers.bgp?.status$ ?? of([]);
-  loop = runReconcileLoop(combineLatest([snapshot$, members$, interfaces$, sessions$]), {
-    prepare: ([snapshot, members, localInterfaces, bgpSessions]): Prepared => {
+  loop = runReconcileLoop(combineLatest([snapshot$, members$, interfaces$, sessions$, segments$]), {
+    prepare: ([snapshot, members, localInterfaces, bgpSessions, segments]): Prepared => {
       // A set without this node is membership not running (yet): no one was lost or came back.
       const live = members?.has(nodeName) ? members : undefined;
-      if (live && previousMembers && [...previousMembers].some((m) => !live.has(m))) {
+      const heard = new Map(segments.map((s) => [s.ifname, s.members]));
+      const lost = (now: ReadonlySet<string>, before: ReadonlySet<string> | undefined) =>
+        before !== undefined && [...before].some((m) => !now.has(m));
+      const joined = (now: ReadonlySet<string>, before: ReadonlySet<string> | undefined) =>
+        before !== undefined && [...now].some((m) => !before.has(m));
+      if (
+        (live && lost(live, previousMembers)) ||
+        [...heard].some(([ifname, now]) => lost(now, previousSegments.get(ifname)))
+      ) {
         memberLostAt = performance.now();
       }
       // A peer (re)joining after a partition: whoever owns an IP now says so again, at once.
-      if (live && previousMembers && [...live].some((m) => !previousMembers?.has(m))) reannounce++;
+      if (
+        (live && joined(live, previousMembers)) ||
+        [...heard].some(([ifname, now]) => joined(now, previousSegments.get(ifname)))
+      ) {
+        reannounce++;
+      }
       previousMembers = live;
+      previousSegments = heard;
       const inputs: SpeakerInputs = {
         nodeName,
         members: members === undefined ? undefined : [...members].sort(),
+        ...(segments.length === 0
+          ? {}
+          : {
+              segments: segments.map((s) => ({
+                ifname: s.ifname,
+                prefixes: s.prefixes,
+                members: [...s.members].sort(),
+              })),
+            }),
         services: [...snapshot.services.values()],
         endpointSlices: [...snapshot.endpointSlices.values()],
         nodes: [...snapshot.nodes.values()],

@@ -11,6 +11,7 @@ import type { L2AdvertisementConfig } from "../config/types.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
 import { internedNames, type L2Candidates, type L2Exclusion, l2Candidates } from "../election/candidates.ts";
 import { l2OwnerFor } from "../election/owner.ts";
+import { membersElecting } from "../election/segments.ts";
 import { commonVerdictFor } from "./common.ts";
 import type { L2WithdrawReason } from "./reasons.ts";
 import type { AnnounceRequest } from "./request.ts";
@@ -118,7 +119,7 @@ export function l2DecisionFor(
   const candidates: L2Candidates = l2Candidates({
     firstIP: ips[0]!,
     advertisements: ads,
-    members: view.members,
+    members: membersElecting(ips[0]!, view.members, view.segments),
     nodes: view.nodes,
     endpoints,
     externalTrafficPolicyLocal: request.externalTrafficPolicyLocal,

@@ -6,6 +6,7 @@ import { PoolLocator } from "../allocator/pool-locator.ts";
 import type { EndpointSlice, Node } from "../api/core.ts";
 import type { Config } from "../config/types.ts";
 import { type NodeFacts, nodeFactsByName } from "../election/node-facts.ts";
+import { type MemberSegment, type SegmentView, segmentViews } from "../election/segments.ts";
 import { type ServingEndpoints, servingEndpointsByService } from "../election/serving-endpoints.ts";
 
 export interface AnnounceView {
@@ -17,6 +18,8 @@ export interface AnnounceView {
   readonly nodes: ReadonlyMap<string, NodeFacts>;
   /** Live speakers; undefined when membership is disabled (every known node is a candidate). */
   readonly members: ReadonlySet<string> | undefined;
+  /** The other announcing segments' live speakers: they elect the IPs in their subnets. */
+  readonly segments: readonly SegmentView[];
   /** By Service key (a Map, or a lookup that computes them as asked). */
   readonly endpoints: EndpointsLookup;
   /** --lb-class; "" serves only Services without a class. */
@@ -33,6 +36,7 @@ export interface AnnounceViewSource {
   readonly config: Config | undefined;
   readonly nodes: readonly Node[];
   readonly members: readonly string[] | undefined;
+  readonly segments?: readonly MemberSegment[];
   readonly endpointSlices: readonly EndpointSlice[];
   /** Given: used instead of indexing `endpointSlices` (the speaker's memo computes them per Service). */
   readonly endpoints?: EndpointsLookup;
@@ -47,6 +51,7 @@ export function announceViewOf(source: AnnounceViewSource): AnnounceView {
     pools: source.config === undefined ? undefined : new PoolLocator(source.config),
     nodes: nodeFactsByName(source.nodes),
     members: source.members === undefined ? undefined : new Set(source.members),
+    segments: segmentViews(source.segments),
     endpoints: source.endpoints ?? servingEndpointsByService(source.endpointSlices),
     loadBalancerClass: source.loadBalancerClass,
     ignoreExcludeLB: source.ignoreExcludeLB,

@@ -103,17 +103,30 @@ interface Universe {
   readonly key: string;
 }
 
-/** The node universe of the last (nodes, members) pair: one reconcile asks 10k times. */
-const universes = new WeakMap<ReadonlyMap<string, NodeFacts>, Universe>();
+/**
+ * The node universe per (nodes, members) pair: one reconcile asks 10k times, with one members set
+ * per announcing segment (segments.ts), so a few pairs alternate.
+ */
+const universes = new WeakMap<
+  ReadonlyMap<string, NodeFacts>,
+  Map<ReadonlySet<string> | undefined, Universe>
+>();
+/** Members sets kept per Node map; a reconcile has one per segment, so more means old ones. */
+const MAX_UNIVERSES_PER_NODES = 16;
 
 function universeOf(input: L2ElectionInput): Universe {
-  const cached = universes.get(input.nodes);
-  if (cached !== undefined && cached.members === input.members) return cached;
+  let byMembers = universes.get(input.nodes);
+  const cached = byMembers?.get(input.members);
+  if (cached !== undefined) return cached;
+  if (byMembers === undefined || byMembers.size >= MAX_UNIVERSES_PER_NODES) {
+    byMembers = new Map();
+    universes.set(input.nodes, byMembers);
+  }
   const names = new Set<string>(input.nodes.keys());
   for (const member of input.members ?? []) names.add(member);
   const sorted = [...names].sort();
   const universe = { members: input.members, names: sorted, key: sorted.join("\n") };
-  universes.set(input.nodes, universe);
+  byMembers.set(input.members, universe);
   return universe;
 }
 

@@ -266,6 +266,31 @@ describe("explainService", () => {
     expect(step(e, "observed").code).toBe("announcedElsewhere");
   });
 
+  test("another announcing segment holds the IP: the owner not heard there loses it, and the rows say why", () => {
+    // Every speaker beats on a second segment holding the pool; the others do not hear OWNER there.
+    const heard = NODES.filter((n) => n !== OWNER);
+    const segments = [{ ifname: "eth1", prefixes: ["172.18.255.0/24"], members: heard }];
+    const snapshot: ExplainSnapshot = {
+      ...seedSnapshot(OWNER),
+      configurationStates: NODES.map((node) => ({
+        apiVersion: "metallb.io/v1beta1" as const,
+        kind: "ConfigurationState" as const,
+        metadata: { name: `speaker-${node}` },
+        status: speakerConfigurationStateStatus([], "2026-12-06T12:00:00Z", undefined, {
+          members: NODES,
+          segments: node === OWNER ? [{ ...segments[0]!, members: [OWNER] }] : segments,
+        }),
+      })),
+    };
+    const e = explain(snapshot);
+    expect(e.nodes.find((n) => n.node === OWNER)?.layer2?.code).toBe("notHeardOnSegment");
+    const elected = e.nodes.find((n) => n.layer2?.code === "announces")?.node;
+    expect(heard).toContain(elected!);
+    // The old owner still reports announcing it: the observation disagrees with the decision.
+    expect(e.healthy).toBe(false);
+    expect(step(e, "observed").verdict).toBe("fail");
+  });
+
   test("BGP: every node with a session announces, to its peers, and a down session is shown", () => {
     const snapshot: ExplainSnapshot = {
       ...seedSnapshot(),

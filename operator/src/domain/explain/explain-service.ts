@@ -17,7 +17,7 @@ import { nodesStep } from "./nodes-step.ts";
 import { observedStep } from "./observed-step.ts";
 import type { ExplainOptions, ExplainSnapshot } from "./snapshot.ts";
 import { speakerConfigOf } from "./speaker-config.ts";
-import { liveSpeakers } from "./speakers.ts";
+import { liveSegments, liveSpeakers } from "./speakers.ts";
 import type { NodeRow, ServiceExplanation, Step, StepName } from "./verdict.ts";
 
 const LATER_STEPS: readonly StepName[] = ["allocation", "advertisement", "nodes", "announcing", "observed"];
@@ -68,6 +68,7 @@ export function explainContextOf(snapshot: ExplainSnapshot, options: ExplainOpti
       config: speakerConfigOf(snapshot),
       nodes: snapshot.nodes,
       members: liveSpeakers(snapshot),
+      segments: liveSegments(snapshot),
       endpointSlices: snapshot.endpointSlices,
       loadBalancerClass: options.loadBalancerClass,
       ignoreExcludeLB: options.ignoreExcludeLB,
@@ -189,8 +190,12 @@ export function explainService(
     deadSpeakers: new Set(dead),
   });
   steps.push(observed);
-  // Announced, yet worth the first line: a node that would take part has no live speaker.
-  const note = dead.length === 0 ? "" : `; no live speaker on ${dead.join(", ")}`;
+  // Announced, yet worth the first line: a node that would take part has no live speaker, or is
+  // not heard on the IP's segment.
+  const unheard = decisions.rows.filter((r) => r.layer2?.code === "notHeardOnSegment").map((r) => r.node);
+  const note =
+    (dead.length === 0 ? "" : `; no live speaker on ${dead.join(", ")}`) +
+    (unheard.length === 0 ? "" : `; not heard on the IP's segment: ${unheard.join(", ")}`);
   return finish(
     key,
     steps,

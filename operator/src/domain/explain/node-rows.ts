@@ -11,6 +11,7 @@ import { bgpRoutesFor } from "../bgp/routes.ts";
 import { bgpSessionsFor } from "../bgp/sessions.ts";
 import type { Pool } from "../config/types.ts";
 import { l2AdvertisementsFor } from "../election/advertisements.ts";
+import { segmentsHolding } from "../election/segments.ts";
 import { checkInterfaces } from "../speaker/interface-check.ts";
 import { assumedSecrets } from "./assumed-secrets.ts";
 import type { ExplainOptions, ExplainSnapshot } from "./snapshot.ts";
@@ -31,7 +32,12 @@ function nodeNames(view: AnnounceView, snapshot: ExplainSnapshot): string[] {
   return [...names].sort();
 }
 
-function layer2Verdict(decision: L2Decision, node: string, snapshot: ExplainSnapshot): NodeProtocolVerdict {
+function layer2Verdict(
+  decision: L2Decision,
+  node: string,
+  snapshot: ExplainSnapshot,
+  view: AnnounceView,
+): NodeProtocolVerdict {
   if (decision.announce) {
     // The speaker's own check (announceFailed), on the interfaces it reports answering on.
     const local = layer2InterfacesOf(snapshot, node);
@@ -41,7 +47,17 @@ function layer2Verdict(decision: L2Decision, node: string, snapshot: ExplainSnap
   if (decision.reason !== "notOwner") return { code: decision.reason };
   // The speakers say notOwner both for a candidate that ranks below the owner and for a node
   // whose speaker is no live member; the candidate list tells them apart.
-  return { code: decision.candidates.includes(node) ? "standby" : "speakerNotRunning" };
+  if (decision.candidates.includes(node)) return { code: "standby" };
+  // A running speaker the others hear, but not on the segment that holds the IP.
+  const firstIP = decision.ips[0];
+  const segments = firstIP === undefined ? [] : segmentsHolding(firstIP, view.segments);
+  if (
+    speakerOn(snapshot, node) === "running" &&
+    segments.length > 0 &&
+    !segments.some((s) => s.members.has(node))
+  )
+    return { code: "notHeardOnSegment" };
+  return { code: "speakerNotRunning" };
 }
 
 function bgpVerdict(
@@ -109,7 +125,7 @@ export function nodeDecisions(
     if (hasL2) {
       const decision = l2DecisionFor(request, asNode, current);
       layer2.push(decision);
-      row.layer2 = layer2Verdict(decision, node, snapshot);
+      row.layer2 = layer2Verdict(decision, node, snapshot, view);
     }
     if (hasBgp) {
       const decision = bgpDecisionFor(request, asNode);

@@ -6,6 +6,7 @@ const TEXTS: Readonly<Record<NodeCode, string>> = {
   standby: "candidate (another node ranks first)",
   interfaceNotAvailable: "elected, but answers on none of the interfaces its L2Advertisements name",
   speakerNotRunning: "no running speaker",
+  notHeardOnSegment: "not heard on the segment (announcing interface) that holds the IP",
   notLoadBalancer: "not a LoadBalancer Service",
   loadBalancerClassMismatch: "another loadBalancerClass",
   noIPAllocated: "no IP assigned yet",

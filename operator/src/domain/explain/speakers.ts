@@ -3,12 +3,16 @@
  * absent off Kubernetes), and the membership the speakers publish (the `membersAlive` condition
  * of each `speaker-<node>` ConfigurationState: the speakers it hears). A speaker is alive when
  * at least half of the other reporting speakers hear it: a dead speaker's report is stale, but
- * nobody else lists it. Also: which BGP sessions a speaker reports down.
+ * nobody else lists it; the same rule per other announcing segment (`segmentMembersAlive`), among
+ * the speakers that report that segment. Also: which BGP sessions a speaker reports down.
  */
 import type { ConfigurationState } from "../api/configuration-state.ts";
+import type { MemberSegment } from "../election/segments.ts";
 import {
   LAYER2_INTERFACES,
   MEMBERS_ALIVE,
+  parseSegmentsText,
+  SEGMENT_MEMBERS_ALIVE,
   speakerConfigurationStateName,
 } from "../speaker/configuration-state.ts";
 import type { ExplainSnapshot } from "./snapshot.ts";
@@ -70,6 +74,41 @@ export function liveSpeakers(snapshot: ExplainSnapshot): readonly string[] | und
     .filter(([, state]) => state === "running")
     .map(([node]) => node)
     .sort();
+}
+
+/**
+ * The other announcing segments the speakers report, by their subnets (a node names its interface
+ * as it likes), each with the running speakers that most of the segment's other reporters hear.
+ */
+export function liveSegments(snapshot: ExplainSnapshot): readonly MemberSegment[] {
+  const bySubnets = new Map<
+    string,
+    { ifname: string; prefixes: readonly string[]; reports: Map<string, ReadonlySet<string>> }
+  >();
+  for (const state of snapshot.configurationStates) {
+    const name = state.metadata?.name ?? "";
+    if (!name.startsWith(PREFIX)) continue;
+    const condition = state.status?.conditions?.find((c) => c.type === SEGMENT_MEMBERS_ALIVE);
+    if (condition === undefined) continue;
+    for (const segment of parseSegmentsText(condition.message ?? "")) {
+      const key = [...segment.prefixes].sort().join(",");
+      let entry = bySubnets.get(key);
+      if (entry === undefined) {
+        entry = { ifname: segment.ifname, prefixes: segment.prefixes, reports: new Map() };
+        bySubnets.set(key, entry);
+      }
+      entry.reports.set(name.slice(PREFIX.length), new Set(segment.members));
+    }
+  }
+  const presence = presenceOf(snapshot);
+  return [...bySubnets.values()].map(({ ifname, prefixes, reports }) => {
+    const heard = new Set<string>();
+    for (const names of reports.values()) for (const n of names) heard.add(n);
+    const members = [...heard]
+      .filter((n) => (presence?.get(n) ?? "running") === "running" && heardAlive(n, reports))
+      .sort();
+    return { ifname, prefixes, members };
+  });
 }
 
 /** Nodes a speaker is known on (by Pod or membership), sorted. */

@@ -63,6 +63,8 @@ export type NodeCode =
   /** Elected, but it answers on none of the interfaces the L2Advertisements name (announceFailed). */
   | "interfaceNotAvailable"
   | "speakerNotRunning"
+  /** Its speaker runs, but the others do not hear it on the segment (another NIC) holding the IP. */
+  | "notHeardOnSegment"
   | Exclude<L2WithdrawReason, "notOwner">
   | BgpWithdrawReason
   | BgpRouteWithdrawReason;

@@ -7,13 +7,17 @@
  * a speaker with membership reports `membersAlive` (metalbun's addition: the nodes whose speakers it
  * hears, comma-separated, so `metalbun explain` can tell a dead speaker from the apiserver), and
  * one answering ARP/NDP reports `layer2Interfaces` (metalbun's addition: the interfaces it answers
- * on, so explain can tell an L2Advertisement naming interfaces this node lacks).
+ * on, so explain can tell an L2Advertisement naming interfaces this node lacks), and one beating on
+ * more announcing segments than its bind address's reports `segmentMembersAlive` (metalbun's
+ * addition: per segment, its interface, subnets and the speakers heard there, as
+ * `eth1 172.19.0.0/24,fd00:19::/64: a,b; ...`, so explain elects those subnets' IPs as they do).
  * A condition keeps its lastTransitionTime while its status holds.
  */
 import type { Condition } from "../api/condition.ts";
 import type { ConfigurationStateStatus } from "../api/configuration-state.ts";
 import { LABEL_COMPONENT_TYPE, LABEL_NODE_NAME } from "../api/labels.ts";
 import type { BgpSessionStatus } from "../bgp/types.ts";
+import type { MemberSegment } from "../election/segments.ts";
 
 export function speakerConfigurationStateName(node: string): string {
   return `speaker-${node}`;
@@ -51,6 +55,7 @@ function sessionsDown(sessions: readonly BgpSessionStatus[]): string {
 
 export const MEMBERS_ALIVE = "membersAlive";
 export const LAYER2_INTERFACES = "layer2Interfaces";
+export const SEGMENT_MEMBERS_ALIVE = "segmentMembersAlive";
 
 /** The CRD caps a condition message at 32768 characters; a longer list is cut at a name. */
 const MAX_MESSAGE = 32768;
@@ -65,6 +70,33 @@ function namesText(names: readonly string[]): string {
   return text;
 }
 
+/** `ifname prefix,prefix: member,member` per segment, "; " between them, cut at a segment. */
+export function segmentsText(segments: readonly MemberSegment[]): string {
+  let text = "";
+  for (const s of segments) {
+    const part = `${s.ifname} ${s.prefixes.join(",")}: ${namesText(s.members)}`;
+    const next = text === "" ? part : `${text}; ${part}`;
+    if (next.length > MAX_MESSAGE) break;
+    text = next;
+  }
+  return text;
+}
+
+/** segmentsText read back; parts that do not parse are left out. */
+export function parseSegmentsText(text: string): MemberSegment[] {
+  const segments: MemberSegment[] = [];
+  for (const part of text.split("; ")) {
+    const match = /^(\S+) (\S+): ?(.*)$/.exec(part);
+    if (match === null) continue;
+    segments.push({
+      ifname: match[1]!,
+      prefixes: match[2]!.split(",").filter((p) => p !== ""),
+      members: match[3]!.split(",").filter((m) => m !== ""),
+    });
+  }
+  return segments;
+}
+
 /** What the speaker reports of itself besides its configuration, each with its own condition. */
 export interface SpeakerReport {
   /** This node's BGP sessions as the announcer reports them (none: no BGP condition). */
@@ -73,6 +105,8 @@ export interface SpeakerReport {
   readonly members?: readonly string[];
   /** The interfaces it answers ARP/NDP on (undefined: not known yet, no condition). */
   readonly interfaces?: readonly string[];
+  /** Its other announcing segments' live speakers (none: no condition). */
+  readonly segments?: readonly MemberSegment[];
 }
 
 /** `problems`: one message per parse error or refusal, in order; empty means Valid. */
@@ -82,7 +116,7 @@ export function speakerConfigurationStateStatus(
   previous: ConfigurationStateStatus | undefined,
   report: SpeakerReport = {},
 ): ConfigurationStateStatus {
-  const { sessions = [], members, interfaces } = report;
+  const { sessions = [], members, interfaces, segments = [] } = report;
   const valid = problems.length === 0;
   const summary = problems.join("; ");
   const conditions = [
@@ -113,6 +147,11 @@ export function speakerConfigurationStateStatus(
   }
   if (interfaces !== undefined) {
     conditions.push(condition(LAYER2_INTERFACES, "True", "Answering", namesText(interfaces), now, previous));
+  }
+  if (segments.length > 0) {
+    conditions.push(
+      condition(SEGMENT_MEMBERS_ALIVE, "True", "MembersSeen", segmentsText(segments), now, previous),
+    );
   }
   return { result: valid ? "Valid" : "Invalid", errorSummary: summary, conditions };
 }

@@ -15,11 +15,13 @@ import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts"
 import type { EndpointSlice, Node, Service } from "../api/core.ts";
 import { sameElements } from "../config/config-memo.ts";
 import type { Config } from "../config/types.ts";
+import type { MemberSegment } from "../election/segments.ts";
 
 export interface DecisionBase {
   readonly config: Config | undefined;
   readonly nodes: readonly Node[];
   readonly members: readonly string[] | undefined;
+  readonly segments: readonly MemberSegment[] | undefined;
   readonly self: string;
   readonly loadBalancerClass: string;
   readonly ignoreExcludeLB: boolean;
@@ -52,6 +54,20 @@ export interface DecisionMemo {
 
 const NO_SLICES: readonly EndpointSlice[] = [];
 
+function sameSegments(
+  a: readonly MemberSegment[] | undefined,
+  b: readonly MemberSegment[] | undefined,
+): boolean {
+  if (a === b) return true;
+  if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
+  return (a ?? []).every((s, i) => {
+    const t = b![i]!;
+    return (
+      s.ifname === t.ifname && sameElements(s.prefixes, t.prefixes) && sameElements(s.members, t.members)
+    );
+  });
+}
+
 function sameBase(a: DecisionBase | undefined, b: DecisionBase): boolean {
   return (
     a !== undefined &&
@@ -60,7 +76,8 @@ function sameBase(a: DecisionBase | undefined, b: DecisionBase): boolean {
     a.loadBalancerClass === b.loadBalancerClass &&
     a.ignoreExcludeLB === b.ignoreExcludeLB &&
     sameElements(a.nodes, b.nodes) &&
-    sameElements(a.members, b.members)
+    sameElements(a.members, b.members) &&
+    sameSegments(a.segments, b.segments)
   );
 }
 

@@ -8,6 +8,7 @@ import type { L2Advertisement } from "../api/l2-advertisement.ts";
 import type { ServiceL2Status } from "../api/service-l2-status.ts";
 import type { BgpSecrets } from "../bgp/password.ts";
 import type { BgpSessionStatus } from "../bgp/types.ts";
+import type { MemberSegment } from "../election/segments.ts";
 
 /** Everything one speaker decides from, as one level-triggered view (objects only, no events). */
 export interface SpeakerInputs {
@@ -18,6 +19,11 @@ export interface SpeakerInputs {
    * so every known Node is assumed to run a speaker (MetalLB 0.15.0).
    */
   readonly members: readonly string[] | undefined;
+  /**
+   * The live speakers heard on this node's other announcing segments (each with its subnets):
+   * they elect the IPs inside those subnets. Absent: none.
+   */
+  readonly segments?: readonly MemberSegment[];
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   /** Resolve advertisement nodeSelectors, and carry NetworkUnavailable / the exclude label. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { anL2Ad, aPool } from "../config/testing.ts";
+import { parseSegmentsText, SEGMENT_MEMBERS_ALIVE } from "./configuration-state.ts";
 import { initialSpeakerState, reconcileSpeaker, type SpeakerOutcome } from "./reconcile.ts";
 import {
   aNodeObject,
@@ -260,6 +261,50 @@ describe("reconcileSpeaker", () => {
       nodes: NODES.map((n) => aNodeObject(n, { labels: n === "a" || n === "d" ? { role: "edge" } : {} })),
     };
     expect(run(labelled).l2.decisions[0]).toMatchObject({ announce: true, candidates: ["a", "d"] });
+  });
+
+  test("an IP inside another announcing segment's subnet is elected among the nodes heard there; the others by every member", () => {
+    // 10.0.0.1 orders a, c, b, d: "a" is alive on the bind address's segment but not heard on
+    // eth1's, which holds 10.0.0.0/24, so "c" owns it; 10.0.0.2 (b first) is elected the same way.
+    const cluster = withServices(base, ["web", ["10.0.0.1"]], ["other", ["10.0.0.2"]]);
+    const segments = [{ ifname: "eth1", prefixes: ["10.0.0.0/24"], members: ["b", "c", "d"] }];
+    const asA = reconcileSpeaker(
+      { ...inputsFor(cluster, "a"), segments },
+      initialSpeakerState,
+      defaultOptions,
+    );
+    expect(asA.l2.decisions.map((d) => [d.key, d.owner, d.announce ? "announce" : d.reason])).toEqual([
+      ["default/other", "b", "notOwner"],
+      ["default/web", "c", "notOwner"],
+    ]);
+    const asC = reconcileSpeaker(
+      { ...inputsFor(cluster, "c"), segments },
+      initialSpeakerState,
+      defaultOptions,
+    );
+    expect(asC.l2.entries.map((e) => e.ip)).toEqual(["10.0.0.1"]);
+    // Outside every segment's subnets, every member elects: "a" keeps 10.0.0.1.
+    const elsewhere = [{ ifname: "eth1", prefixes: ["172.19.0.0/24"], members: ["b", "c", "d"] }];
+    const outside = reconcileSpeaker(
+      { ...inputsFor(cluster, "a"), segments: elsewhere },
+      initialSpeakerState,
+      defaultOptions,
+    );
+    expect(outside.l2.entries.map((e) => e.ip)).toEqual(["10.0.0.1"]);
+    // A segment heard again is a new base: decided again, not reused from the memo.
+    const back = reconcileSpeaker(
+      { ...inputsFor(cluster, "a"), segments: [{ ...segments[0]!, members: ["a", "b", "c", "d"] }] },
+      asA.state,
+      defaultOptions,
+    );
+    expect(back.l2.entries.map((e) => e.ip)).toEqual(["10.0.0.1"]);
+    // The ConfigurationState says what it hears there, and explain reads it back.
+    const condition = asA.configurationState.status.conditions?.find((c) => c.type === SEGMENT_MEMBERS_ALIVE);
+    expect(condition?.message).toBe("eth1 10.0.0.0/24: b,c,d");
+    expect(parseSegmentsText(condition?.message ?? "")).toEqual(segments);
+    expect(run(cluster).configurationState.status.conditions?.map((c) => c.type)).not.toContain(
+      SEGMENT_MEMBERS_ALIVE,
+    );
   });
 
   test("non-revertive: the remembered owner keeps the IP when a better node joins", () => {

@@ -327,6 +327,7 @@ export function reconcileSpeaker(
     // speaker runs none) or still warming up: nothing to report, rather than hearing nobody.
     members: inputs.members?.includes(inputs.nodeName) ? inputs.members : undefined,
     interfaces: inputs.localInterfaces,
+    ...(inputs.segments === undefined ? {} : { segments: inputs.segments }),
   });
 
   // Serving endpoints are computed per Service, when its decision is computed (not reused).
@@ -336,6 +337,7 @@ export function reconcileSpeaker(
     config,
     nodes: inputs.nodes,
     members: inputs.members,
+    segments: inputs.segments,
     endpointSlices: inputs.endpointSlices,
     endpoints: { get: (key) => servingEndpointsOf(slices.get(key) ?? []) },
     loadBalancerClass: options.loadBalancerClass,
@@ -348,6 +350,7 @@ export function reconcileSpeaker(
     config,
     nodes: inputs.nodes,
     members: inputs.members,
+    segments: inputs.segments,
     self,
     loadBalancerClass: options.loadBalancerClass,
     ignoreExcludeLB: options.ignoreExcludeLB,
