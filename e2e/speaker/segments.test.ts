@@ -9,9 +9,11 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { registerEndpoints } from "../cluster/endpoints.ts";
+import { l2PoolManifest } from "../cluster/l2-pool.ts";
 import { kubectlMetalbunExplain } from "../lab/explain-cli.ts";
 import type { RunningOperator } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
+import { execIn } from "../net/exec.ts";
 import {
   cutSegment2Port,
   restoreSegment2,
@@ -21,7 +23,15 @@ import {
   segment2Up,
 } from "../net/second-segment.ts";
 import { NODES, WORKERS } from "../net/topology.ts";
-import { answerer, createService, ok, until } from "./helpers.ts";
+import {
+  answerer,
+  createPoolService,
+  createService,
+  l2Statuses,
+  ok,
+  until,
+  untilL2StatusNodes,
+} from "./helpers.ts";
 
 let op: RunningOperator | undefined;
 const ALL_NODES = NODES.map((n) => n.name).sort();
@@ -44,29 +54,25 @@ async function segmentReports(): Promise<Map<string, string>> {
   return reports;
 }
 
+/**
+ * The one node that announces `ip` (Service seg2): the only one its ServiceL2Status objects name,
+ * and the one answering mypc on eth1. Undefined while a handover is under way (two answer then).
+ */
+async function settledOwner(ip: string): Promise<string | undefined> {
+  const nodes = (await l2Statuses("seg2"))
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.split(" ")[0]!);
+  if (nodes.length !== 1) return undefined;
+  return (await segment2Answerer(ip)) === nodes[0] ? nodes[0] : undefined;
+}
+
 beforeAll(async () => {
   op = await seededTestbedUp();
   await segment2Up();
   await ok(
     ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "List",
-      items: [
-        {
-          apiVersion: "metallb.io/v1beta1",
-          kind: "IPAddressPool",
-          metadata: { name: "segment2", namespace: "metallb-system" },
-          spec: { addresses: ["172.19.0.200-172.19.0.220"], autoAssign: false },
-        },
-        {
-          apiVersion: "metallb.io/v1beta1",
-          kind: "L2Advertisement",
-          metadata: { name: "segment2", namespace: "metallb-system" },
-          spec: { ipAddressPools: ["segment2"], interfaces: [SEGMENT2_IFNAME] },
-        },
-      ],
-    }),
+    l2PoolManifest("segment2", ["172.19.0.200-172.19.0.220"], [SEGMENT2_IFNAME]),
   );
 }, 180_000);
 
@@ -81,29 +87,10 @@ test("every speaker beats on eth1's segment too, and reports hearing every node 
 
 test("the owner's eth1 port cut: its eth1 IP moves to a node heard there, its first-segment IPs stay; explain says why; restored, it comes back", async () => {
   await registerEndpoints("default", "seg2", WORKERS);
-  await ok(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: {
-        name: "seg2",
-        namespace: "default",
-        annotations: { "metallb.io/address-pool": "segment2" },
-      },
-      spec: { type: "LoadBalancer", selector: { app: "webpod" }, ports: [{ port: 80, targetPort: 8080 }] },
-    }),
-  );
-  const ip = (
-    await until(
-      () => ok(["get", "svc", "seg2", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]),
-      (v) => v.trim() !== "",
-      20_000,
-    )
-  ).trim();
+  const ip = await createPoolService("seg2", "segment2");
   expect(ip.startsWith("172.19.0.")).toBe(true);
   const owner = await until(
-    () => segment2Answerer(ip),
+    () => settledOwner(ip),
     (o) => o !== undefined,
     15_000,
   );
@@ -178,3 +165,35 @@ test("the owner's eth1 port cut: its eth1 IP moves to a node heard there, its fi
   ).toBe(owner);
   for (const [mainIp, mainOwner] of firstSegment) expect(await answerer(mainIp)).toBe(mainOwner);
 }, 180_000);
+
+test("the owner's own eth1 goes down: the others take its eth1 IP, and it stops claiming it (ServiceL2Status) instead of falling back to the first segment's election", async () => {
+  const ip = (await ok(["get", "svc", "seg2", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim();
+  const owner = await until(
+    () => settledOwner(ip),
+    (o) => o !== undefined,
+    15_000,
+  );
+  expect(owner).toBeDefined();
+  await execIn(owner!, ["ip", "link", "set", SEGMENT2_IFNAME, "down"]);
+  try {
+    const successor = await until(
+      () => segment2Answerer(ip),
+      (o) => o !== undefined && o !== owner,
+      10_000,
+    );
+    expect(successor).toBeDefined();
+    expect(successor).not.toBe(owner);
+    // The owner's announcer drops eth1 at its next scan (10 s); from then on it hears nobody there.
+    expect(await untilL2StatusNodes("seg2", successor!, 30_000)).toBe(successor!);
+  } finally {
+    await execIn(owner!, ["ip", "link", "set", SEGMENT2_IFNAME, "up"]);
+  }
+  // Back up: found at the next scan, warmed up, heard again: the IP returns.
+  expect(
+    await until(
+      () => settledOwner(ip),
+      (o) => o === owner,
+      30_000,
+    ),
+  ).toBe(owner);
+}, 120_000);

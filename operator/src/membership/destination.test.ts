@@ -1,21 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { NetworkInterfaceInfo } from "node:os";
 import { beatDestination, type Interfaces, ipv4Broadcast } from "./destination.ts";
-
-function v4(address: string, prefix: number, internal = false): NetworkInterfaceInfo {
-  return { address, cidr: `${address}/${prefix}`, netmask: "", family: "IPv4", mac: "", internal };
-}
-function v6(address: string, prefix: number, scopeid = 0): NetworkInterfaceInfo {
-  return {
-    address,
-    cidr: `${address}/${prefix}`,
-    netmask: "",
-    family: "IPv6",
-    mac: "",
-    internal: false,
-    scopeid,
-  };
-}
+import { v4, v6 } from "./testing/interfaces.ts";
 
 const interfaces: Interfaces = {
   lo: [v4("127.0.0.1", 8, true)],

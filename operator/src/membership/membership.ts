@@ -26,7 +26,10 @@ import type { MembershipObserver } from "./metrics.ts";
 import { isValidNodeName } from "./packet.ts";
 import type { MemberChange } from "./reasons.ts";
 import { SegmentEngines, type SegmentSpec } from "./segment-engines.ts";
-import { type SegmentChannel, sameChannels, segmentPlan } from "./segments.ts";
+import { lostSegments, type SegmentChannel, sameChannels, segmentPlan } from "./segments.ts";
+
+const NOBODY: ReadonlySet<string> = new Set();
+
 import { type OpenTransport, udpTransport } from "./transport.ts";
 import type { FromWorker, ToWorker, WorkerConfig } from "./worker-protocol.ts";
 
@@ -117,6 +120,8 @@ export class Membership {
   private readonly segmentsSubject = new BehaviorSubject<readonly SegmentMembers[]>([]);
   private readonly segmentMembers = new Map<string, ReadonlySet<string>>();
   private channels: readonly SegmentChannel[] = [];
+  /** Segments whose interface went down while beating there (lostSegments): heard by nobody here. */
+  private lost: ReadonlyMap<string, readonly string[]> = new Map();
   private skippedKey = "";
   /** The announcing interfaces last given, applied at start when given before. */
   private announcing: readonly string[] = [];
@@ -214,6 +219,18 @@ export class Membership {
         );
       }
     }
+    const lost = lostSegments(this.channels, plan.channels, machine, this.lost);
+    if (lost.size !== this.lost.size) {
+      for (const ifname of lost.keys()) {
+        if (!this.lost.has(ifname))
+          this.log.warn(
+            { op: "membership", segment: ifname },
+            "announcing interface went down: this node claims none of its segment's IPs until it is back",
+          );
+      }
+      this.lost = lost;
+      this.publishSegments();
+    }
     if (sameChannels(plan.channels, this.channels)) return;
     this.channels = plan.channels;
     const specs = plan.channels.map((c) => ({ ifname: c.ifname, destination: c.destination }));
@@ -246,16 +263,30 @@ export class Membership {
     return this.host.counters();
   }
 
-  /** A segment's members (undefined: closed); segments$ says the warmed, still planned ones. */
+  /** A segment's members (undefined: closed). */
   private segmentChanged(ifname: string, members: ReadonlySet<string> | undefined): void {
     if (members === undefined) this.segmentMembers.delete(ifname);
     else this.segmentMembers.set(ifname, members);
+    if (members !== undefined && this.lost.has(ifname)) {
+      const lost = new Map(this.lost);
+      lost.delete(ifname);
+      this.lost = lost;
+    }
+    this.publishSegments();
+  }
+
+  /** Warmed, still planned segments with whom they hear, and lost ones hearing nobody, by interface. */
+  private publishSegments(): void {
     const list: SegmentMembers[] = [];
     for (const channel of this.channels) {
       const heard = this.segmentMembers.get(channel.ifname);
       if (heard !== undefined)
         list.push({ ifname: channel.ifname, prefixes: channel.prefixes, members: heard });
     }
+    for (const [ifname, prefixes] of this.lost) {
+      if (!list.some((s) => s.ifname === ifname)) list.push({ ifname, prefixes, members: NOBODY });
+    }
+    list.sort((a, b) => (a.ifname < b.ifname ? -1 : a.ifname > b.ifname ? 1 : 0));
     this.segmentsSubject.next(list);
   }
 

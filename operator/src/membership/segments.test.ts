@@ -1,25 +1,10 @@
 import { expect, test } from "bun:test";
-import type { NetworkInterfaceInfo } from "node:os";
 import type { Interfaces } from "./destination.ts";
-import { sameChannels, segmentPlan } from "./segments.ts";
-
-function v4(address: string, prefix: number): NetworkInterfaceInfo {
-  return { address, cidr: `${address}/${prefix}`, netmask: "", family: "IPv4", mac: "", internal: false };
-}
-function v6(address: string, prefix: number): NetworkInterfaceInfo {
-  return {
-    address,
-    cidr: `${address}/${prefix}`,
-    netmask: "",
-    family: "IPv6",
-    mac: "",
-    internal: false,
-    scopeid: 0,
-  };
-}
+import { lostSegments, sameChannels, segmentPlan } from "./segments.ts";
+import { v4, v6 } from "./testing/interfaces.ts";
 
 const interfaces: Interfaces = {
-  lo: [{ ...v4("127.0.0.1", 8), internal: true }],
+  lo: [v4("127.0.0.1", 8, true)],
   eth0: [v4("172.18.0.3", 16), v6("fc00:f853:ccd:e793::3", 64)],
   eth1: [v4("172.19.0.3", 24), v4("10.9.0.1", 32), v6("fd00:19::3", 64), v6("fe80::1", 64)],
   eth2: [v6("fe80::2", 64), v6("fd00:20::3", 64)],
@@ -62,4 +47,17 @@ test("an interface gone from the machine is skipped; equal plans compare equal",
   expect(plan.skipped.map((s) => s.ifname)).toEqual(["eth9"]);
   expect(sameChannels(plan.channels, segmentPlan(["eth1"], interfaces, "eth0").channels)).toBe(true);
   expect(sameChannels(plan.channels, [])).toBe(false);
+});
+
+test("a segment whose interface went down is lost (heard by nobody here); one merely no longer announced is not", () => {
+  const beating = segmentPlan(["eth1", "eth2"], interfaces, "eth0").channels;
+  const { eth1: _down, ...eth1Down } = interfaces;
+  // eth1 went down (os.networkInterfaces lists running interfaces only), eth2 is no longer announced.
+  const lost = lostSegments(beating, [], eth1Down, new Map());
+  expect([...lost]).toEqual([["eth1", ["10.9.0.1/32", "172.19.0.0/24", "fd00:19::/64"]]]);
+  // Kept while it is down, and while it is planned again but not warmed up (the caller forgets it).
+  expect([...lostSegments([], [], eth1Down, lost)]).toEqual([...lost]);
+  expect([...lostSegments([], segmentPlan(["eth1"], interfaces, "eth0").channels, interfaces, lost)]).toEqual(
+    [...lost],
+  );
 });

@@ -98,3 +98,25 @@ export function segmentPlan(
 export function sameChannels(a: readonly SegmentChannel[], b: readonly SegmentChannel[]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
+
+/**
+ * The segments this node lost its own link to: beating on one, its interface then left the
+ * machine's running interfaces (down, or removed), so the announcer stopped answering there. Until
+ * the segment is back and warmed up again, this node hears nobody there, itself included, and so
+ * claims none of its IPs (the others elect a node they hear). By interface name, with the subnets
+ * it had; the caller forgets one once it hears its members again.
+ */
+export function lostSegments(
+  beating: readonly SegmentChannel[],
+  plan: readonly SegmentChannel[],
+  interfaces: Interfaces,
+  lost: ReadonlyMap<string, readonly string[]>,
+): Map<string, readonly string[]> {
+  const planned = new Set(plan.map((c) => c.ifname));
+  const next = new Map(lost);
+  for (const channel of beating) {
+    if (planned.has(channel.ifname)) continue;
+    if ((interfaces[channel.ifname] ?? []).length === 0) next.set(channel.ifname, channel.prefixes);
+  }
+  return next;
+}
