@@ -22,6 +22,7 @@ import { type ResourceType, resources } from "../../operator/src/kube/resource.t
 import type { KubeObject } from "../../operator/src/kube/types.ts";
 import { ensureCluster, kubectl, stopCluster } from "../cluster/cluster.ts";
 import { registerEndpoints, registerEndpointsBulk } from "../cluster/endpoints.ts";
+import { l2PoolManifest } from "../cluster/l2-pool.ts";
 import { registerNodes } from "../cluster/nodes.ts";
 import {
   HEALTH_PORT,
@@ -122,27 +123,7 @@ async function createToArp(client: KubeClient, n: number): Promise<number[]> {
 
 /** An IPv6-only Service from a pool on the segment's /64, announced over NDP. */
 async function ipv6Service(client: KubeClient): Promise<string> {
-  await ok(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "List",
-      items: [
-        {
-          apiVersion: "metallb.io/v1beta1",
-          kind: "IPAddressPool",
-          metadata: { name: "v6", namespace: "metallb-system" },
-          spec: { addresses: ["fc00:f853:ccd:e793::c8/125"], autoAssign: false },
-        },
-        {
-          apiVersion: "metallb.io/v1beta1",
-          kind: "L2Advertisement",
-          metadata: { name: "v6", namespace: "metallb-system" },
-          spec: { ipAddressPools: ["v6"] },
-        },
-      ],
-    }),
-  );
+  await ok(["apply", "-f", "-"], l2PoolManifest("v6", ["fc00:f853:ccd:e793::c8/125"]));
   await registerEndpoints("default", "svc6", WORKERS);
   await client.create(
     resources.services,

@@ -6,6 +6,7 @@
  * switch port or cable: the node's eth1 keeps its carrier and its addresses, only frames stop.
  */
 import { execIn } from "./exec.ts";
+import { plugIntoBridge } from "./testbed.ts";
 import { BRIDGE_NAMESPACE, CLIENT, type Member, macForIpv4, NODES } from "./topology.ts";
 
 export const SEGMENT2_BRIDGE = "br1";
@@ -40,20 +41,7 @@ export async function segment2Up(): Promise<void> {
   await ok(BRIDGE_NAMESPACE, ["ip", "link", "add", SEGMENT2_BRIDGE, "type", "bridge"]);
   await ok(BRIDGE_NAMESPACE, ["ip", "link", "set", SEGMENT2_BRIDGE, "up"]);
   for (const m of [...SEGMENT2_NODES, SEGMENT2_CLIENT]) {
-    await ok(BRIDGE_NAMESPACE, [
-      "ip",
-      "link",
-      "add",
-      m.bridgePort,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      SEGMENT2_IFNAME,
-      "netns",
-      m.name,
-    ]);
-    await ok(BRIDGE_NAMESPACE, ["ip", "link", "set", m.bridgePort, "master", SEGMENT2_BRIDGE, "up"]);
+    await plugIntoBridge(m.name, SEGMENT2_IFNAME, m.bridgePort, SEGMENT2_BRIDGE);
     await ok(m.name, ["ip", "link", "set", SEGMENT2_IFNAME, "address", m.mac]);
     await ok(m.name, ["ip", "addr", "add", `${m.ipv4}/24`, "dev", SEGMENT2_IFNAME]);
     await ok(m.name, ["ip", "link", "set", SEGMENT2_IFNAME, "up"]);

@@ -110,23 +110,21 @@ async function createBridge(multicastSnooping: boolean): Promise<void> {
   }
 }
 
+/** A veth from the namespace's `ifname` to `bridgePort` on `bridge` (in the bridge namespace), up there. */
+export async function plugIntoBridge(
+  ns: string,
+  ifname: string,
+  bridgePort: string,
+  bridge: string,
+): Promise<void> {
+  await ip(BRIDGE_NAMESPACE, "link", "add", bridgePort, "type", "veth", "peer", "name", ifname, "netns", ns);
+  await ip(BRIDGE_NAMESPACE, "link", "set", bridgePort, "master", bridge, "up");
+}
+
 async function createMember(m: Member, realNodes: boolean): Promise<void> {
   await runOk(["ip", "netns", "add", m.name]);
   await ip(m.name, "link", "set", "lo", "up");
-  await ip(
-    BRIDGE_NAMESPACE,
-    "link",
-    "add",
-    m.bridgePort,
-    "type",
-    "veth",
-    "peer",
-    "name",
-    m.ifname,
-    "netns",
-    m.name,
-  );
-  await ip(BRIDGE_NAMESPACE, "link", "set", m.bridgePort, "master", BRIDGE_NAME, "up");
+  await plugIntoBridge(m.name, m.ifname, m.bridgePort, BRIDGE_NAME);
   // Addresses usable at once: no duplicate address detection, also for the link-local address
   // (NDP answers are sent from it).
   await sysctlIn(m.name, `net.ipv6.conf.${m.ifname}.accept_dad`, "0");

@@ -62,6 +62,25 @@ export async function createService(
   );
 }
 
+/** A LoadBalancer Service asking for `pool` (metallb.io/address-pool), and the IP it gets. */
+export async function createPoolService(name: string, pool: string): Promise<string> {
+  await ok(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace: "default", annotations: { "metallb.io/address-pool": pool } },
+      spec: { type: "LoadBalancer", selector: { app: "webpod" }, ports: [{ port: 80, targetPort: 80 }] },
+    }),
+  );
+  return until(
+    async () =>
+      (await ok(["get", "svc", name, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim(),
+    (v) => v !== "",
+    20_000,
+  );
+}
+
 /** The ServiceL2Status objects of a Service, one line each: `<node> <interface names>`. */
 export async function l2Statuses(service: string): Promise<string> {
   const text = await ok([

@@ -7,12 +7,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { GARP_DURATION_MS } from "../../operator/src/announcers/l2/index.ts";
 import { registerEndpoints } from "../cluster/endpoints.ts";
+import { l2PoolManifest } from "../cluster/l2-pool.ts";
 import { captureAtClient } from "../l2/probes.ts";
 import { type RunningOperator, restartSpeaker, waitReady } from "../lab/operator.ts";
 import { seededTestbedDown, seededTestbedUp } from "../lab/seeded-testbed.ts";
 import { nodeNamed } from "../net/topology.ts";
 import {
   answerer,
+  createPoolService,
   createService,
   l2Statuses,
   ok,
@@ -105,41 +107,10 @@ async function eventMessages(service: string, reason: string): Promise<string[]>
 
 test("L2Advertisement.interfaces: a name no node has gives MetalLB's announceFailed and no answer; eth0 answers; deleting the Service removes its ServiceL2Status", async () => {
   const advertisement = (interfaces: string[]) =>
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "List",
-      items: [
-        {
-          apiVersion: "metallb.io/v1beta1",
-          kind: "IPAddressPool",
-          metadata: { name: "ifpool", namespace: "metallb-system" },
-          spec: { addresses: ["172.18.254.10-172.18.254.12"], autoAssign: false },
-        },
-        {
-          apiVersion: "metallb.io/v1beta1",
-          kind: "L2Advertisement",
-          metadata: { name: "ifad", namespace: "metallb-system" },
-          spec: { ipAddressPools: ["ifpool"], interfaces },
-        },
-      ],
-    });
+    l2PoolManifest("ifpool", ["172.18.254.10-172.18.254.12"], interfaces);
   await ok(["apply", "-f", "-"], advertisement(["nosuch0"]));
   await registerEndpoints("default", "ifsvc", ["myk8s-worker", "myk8s-worker2"].map(nodeNamed));
-  await ok(
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: "ifsvc", namespace: "default", annotations: { "metallb.io/address-pool": "ifpool" } },
-      spec: { type: "LoadBalancer", selector: { app: "webpod" }, ports: [{ port: 80, targetPort: 80 }] },
-    }),
-  );
-  const ip = await until(
-    async () =>
-      (await ok(["get", "svc", "ifsvc", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"])).trim(),
-    (v) => v !== "",
-    20_000,
-  );
+  const ip = await createPoolService("ifsvc", "ifpool");
   expect(ip).toBe("172.18.254.10");
   const failed = await until(
     () => eventMessages("ifsvc", "announceFailed"),
@@ -174,7 +145,7 @@ test("L2Advertisement.interfaces: a name no node has gives MetalLB's announceFai
     ),
   ).toBe("");
   expect(await untilAnswered(ip, (o) => o === undefined)).toBeUndefined();
-  await ok(["delete", "l2advertisement", "ifad", "-n", "metallb-system"]);
+  await ok(["delete", "l2advertisement", "ifpool", "-n", "metallb-system"]);
   await ok(["delete", "ipaddresspool", "ifpool", "-n", "metallb-system"]);
 }, 90_000);
 
