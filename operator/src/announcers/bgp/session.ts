@@ -528,9 +528,9 @@ export class BgpSession {
       origin: "igp",
       asPath: ctx.internal ? [] : [this.spec.myASN],
       nextHops,
-      localPref: ctx.internal ? (changes.route.localPref ?? DEFAULT_IBGP_LOCAL_PREF) : undefined,
-      communities: changes.route.communities,
-      largeCommunities: changes.route.largeCommunities,
+      localPref: ctx.internal ? (changes.attributes.localPref ?? DEFAULT_IBGP_LOCAL_PREF) : undefined,
+      communities: changes.attributes.communities,
+      largeCommunities: changes.attributes.largeCommunities,
     };
   }
 
