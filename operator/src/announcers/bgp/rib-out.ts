@@ -119,7 +119,8 @@ export class AdjRibOut {
    */
   update(upsert: readonly BgpRoute[], remove: readonly string[]): void {
     for (const prefix of remove) this.want(prefix, undefined);
-    for (const route of upsert) this.want(route.prefix, prefixOf(route) ? this.attributesOf(route) : undefined);
+    for (const route of upsert)
+      this.want(route.prefix, prefixOf(route) ? this.attributesOf(route) : undefined);
   }
 
   /** The session went down: the peer holds nothing of ours any more. */
