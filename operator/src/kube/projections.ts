@@ -64,12 +64,18 @@ function electionEndpoints(endpoints: readonly (Endpoint | null | undefined)[]):
   return endpointListPool.get(kept.map((k) => k.print).join("\n"), () => list);
 }
 
+/** apiVersion and kind: a handful of values, so one string each (sharedName). */
+function sharedText<T extends string | undefined>(value: T): T {
+  return (typeof value === "string" ? sharedName(value) : value) as T;
+}
+
 export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T): T {
   const { metadata } = slice;
   const service = metadata.labels?.[LABEL_ENDPOINT_SLICE_SERVICE_NAME];
   return {
-    apiVersion: slice.apiVersion,
-    kind: slice.kind,
+    // The watch decodes "discovery.k8s.io/v1" anew for every slice: 10k copies otherwise.
+    apiVersion: sharedText(slice.apiVersion),
+    kind: sharedText(slice.kind),
     metadata: {
       name: metadata.name,
       namespace: metadata.namespace,
@@ -122,8 +128,8 @@ export function serviceForSpeaker<T extends Service & KubeObject>(service: T): T
         );
   const spec = service.spec ?? {};
   return {
-    apiVersion: service.apiVersion,
-    kind: service.kind,
+    apiVersion: sharedText(service.apiVersion),
+    kind: sharedText(service.kind),
     metadata: {
       name: metadata.name,
       namespace: metadata.namespace,
@@ -163,8 +169,8 @@ function speakerLoadBalancer(loadBalancer: LoadBalancerStatus): LoadBalancerStat
 export function statusObjectForSpeaker<T extends KubeObject & { readonly status?: unknown }>(object: T): T {
   const { metadata } = object;
   return {
-    apiVersion: object.apiVersion,
-    kind: object.kind,
+    apiVersion: sharedText(object.apiVersion),
+    kind: sharedText(object.kind),
     metadata: {
       name: metadata.name,
       namespace: metadata.namespace,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { BgpRoute } from "../../domain/bgp/types.ts";
+import type { Family } from "./codec/types.ts";
 import { AdjRibOut, prefixOf } from "./rib-out.ts";
 
 function route(prefix: string, overrides: Partial<BgpRoute> = {}): BgpRoute {
@@ -144,7 +145,7 @@ describe("AdjRibOut", () => {
       ...changes.withdraw.flatMap((w) => w.prefixes.map((p) => `-${p.address}/${p.length}`)),
     ];
     for (let step = 0; step < 3000; step++) {
-      const families = random(2) === 0 ? v4 : both;
+      const families: readonly Family[] = random(2) === 0 ? v4 : both;
       const op = random(5);
       if (op === 0) {
         const routes = Array.from({ length: random(4) }, someRoute);
