@@ -61,7 +61,24 @@ describe("reconcileSpeaker, BGP", () => {
     expect(second.bgp.desired.routes).toBe(first.bgp.desired.routes);
     for (const [i, s] of second.bgp.statuses.entries()) expect(s).toBe(first.bgp.statuses[i] as typeof s);
     for (const [i, r] of second.announcedGauge.entries()) expect(r).toBe(first.announcedGauge[i] as typeof r);
+    expect(second.state.bgpAnnounced).toBe(first.state.bgpAnnounced);
     expect(second.events).toEqual([]);
+    // One Service more: a new map, holding both.
+    const third = run(
+      withServices(
+        base,
+        ["web", ["10.0.0.1"], ["b"]],
+        ["db", ["10.0.0.2"], ["c"]],
+        ["api", ["10.0.0.3"], ["b"]],
+      ),
+      second.state,
+    );
+    expect(third.state.bgpAnnounced).not.toBe(second.state.bgpAnnounced);
+    expect([...(third.state.bgpAnnounced?.keys() ?? [])].sort()).toEqual([
+      "default/api",
+      "default/db",
+      "default/web",
+    ]);
   });
 
   test("every eligible node announces: a session per selecting peer, a route per Service IP, one Event", () => {

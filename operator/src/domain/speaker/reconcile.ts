@@ -387,11 +387,23 @@ export function reconcileSpeaker(
   }
 
   const bgp = bgpOutcomeOf(bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
-  const bgpAnnounced = new Map<string, AnnouncedAs>();
+  // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
+  const announcing = (decision: BgpDecision) => decision.announce && bgp.routed.has(decision.key);
+  // Last run's map when every entry is the same decision object (the memo's): a run that changes
+  // nothing then leaves no new 10k-entry map behind, and two runs' states share one.
+  let bgpUnchanged = state.bgpAnnounced !== undefined;
+  let bgpCount = 0;
   for (const decision of bgpDecisions) {
-    // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
-    if (!decision.announce || !bgp.routed.has(decision.key)) continue;
-    bgpAnnounced.set(decision.key, decision);
+    if (!announcing(decision)) continue;
+    bgpCount += 1;
+    if (bgpUnchanged && state.bgpAnnounced?.get(decision.key) !== decision) bgpUnchanged = false;
+  }
+  const bgpAnnounced: ReadonlyMap<string, AnnouncedAs> =
+    bgpUnchanged && state.bgpAnnounced !== undefined && bgpCount === state.bgpAnnounced.size
+      ? state.bgpAnnounced
+      : new Map(bgpDecisions.filter(announcing).map((decision) => [decision.key, decision]));
+  for (const decision of bgpDecisions) {
+    if (!announcing(decision)) continue;
     if (!sameAnnouncement(state.bgpAnnounced?.get(decision.key), decision)) {
       events.push({
         namespace: decision.namespace,
