@@ -62,6 +62,10 @@ describe("reconcileSpeaker, BGP", () => {
     for (const [i, s] of second.bgp.statuses.entries()) expect(s).toBe(first.bgp.statuses[i] as typeof s);
     for (const [i, r] of second.announcedGauge.entries()) expect(r).toBe(first.announcedGauge[i] as typeof r);
     expect(second.state.bgpAnnounced).toBe(first.state.bgpAnnounced);
+    // BGP alone is advertised: no Layer 2 decision is made or kept, and BGP's are reused.
+    expect(first.l2.decisions).toEqual([]);
+    expect(second.bgp.decisions).toEqual(first.bgp.decisions);
+    for (const [i, d] of second.bgp.decisions.entries()) expect(d).toBe(first.bgp.decisions[i] as typeof d);
     expect(second.events).toEqual([]);
     // One Service more: a new map, holding both.
     const third = run(

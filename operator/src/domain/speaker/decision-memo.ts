@@ -122,14 +122,18 @@ export function requestsOf(services: readonly Service[]): ServiceRecord[] {
   return services.map(recordOf).sort(byKey);
 }
 
-/** One decider per protocol; BGP's only when the configuration has BGP advertisements. */
+/**
+ * One decider per protocol: BGP's only when the configuration has BGP advertisements, Layer 2's
+ * unless the configuration advertises over BGP alone (MetalLB asks a protocol about a Service only
+ * when an advertisement of that protocol covers its pool).
+ */
 export interface Deciders {
-  readonly l2: (request: AnnounceRequest) => L2Decision;
+  readonly l2: ((request: AnnounceRequest) => L2Decision) | undefined;
   readonly bgp: ((request: AnnounceRequest) => BgpDecision) | undefined;
 }
 
 export interface DecidedAll {
-  /** Layer 2, one per request, in their order. */
+  /** Layer 2, one per request, in their order; empty when Layer 2 was not decided. */
   readonly decisions: L2Decision[];
   /** BGP, one per request in their order; empty when BGP was not decided. */
   readonly bgpDecisions: BgpDecision[];
@@ -153,27 +157,26 @@ export function decideAll(
   // An equal base is last run's base object itself: records decided under it stay reusable.
   const current = memo?.base !== undefined && sameBase(memo.base, base) ? memo.base : base;
   const reused = new Uint8Array(requests.length);
+  const decisions: L2Decision[] = [];
   const bgpDecisions: BgpDecision[] = [];
-  const decisions = requests.map((record, i) => {
+  for (const [i, record] of requests.entries()) {
     const own = slices.get(record.key) ?? NO_SLICES;
     if (
       reuse &&
-      record.decision !== undefined &&
       record.decidedUnder === current &&
       sameElements(record.slices, own) &&
+      (deciders.l2 === undefined) === (record.decision === undefined) &&
       (deciders.bgp === undefined) === (record.bgpDecision === undefined)
     ) {
       reused[i] = 1;
-      if (record.bgpDecision !== undefined) bgpDecisions.push(record.bgpDecision);
-      return record.decision;
+    } else {
+      record.slices = own;
+      record.decision = deciders.l2?.(record);
+      record.bgpDecision = deciders.bgp?.(record);
+      record.decidedUnder = reuse ? current : undefined;
     }
-    const decision = deciders.l2(record);
-    record.slices = own;
-    record.decision = decision;
-    record.bgpDecision = deciders.bgp?.(record);
+    if (record.decision !== undefined) decisions.push(record.decision);
     if (record.bgpDecision !== undefined) bgpDecisions.push(record.bgpDecision);
-    record.decidedUnder = reuse ? current : undefined;
-    return decision;
-  });
+  }
   return { decisions, bgpDecisions, reused, memo: { base: current } };
 }

@@ -135,7 +135,7 @@ export interface L2Outcome {
   readonly configured: boolean;
   /** The announcer's whole desired set: one entry per IP, in address order. */
   readonly entries: readonly L2Entry[];
-  /** One per Service, in key order. */
+  /** One per Service, in key order; empty when the configuration advertises over BGP alone. */
   readonly decisions: readonly L2Decision[];
   /** The ServiceL2Status objects this node should hold, in key order. */
   readonly statuses: readonly DesiredL2Status[];
@@ -355,12 +355,17 @@ export function reconcileSpeaker(
     loadBalancerClass: options.loadBalancerClass,
     ignoreExcludeLB: options.ignoreExcludeLB,
   };
+  const bgpConfigured = hasBgpAdvertisements(config);
+  // A configuration that advertises over BGP alone decides no Layer 2 (10k withdrawals kept).
+  const bgpOnly = bgpConfigured && !hasL2Advertisements(config);
   const decided = decideAll(requests, slices, base, !options.nonRevertive, state.memo?.decisions, {
-    l2: (request) => {
-      const ip = firstIPOf(request);
-      return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
-    },
-    bgp: hasBgpAdvertisements(config) ? (request) => bgpDecisionFor(request, view) : undefined,
+    l2: bgpOnly
+      ? undefined
+      : (request) => {
+          const ip = firstIPOf(request);
+          return l2DecisionFor(request, view, ip === undefined ? undefined : incumbents.get(ip));
+        },
+    bgp: bgpConfigured ? (request) => bgpDecisionFor(request, view) : undefined,
   });
   const { decisions, bgpDecisions, reused } = decided;
 
