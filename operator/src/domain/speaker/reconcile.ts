@@ -401,15 +401,9 @@ export function reconcileSpeaker(
   for (const decision of bgpDecisions) {
     if (!announcing(decision)) continue;
     bgpCount += 1;
-    if (bgpUnchanged && state.bgpAnnounced?.get(decision.key) !== decision) bgpUnchanged = false;
-  }
-  const bgpAnnounced: ReadonlyMap<string, AnnouncedAs> =
-    bgpUnchanged && state.bgpAnnounced !== undefined && bgpCount === state.bgpAnnounced.size
-      ? state.bgpAnnounced
-      : new Map(bgpDecisions.filter(announcing).map((decision) => [decision.key, decision]));
-  for (const decision of bgpDecisions) {
-    if (!announcing(decision)) continue;
-    if (!sameAnnouncement(state.bgpAnnounced?.get(decision.key), decision)) {
+    const before = state.bgpAnnounced?.get(decision.key);
+    if (before !== decision) bgpUnchanged = false;
+    if (!sameAnnouncement(before, decision)) {
       events.push({
         namespace: decision.namespace,
         name: decision.name,
@@ -418,6 +412,10 @@ export function reconcileSpeaker(
       });
     }
   }
+  const bgpAnnounced: ReadonlyMap<string, AnnouncedAs> =
+    bgpUnchanged && state.bgpAnnounced !== undefined && bgpCount === state.bgpAnnounced.size
+      ? state.bgpAnnounced
+      : new Map(bgpDecisions.filter(announcing).map((decision) => [decision.key, decision]));
 
   const interfaceCheck = checkInterfaces(
     decisions,
