@@ -5,6 +5,7 @@
  *
  * MetalLB v0.16 serves them over HTTPS on :9120; we serve plain HTTP on --port for now.
  */
+import { PresenceGauge } from "./presence-gauge.ts";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "./prom-client.ts";
 
 /** Families both components export (metallb_k8s_client_*). */
@@ -147,7 +148,7 @@ export function startMetricsServer(hostname: string, port: number, registry: Reg
 /** The speaker's families (MetalLB names) plus our takeover histogram. */
 export interface SpeakerMetrics {
   /** metallb_speaker_announced{service,protocol,node,ip}: 1 while this node announces it (desired state). */
-  readonly announced: Gauge<"service" | "protocol" | "node" | "ip">;
+  readonly announced: PresenceGauge<"service" | "protocol" | "node" | "ip">;
   readonly layer2RequestsReceived: Counter<"ip">;
   readonly layer2ResponsesSent: Counter<"ip">;
   readonly layer2GratuitousSent: Counter<"ip">;
@@ -160,12 +161,11 @@ export interface SpeakerMetrics {
 
 export function speakerMetrics(registry: Registry): SpeakerMetrics {
   return {
-    announced: new Gauge({
-      name: "metallb_speaker_announced",
-      help: "Services being announced from this node. This is desired state, it does not guarantee that the routing protocols have converged.",
-      labelNames: ["service", "protocol", "node", "ip"],
-      registers: [registry],
-    }),
+    announced: new PresenceGauge(
+      "metallb_speaker_announced",
+      "Services being announced from this node. This is desired state, it does not guarantee that the routing protocols have converged.",
+      [registry],
+    ),
     layer2RequestsReceived: new Counter({
       name: "metallb_layer2_requests_received",
       help: "Number of layer2 requests received for owned IPs",

@@ -12,4 +12,5 @@ import Gauge from "prom-client/lib/gauge";
 import Histogram from "prom-client/lib/histogram";
 import Registry from "prom-client/lib/registry";
 
+export type { Metric } from "prom-client";
 export { Counter, collectDefaultMetrics, Gauge, Histogram, Registry };

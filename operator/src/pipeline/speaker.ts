@@ -20,6 +20,7 @@ import type { ServiceBGPStatus } from "../domain/api/service-bgp-status.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import type { BgpSecret } from "../domain/bgp/password.ts";
 import type { BgpDesired, BgpSessionStatus } from "../domain/bgp/types.ts";
+import { announcedRowsOf } from "../domain/speaker/announced-gauge.ts";
 import { decisionChanges } from "../domain/speaker/decision-changes.ts";
 import { EXCLUDE_CONFIGMAP, excludeInterfacesOf } from "../domain/speaker/exclude-interfaces.ts";
 import type { SpeakerInputs } from "../domain/speaker/inputs.ts";
@@ -245,7 +246,6 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
   const interfaces$ = deps.announcers.l2.status$.pipe(
     tap((names) => deps.membership?.setAnnouncing(names ?? [])),
   );
-  let lastGaugeRows: SpeakerOutcome["announcedGauge"] = [];
   const applyCycle = ({ input: { snapshot }, outcome, previous }: Cycle<Prepared, SpeakerOutcome>): void => {
     readyReason = "";
 
@@ -328,17 +328,9 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
 
     deps.clientMetrics.configLoaded.set(outcome.configLoaded ? 1 : 0);
     deps.clientMetrics.configStale.set(outcome.configStale ? 1 : 0);
-    // Rebuilt only when the rows changed: 2.5k labelled sets per cycle are measurable at 10k. The
-    // reconciler keeps a decision's rows while the decision stands, so a change is a new object;
-    // the gauge keeps the row itself as its labels (a copy, or last rows kept beside equal new
-    // ones, would be 10k objects more at 10k Services).
-    const rows = outcome.announcedGauge;
-    const sameRows = rows.length === lastGaugeRows.length && rows.every((r, i) => r === lastGaugeRows[i]);
-    if (!sameRows) {
-      deps.speakerMetrics.announced.reset();
-      for (const row of rows) deps.speakerMetrics.announced.set(row, 1);
-      lastGaugeRows = rows;
-    }
+    // The rows are made when scraped, from this run's decisions.
+    const gauge = outcome.announcedGauge;
+    deps.speakerMetrics.announced.show(() => announcedRowsOf(gauge));
   };
 
   const sessions$ = deps.announcers.bgp?.status$ ?? of([]);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { aBGPAd, aPeer, aPool } from "../config/testing.ts";
+import { announcedRowsOf } from "./announced-gauge.ts";
 import { initialSpeakerState, reconcileSpeaker, type SpeakerOutcome } from "./reconcile.ts";
 import {
   aNodeObject,
@@ -60,7 +61,7 @@ describe("reconcileSpeaker, BGP", () => {
     const second = run(cluster, first.state);
     expect(second.bgp.desired.routes).toBe(first.bgp.desired.routes);
     for (const [i, s] of second.bgp.statuses.entries()) expect(s).toBe(first.bgp.statuses[i] as typeof s);
-    for (const [i, r] of second.announcedGauge.entries()) expect(r).toBe(first.announcedGauge[i] as typeof r);
+    expect(second.announcedGauge.bgp).toBe(first.announcedGauge.bgp);
     expect(second.state.bgpAnnounced).toBe(first.state.bgpAnnounced);
     // BGP alone is advertised: no Layer 2 decision is made or kept, and BGP's are reused.
     expect(first.l2.decisions).toEqual([]);
@@ -101,7 +102,7 @@ describe("reconcileSpeaker, BGP", () => {
       'db announcing from node "a" with protocol "bgp"',
       'web announcing from node "a" with protocol "bgp"',
     ]);
-    expect(out.announcedGauge.map((r) => `${r.service} ${r.protocol} ${r.ip}`)).toEqual([
+    expect(announcedRowsOf(out.announcedGauge).map((r) => `${r.service} ${r.protocol} ${r.ip}`)).toEqual([
       "default/db bgp 10.0.0.2",
       "default/web bgp 10.0.0.1",
     ]);

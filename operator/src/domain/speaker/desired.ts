@@ -2,7 +2,6 @@
  * What this node's Layer 2 decisions mean for the announcer, the status objects and the metrics:
  * whole desired sets, rebuilt on every reconcile, in a stable order.
  */
-import type { BgpDecision } from "../announce/bgp-decision.ts";
 import type { L2Announce, L2Decision } from "../announce/l2-decision.ts";
 import { compareAddresses, type IPAddress, parseIP } from "../ip/address.ts";
 
@@ -34,20 +33,12 @@ export interface DesiredBgpStatus {
   readonly peers: readonly string[];
 }
 
-/** A `metallb_speaker_announced` row (value 1). */
-export interface AnnouncedRow {
-  readonly service: string;
-  readonly protocol: "layer2" | "bgp";
-  readonly node: string;
-  readonly ip: string;
-}
-
 const announced = (decisions: readonly L2Decision[]): L2Announce[] =>
   decisions.filter((d): d is L2Announce => d.announce);
 
 /**
  * What each announcing decision contributes to the outcome (its IPs parsed, its entry when it
- * holds its IPs alone, its ServiceL2Status and gauge rows), kept for as long as the decision
+ * holds its IPs alone, its ServiceL2Status), kept for as long as the decision
  * object lives. The decision memo reuses unchanged decisions, so a run over 10k Services
  * rebuilds only what changed: allocating these afresh on every run left the speaker's heap twice
  * the size of what it keeps (the heap never moves objects; the survivors of each run land
@@ -59,17 +50,11 @@ interface Shape {
   readonly entries: readonly L2Entry[];
 }
 
-interface Report {
-  readonly node: string;
-  readonly status: DesiredL2Status;
-  readonly rows: readonly AnnouncedRow[];
-}
-
 /** The empty list every "all interfaces" entry and status shares (most of them). */
 const NONE: readonly never[] = Object.freeze([]);
 
 const shapes = new WeakMap<L2Announce, Shape>();
-const reports = new WeakMap<L2Announce, Report>();
+const statuses = new WeakMap<L2Announce, DesiredL2Status>();
 
 function shapeOf(decision: L2Announce): Shape {
   let shape = shapes.get(decision);
@@ -85,22 +70,18 @@ function shapeOf(decision: L2Announce): Shape {
   return shape;
 }
 
-function reportOf(decision: L2Announce, node: string): Report {
-  const cached = reports.get(decision);
+function statusOf(decision: L2Announce, node: string): DesiredL2Status {
+  const cached = statuses.get(decision);
   if (cached !== undefined && cached.node === node) return cached;
-  const report: Report = {
+  const status: DesiredL2Status = {
+    key: decision.key,
     node,
-    status: {
-      key: decision.key,
-      node,
-      serviceName: decision.name,
-      serviceNamespace: decision.namespace,
-      interfaces: decision.interfaces.length === 0 ? NONE : decision.interfaces.map((name) => ({ name })),
-    },
-    rows: decision.ips.map((ip) => ({ service: decision.key, protocol: decision.protocol, node, ip })),
+    serviceName: decision.name,
+    serviceNamespace: decision.namespace,
+    interfaces: decision.interfaces.length === 0 ? NONE : decision.interfaces.map((name) => ({ name })),
   };
-  reports.set(decision, report);
-  return report;
+  statuses.set(decision, status);
+  return status;
 }
 
 /** Address order; text order for what does not parse (never seen: the decisions hold canonical IPs). */
@@ -148,30 +129,5 @@ export function l2EntriesOf(decisions: readonly L2Decision[]): L2Entry[] {
 }
 
 export function desiredL2Statuses(decisions: readonly L2Decision[], node: string): DesiredL2Status[] {
-  return announced(decisions).map((d) => reportOf(d, node).status);
-}
-
-export function announcedRows(decisions: readonly L2Decision[], node: string): AnnouncedRow[] {
-  return announced(decisions).flatMap((d) => reportOf(d, node).rows);
-}
-
-/** Per decision, its row (one IP, the common case) or rows, as reportOf keeps Layer 2's. */
-const bgpRows = new WeakMap<BgpDecision, AnnouncedRow | readonly AnnouncedRow[]>();
-
-/** `metallb_speaker_announced` rows of the BGP decisions that announce. */
-export function bgpAnnouncedRows(decisions: readonly BgpDecision[], node: string): AnnouncedRow[] {
-  const out: AnnouncedRow[] = [];
-  for (const d of decisions) {
-    if (!d.announce) continue;
-    let rows = bgpRows.get(d);
-    const first = Array.isArray(rows) ? rows[0] : rows;
-    if (rows === undefined || (first !== undefined && first.node !== node)) {
-      const made = d.ips.map((ip) => ({ service: d.key, protocol: d.protocol, node, ip }));
-      rows = made.length === 1 ? (made[0] as AnnouncedRow) : made;
-      bgpRows.set(d, rows);
-    }
-    if (Array.isArray(rows)) out.push(...rows);
-    else out.push(rows as AnnouncedRow);
-  }
-  return out;
+  return announced(decisions).map((d) => statusOf(d, node));
 }

@@ -1,3 +1,4 @@
+export * from "./announced-gauge.ts";
 export * from "./configuration-state.ts";
 export * from "./desired.ts";
 export * from "./events.ts";

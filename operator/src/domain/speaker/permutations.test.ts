@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { anL2Ad, aPool } from "../config/testing.ts";
+import { announcedRowsOf } from "./announced-gauge.ts";
 import { initialSpeakerState, reconcileSpeaker, type SpeakerOutcome } from "./reconcile.ts";
 import {
   aNodeObject,
@@ -70,7 +71,7 @@ function settled(o: SpeakerOutcome) {
     entries: o.l2.entries,
     decisions: o.l2.decisions,
     statuses: o.l2.statuses,
-    announcedGauge: o.announcedGauge,
+    announcedGauge: announcedRowsOf(o.announcedGauge),
     configStale: o.configStale,
     configLoaded: o.configLoaded,
     configurationState: o.configurationState,

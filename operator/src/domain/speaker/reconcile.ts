@@ -14,7 +14,7 @@
  * - Events: `nodeAssigned` once per takeover (a Service this node did not announce before, or
  *   announced with other IPs or as another object), not on every run.
  */
-import { type BgpDecision, bgpDecisionFor } from "../announce/bgp-decision.ts";
+import { type BgpAnnounce, type BgpDecision, bgpDecisionFor } from "../announce/bgp-decision.ts";
 import { type L2Decision, l2DecisionFor } from "../announce/l2-decision.ts";
 import type { AnnounceRequest } from "../announce/request.ts";
 import { announceViewOf } from "../announce/view.ts";
@@ -30,6 +30,7 @@ import type { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/types.ts";
 import { nodeFactsOf } from "../election/node-facts.ts";
 import { servingEndpointsOf, slicesByService } from "../election/serving-endpoints.ts";
+import type { AnnouncedGauge } from "./announced-gauge.ts";
 import {
   speakerConfigurationStateLabels,
   speakerConfigurationStateName,
@@ -37,9 +38,6 @@ import {
 } from "./configuration-state.ts";
 import { type DecisionBase, type DecisionMemo, decideAll, requestsOf } from "./decision-memo.ts";
 import {
-  type AnnouncedRow,
-  announcedRows,
-  bgpAnnouncedRows,
   type DesiredBgpStatus,
   type DesiredL2Status,
   desiredL2Statuses,
@@ -61,7 +59,7 @@ export interface SpeakerState {
    * Services this node announced over BGP at the last run: key -> what (its decision's uid and
    * IPs; the decision itself, which the run keeps anyway, rather than 10k texts).
    */
-  readonly bgpAnnounced?: ReadonlyMap<string, AnnouncedAs>;
+  readonly bgpAnnounced?: ReadonlyMap<string, BgpAnnounce>;
   /**
    * Non-revertive mode only (empty otherwise: nothing else reads it, and at 10k Services the map
    * alone is 0.7 MB of a speaker's heap): first IP -> the node elected for it at the last run
@@ -171,8 +169,8 @@ export interface SpeakerOutcome {
   readonly configStale: boolean;
   /** A configuration is in use (metallb_k8s_client_config_loaded_bool). */
   readonly configLoaded: boolean;
-  /** `metallb_speaker_announced` rows (value 1), in decision order. */
-  readonly announcedGauge: readonly AnnouncedRow[];
+  /** What `metallb_speaker_announced` shows (its rows: announcedRowsOf). */
+  readonly announcedGauge: AnnouncedGauge;
 }
 
 function firstIPOf(request: AnnounceRequest): string | undefined {
@@ -393,7 +391,8 @@ export function reconcileSpeaker(
 
   const bgp = bgpOutcomeOf(bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
   // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
-  const announcing = (decision: BgpDecision) => decision.announce && bgp.routed.has(decision.key);
+  const announcing = (decision: BgpDecision): decision is BgpAnnounce =>
+    decision.announce && bgp.routed.has(decision.key);
   // Last run's map when every entry is the same decision object (the memo's): a run that changes
   // nothing then leaves no new 10k-entry map behind, and two runs' states share one.
   let bgpUnchanged = state.bgpAnnounced !== undefined;
@@ -412,7 +411,7 @@ export function reconcileSpeaker(
       });
     }
   }
-  const bgpAnnounced: ReadonlyMap<string, AnnouncedAs> =
+  const bgpAnnounced: ReadonlyMap<string, BgpAnnounce> =
     bgpUnchanged && state.bgpAnnounced !== undefined && bgpCount === state.bgpAnnounced.size
       ? state.bgpAnnounced
       : new Map(bgpDecisions.filter(announcing).map((decision) => [decision.key, decision]));
@@ -452,12 +451,6 @@ export function reconcileSpeaker(
     orphaned,
     configStale: !accepted,
     configLoaded: config !== undefined,
-    announcedGauge: [
-      ...announcedRows(decisions, self),
-      ...bgpAnnouncedRows(
-        bgpDecisions.filter((d) => bgp.routed.has(d.key)),
-        self,
-      ),
-    ],
+    announcedGauge: { node: self, layer2: decisions, bgp: bgpAnnounced },
   };
 }
