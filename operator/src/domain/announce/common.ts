@@ -36,7 +36,7 @@ export function commonVerdictFor(request: AnnounceRequest, view: AnnounceView): 
   if (view.config === undefined || view.pools === undefined) return refused("noConfig");
   const pool = view.pools.poolFor(ingressAddresses(request));
   if (pool === undefined) return refused("ipNotAllowed");
-  const endpoints = view.endpoints.get(request.key) ?? NO_SERVING_ENDPOINTS;
+  const endpoints = view.endpoints.get(request.namespace, request.name) ?? NO_SERVING_ENDPOINTS;
   if (!endpoints.any) return refused("noEndpoints", pool);
   return { eligible: true, pool, endpoints };
 }

@@ -7,7 +7,7 @@ import type { EndpointSlice, Node } from "../api/core.ts";
 import type { Config } from "../config/types.ts";
 import { type NodeFacts, nodeFactsByName } from "../election/node-facts.ts";
 import { type MemberSegment, type SegmentView, segmentViews } from "../election/segments.ts";
-import { type ServingEndpoints, servingEndpointsByService } from "../election/serving-endpoints.ts";
+import { type EndpointsLookup, servingEndpointsByService } from "../election/serving-endpoints.ts";
 
 export interface AnnounceView {
   /** This speaker's node. */
@@ -20,15 +20,11 @@ export interface AnnounceView {
   readonly members: ReadonlySet<string> | undefined;
   /** The other announcing segments' live speakers: they elect the IPs in their subnets. */
   readonly segments: readonly SegmentView[];
-  /** By Service key (a Map, or a lookup that computes them as asked). */
+  /** By Service (precomputed, or computed as asked). */
   readonly endpoints: EndpointsLookup;
   /** --lb-class; "" serves only Services without a class. */
   readonly loadBalancerClass: string;
   readonly ignoreExcludeLB: boolean;
-}
-
-export interface EndpointsLookup {
-  get(serviceKey: string): ServingEndpoints | undefined;
 }
 
 export interface AnnounceViewSource {

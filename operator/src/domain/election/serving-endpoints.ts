@@ -30,51 +30,71 @@ export function endpointCanServe(conditions: EndpointConditions | undefined): bo
 }
 
 /**
- * Per slice object, its Service key and a one-element list of it: most Services have one slice,
- * and the speaker groups 10k slices on every run. Reusing both keeps a run from allocating 10k
- * strings and lists that are garbage a moment later (and keeps the lists' identity, which the
- * decision memo compares). The lists are never mutated: a second slice starts a new list.
+ * A Service's slices: the slice itself when it has one (most Services), a list when more. Kept
+ * this way so that grouping 10k slices on every run makes no list and no key text per slice.
  */
-const grouping = new WeakMap<
-  EndpointSlice,
-  { readonly key: string | undefined; readonly alone: readonly EndpointSlice[] }
->();
+export type ServiceSlices = EndpointSlice | readonly EndpointSlice[];
 
-function groupingOf(slice: EndpointSlice): {
-  readonly key: string | undefined;
-  readonly alone: readonly EndpointSlice[];
-} {
-  let found = grouping.get(slice);
-  if (found === undefined) {
-    const service = slice.metadata?.labels?.[LABEL_ENDPOINT_SLICE_SERVICE_NAME];
-    const key =
-      typeof service !== "string" || service === ""
-        ? undefined
-        : serviceKey(slice.metadata.namespace ?? "", service);
-    found = { key, alone: [slice] };
-    grouping.set(slice, found);
-  }
-  return found;
+export const NO_SLICES: readonly EndpointSlice[] = [];
+
+/** The same slices, in the same order (the objects, not their content: the stores keep identity). */
+export function sameSlices(a: ServiceSlices, b: ServiceSlices): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b)) return false;
+  const x = a as readonly EndpointSlice[];
+  const y = b as readonly EndpointSlice[];
+  return x.length === y.length && x.every((slice, i) => slice === y[i]);
 }
 
-/** A Service's slices, by Service key (`namespace/name`, from the slice's namespace and its
- * `kubernetes.io/service-name` label). Slices without the label belong to no Service. */
-export function slicesByService(slices: readonly EndpointSlice[]): Map<string, readonly EndpointSlice[]> {
-  const found = new Map<string, readonly EndpointSlice[]>();
-  for (const slice of slices) {
-    const { key, alone } = groupingOf(slice);
-    if (key === undefined) continue;
-    const list = found.get(key);
-    found.set(key, list === undefined ? alone : [...list, slice]);
+/**
+ * Slices by Service: namespace, then the `kubernetes.io/service-name` label (slices without it
+ * belong to no Service). Keyed by the strings the slices already hold, not by a `namespace/name`
+ * text made per slice.
+ */
+export class SlicesByService {
+  private readonly byNamespace = new Map<string, Map<string, ServiceSlices>>();
+
+  constructor(slices: readonly EndpointSlice[]) {
+    for (const slice of slices) {
+      const service = slice.metadata?.labels?.[LABEL_ENDPOINT_SLICE_SERVICE_NAME];
+      if (typeof service !== "string" || service === "") continue;
+      const namespace = slice.metadata.namespace ?? "";
+      let names = this.byNamespace.get(namespace);
+      if (names === undefined) {
+        names = new Map();
+        this.byNamespace.set(namespace, names);
+      }
+      const found = names.get(service);
+      names.set(
+        service,
+        found === undefined
+          ? slice
+          : Array.isArray(found)
+            ? [...found, slice]
+            : [found as EndpointSlice, slice],
+      );
+    }
   }
-  return found;
+
+  /** The Service's slices; none: an empty list. */
+  of(namespace: string, name: string): ServiceSlices {
+    return this.byNamespace.get(namespace)?.get(name) ?? NO_SLICES;
+  }
+
+  /** Every Service with slices: its namespace, name and slices. */
+  *entries(): IterableIterator<[namespace: string, name: string, slices: ServiceSlices]> {
+    for (const [namespace, names] of this.byNamespace)
+      for (const [name, slices] of names) yield [namespace, name, slices];
+  }
 }
 
 /** The serving endpoints of one Service, merged over all of its slices. */
-export function servingEndpointsOf(slices: readonly EndpointSlice[]): ServingEndpoints {
+export function servingEndpointsOf(slices: ServiceSlices): ServingEndpoints {
   let any = false;
   const nodes = new Set<string>();
-  for (const slice of slices) {
+  for (const slice of Array.isArray(slices)
+    ? (slices as readonly EndpointSlice[])
+    : [slices as EndpointSlice]) {
     const endpoints = Array.isArray(slice.endpoints) ? slice.endpoints : [];
     for (const endpoint of endpoints) {
       if (!endpointCanServe(endpoint?.conditions)) continue;
@@ -86,13 +106,17 @@ export function servingEndpointsOf(slices: readonly EndpointSlice[]): ServingEnd
 }
 
 /**
- * Serving endpoints per Service key, merged over all of a Service's slices. Services without
- * slices are absent.
+ * Serving endpoints per Service (namespace and name), merged over all of a Service's slices.
+ * Services without slices are absent.
  */
-export function servingEndpointsByService(
-  slices: readonly EndpointSlice[],
-): ReadonlyMap<string, ServingEndpoints> {
+export function servingEndpointsByService(slices: readonly EndpointSlice[]): EndpointsLookup {
   const found = new Map<string, ServingEndpoints>();
-  for (const [key, list] of slicesByService(slices)) found.set(key, servingEndpointsOf(list));
-  return found;
+  for (const [namespace, name, list] of new SlicesByService(slices).entries())
+    found.set(serviceKey(namespace, name), servingEndpointsOf(list));
+  return { get: (namespace, name) => found.get(serviceKey(namespace, name)) };
+}
+
+/** A Service's serving endpoints by its namespace and name; undefined: it has no slices. */
+export interface EndpointsLookup {
+  get(namespace: string, name: string): ServingEndpoints | undefined;
 }

@@ -12,10 +12,16 @@
 import type { BgpDecision } from "../announce/bgp-decision.ts";
 import type { L2Decision } from "../announce/l2-decision.ts";
 import { type AnnounceRequest, announceRequestOf } from "../announce/request.ts";
-import type { EndpointSlice, Node, Service } from "../api/core.ts";
+import type { Node, Service } from "../api/core.ts";
 import { sameElements } from "../config/config-memo.ts";
 import type { Config } from "../config/types.ts";
 import type { MemberSegment } from "../election/segments.ts";
+import {
+  NO_SLICES,
+  type ServiceSlices,
+  type SlicesByService,
+  sameSlices,
+} from "../election/serving-endpoints.ts";
 
 export interface DecisionBase {
   readonly config: Config | undefined;
@@ -39,7 +45,7 @@ export interface DecisionBase {
  */
 export interface ServiceRecord extends AnnounceRequest {
   /** The Service's slices when it was last decided. */
-  slices: readonly EndpointSlice[];
+  slices: ServiceSlices;
   decision: L2Decision | undefined;
   /** Its BGP decision; undefined when BGP was not decided (no BGPAdvertisement in the config). */
   bgpDecision: BgpDecision | undefined;
@@ -51,8 +57,6 @@ export interface ServiceRecord extends AnnounceRequest {
 export interface DecisionMemo {
   readonly base: DecisionBase | undefined;
 }
-
-const NO_SLICES: readonly EndpointSlice[] = [];
 
 function sameSegments(
   a: readonly MemberSegment[] | undefined,
@@ -148,7 +152,7 @@ export interface DecidedAll {
  */
 export function decideAll(
   requests: readonly ServiceRecord[],
-  slices: ReadonlyMap<string, readonly EndpointSlice[]>,
+  slices: SlicesByService,
   base: DecisionBase,
   reuse: boolean,
   memo: DecisionMemo | undefined,
@@ -160,11 +164,11 @@ export function decideAll(
   const decisions: L2Decision[] = [];
   const bgpDecisions: BgpDecision[] = [];
   for (const [i, record] of requests.entries()) {
-    const own = slices.get(record.key) ?? NO_SLICES;
+    const own = slices.of(record.namespace, record.name);
     if (
       reuse &&
       record.decidedUnder === current &&
-      sameElements(record.slices, own) &&
+      sameSlices(record.slices, own) &&
       (deciders.l2 === undefined) === (record.decision === undefined) &&
       (deciders.bgp === undefined) === (record.bgpDecision === undefined)
     ) {

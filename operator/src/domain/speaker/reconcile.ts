@@ -29,7 +29,7 @@ import { type ConfigMemo, parseConfigMemo } from "../config/config-memo.ts";
 import type { ConfigError } from "../config/errors.ts";
 import type { Config } from "../config/types.ts";
 import { nodeFactsOf } from "../election/node-facts.ts";
-import { servingEndpointsOf, slicesByService } from "../election/serving-endpoints.ts";
+import { SlicesByService, servingEndpointsOf } from "../election/serving-endpoints.ts";
 import type { AnnouncedGauge } from "./announced-gauge.ts";
 import {
   speakerConfigurationStateLabels,
@@ -329,7 +329,7 @@ export function reconcileSpeaker(
   });
 
   // Serving endpoints are computed per Service, when its decision is computed (not reused).
-  const slices = slicesByService(inputs.endpointSlices);
+  const slices = new SlicesByService(inputs.endpointSlices);
   const view = announceViewOf({
     self,
     config,
@@ -337,7 +337,7 @@ export function reconcileSpeaker(
     members: inputs.members,
     segments: inputs.segments,
     endpointSlices: inputs.endpointSlices,
-    endpoints: { get: (key) => servingEndpointsOf(slices.get(key) ?? []) },
+    endpoints: { get: (namespace, name) => servingEndpointsOf(slices.of(namespace, name)) },
     loadBalancerClass: options.loadBalancerClass,
     ignoreExcludeLB: options.ignoreExcludeLB,
   });
