@@ -55,11 +55,12 @@ describe("reconcileSpeaker, BGP", () => {
     expect(run(moved, second.state).events).toEqual([]);
   });
 
-  test("a run with nothing changed hands on last run's routes, statuses and gauge rows, not copies", () => {
+  test("a run with nothing changed hands on last run's routes, statuses and announced map, not copies", () => {
     const cluster = withServices(base, ["web", ["10.0.0.1"], ["b"]], ["db", ["10.0.0.2"], ["c"]]);
     const first = run(cluster);
     const second = run(cluster, first.state);
     expect(second.bgp.desired.routes).toBe(first.bgp.desired.routes);
+    expect(second.bgp.statuses).toHaveLength(2);
     for (const [i, s] of second.bgp.statuses.entries()) expect(s).toBe(first.bgp.statuses[i] as typeof s);
     expect(second.announcedGauge.bgp).toBe(first.announcedGauge.bgp);
     expect(second.state.bgpAnnounced).toBe(first.state.bgpAnnounced);

@@ -22,6 +22,7 @@ import {
   type SlicesByService,
   sameSlices,
 } from "../election/serving-endpoints.ts";
+import type { DesiredBgpStatus } from "./desired.ts";
 
 export interface DecisionBase {
   readonly config: Config | undefined;
@@ -49,6 +50,11 @@ export interface ServiceRecord extends AnnounceRequest {
   decision: L2Decision | undefined;
   /** Its BGP decision; undefined when BGP was not decided (no BGPAdvertisement in the config). */
   bgpDecision: BgpDecision | undefined;
+  /**
+   * The ServiceBGPStatus last wanted for that decision (reconcile.ts), kept with it rather than in
+   * a table of its own; cleared when the Service is decided again.
+   */
+  bgpStatus: DesiredBgpStatus | undefined;
   /** The base it was decided under; undefined: not reusable (non-revertive mode). */
   decidedUnder: DecisionBase | undefined;
 }
@@ -112,6 +118,7 @@ function recordOf(service: Service): ServiceRecord {
       slices: NO_SLICES,
       decision: undefined,
       bgpDecision: undefined,
+      bgpStatus: undefined,
       decidedUnder: undefined,
     };
     records.set(service, record);
@@ -177,6 +184,7 @@ export function decideAll(
       record.slices = own;
       record.decision = deciders.l2?.(record);
       record.bgpDecision = deciders.bgp?.(record);
+      record.bgpStatus = undefined;
       record.decidedUnder = reuse ? current : undefined;
     }
     if (record.decision !== undefined) decisions.push(record.decision);

@@ -36,7 +36,13 @@ import {
   speakerConfigurationStateName,
   speakerConfigurationStateStatus,
 } from "./configuration-state.ts";
-import { type DecisionBase, type DecisionMemo, decideAll, requestsOf } from "./decision-memo.ts";
+import {
+  type DecisionBase,
+  type DecisionMemo,
+  decideAll,
+  requestsOf,
+  type ServiceRecord,
+} from "./decision-memo.ts";
 import {
   type DesiredBgpStatus,
   type DesiredL2Status,
@@ -222,28 +228,32 @@ function announcedFingerprint(decision: L2Decision | BgpDecision): string {
   return `${decision.uid}|${decision.ips.join(",")}`;
 }
 
-/**
- * One ServiceBGPStatus per announcing decision object and peer list: the decision memo keeps
- * unchanged decisions, so a run over 10k Services allocates statuses only for what changed (a
- * cache of a pure function). Peer lists are compared by their names: bgpRoutesFor shares equal
- * lists within one call only.
- */
-const bgpStatuses = new WeakMap<BgpDecision, DesiredBgpStatus>();
-
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a === b || (a.length === b.length && a.every((name, i) => name === b[i]));
 }
 
-function bgpStatusOf(d: BgpDecision, node: string, peers: readonly string[]): DesiredBgpStatus {
-  const cached = bgpStatuses.get(d);
+/**
+ * The ServiceBGPStatus a Service's BGP decision wants, kept on its record while the decision and
+ * the peer list stand: a run over 10k Services then allocates statuses only for what changed.
+ * Peer lists are compared by their names: bgpRoutesFor shares equal lists within one call only.
+ */
+function bgpStatusOf(record: ServiceRecord, d: BgpDecision, node: string, peers: readonly string[]) {
+  const cached = record.bgpStatus;
   if (cached !== undefined && cached.node === node && sameNames(cached.peers, peers)) return cached;
-  const status = { key: d.key, node, serviceName: d.name, serviceNamespace: d.namespace, peers };
-  bgpStatuses.set(d, status);
+  const status: DesiredBgpStatus = {
+    key: d.key,
+    node,
+    serviceName: d.name,
+    serviceNamespace: d.namespace,
+    peers,
+  };
+  record.bgpStatus = status;
   return status;
 }
 
 /** The BGP part of the outcome: routes per session from the announcing decisions. */
 function bgpOutcomeOf(
+  records: readonly ServiceRecord[],
   decisions: readonly BgpDecision[],
   config: Config | undefined,
   self: string,
@@ -271,15 +281,16 @@ function bgpOutcomeOf(
   const statuses: DesiredBgpStatus[] = [];
   const unrouted = new Map<string, BgpRouteWithdrawReason>();
   const routed = new Set<string>();
-  for (const d of decisions) {
-    const r = d.announce ? routes.services.get(d.key) : undefined;
-    if (r === undefined) continue;
+  for (const record of records) {
+    const d = record.bgpDecision;
+    const r = d?.announce ? routes.services.get(d.key) : undefined;
+    if (d === undefined || r === undefined) continue;
     if (r.peers.length === 0) {
       if (r.reason !== undefined) unrouted.set(d.key, r.reason);
       continue;
     }
     routed.add(d.key);
-    statuses.push(bgpStatusOf(d, self, r.peers));
+    statuses.push(bgpStatusOf(record, d, self, r.peers));
   }
   return {
     outcome: { decisions, desired: routes.desired, statuses, peerProblems: sessions.problems, unrouted },
@@ -389,7 +400,7 @@ export function reconcileSpeaker(
     }
   }
 
-  const bgp = bgpOutcomeOf(bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
+  const bgp = bgpOutcomeOf(requests, bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
   // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
   const announcing = (decision: BgpDecision): decision is BgpAnnounce =>
     decision.announce && bgp.routed.has(decision.key);
