@@ -29,6 +29,8 @@ const sessions = new Map<number, BgpSession>();
  * This thread's heap back to the OS once a burst of route changes is over (runtime/idle-trim.ts):
  * 10k routes arriving means their UPDATEs encoded and written, garbage a moment later, which this
  * heap would otherwise keep. Any burst counts: the handling of a delta is short, its writes follow.
+ * A session that comes up sends its whole Adj-RIB-Out with no delta arriving (each batch sent
+ * reports its prefix counts), and a session that ends leaves its tables: both count too.
  */
 const trimmer = new IdleTrimmer({ minBusyMs: 0 });
 let outbox: SessionEvent[] = [];
@@ -58,7 +60,10 @@ function metricsFor(session: number): BgpSessionMetrics {
   return {
     sessionUp: (_peer, up) => report({ type: "sessionUp", session, up }),
     updateSent: () => report({ type: "updateSent", session }),
-    prefixes: (_peer, announced, pending) => report({ type: "prefixes", session, announced, pending }),
+    prefixes: (_peer, announced, pending) => {
+      trimmer.noteCycle(0);
+      report({ type: "prefixes", session, announced, pending });
+    },
     messageSent: (_peer, kind) => report({ type: "messageSent", session, kind }),
     messageReceived: (_peer, kind) => report({ type: "messageReceived", session, kind }),
   };
@@ -105,6 +110,7 @@ async function handle(message: ToSessionWorker): Promise<void> {
     case "stop":
       sessions.delete(message.session);
       await hosted?.stop(message.cause);
+      trimmer.noteCycle(0);
       report({ type: "done", session: message.session, request: message.request });
       return;
   }
