@@ -3,6 +3,7 @@ import { aService } from "../domain/allocator/testing.ts";
 import { announceRequestOf } from "../domain/announce/request.ts";
 import type { EndpointSlice, Service } from "../domain/api/core.ts";
 import { servingEndpointsOf } from "../domain/election/serving-endpoints.ts";
+import { keyOf } from "./keys.ts";
 import {
   bgpStatusForSpeaker,
   l2StatusForSpeaker,
@@ -35,14 +36,11 @@ describe("sliceForElection", () => {
   test("keeps what the election reads, drops addresses and the rest", () => {
     const kept = sliceForElection(slice);
     expect(kept).toEqual({
-      apiVersion: "discovery.k8s.io/v1",
-      kind: "EndpointSlice",
       metadata: {
         name: "web-abcde",
         namespace: "default",
         labels: { "kubernetes.io/service-name": "web" },
       },
-      addressType: "IPv4",
       endpoints: [
         { nodeName: "n1", conditions: { ready: true, serving: true } },
         { nodeName: "n2", conditions: { ready: false, serving: false } },
@@ -96,7 +94,7 @@ describe("sliceForElection", () => {
 });
 
 describe("l2StatusForSpeaker", () => {
-  test("keeps name, labels and status; drops owner references, uid and timestamps", () => {
+  test("keeps name, labels and status; drops namespace, owner references, uid and timestamps", () => {
     const status = {
       apiVersion: "metallb.io/v1beta1" as const,
       kind: "ServiceL2Status" as const,
@@ -112,16 +110,16 @@ describe("l2StatusForSpeaker", () => {
       },
       status: { node: "n1", serviceName: "web", serviceNamespace: "default", interfaces: [] },
     };
-    expect(l2StatusForSpeaker(status)).toEqual({
-      apiVersion: "metallb.io/v1beta1",
-      kind: "ServiceL2Status",
+    const kept = l2StatusForSpeaker(status);
+    expect(kept).toEqual({
       metadata: {
         name: "l2-abcde",
-        namespace: "metallb-system",
         labels: { "metallb.io/node": "n1", "metallb.io/service-name": "web" },
       },
       status: { node: "n1", serviceName: "web", serviceNamespace: "default", interfaces: [] },
     } as unknown as typeof status);
+    // Its store key is its name itself, no text made for it.
+    expect(keyOf(kept)).toBe(kept.metadata.name!);
   });
 });
 
@@ -143,11 +141,12 @@ describe("bgpStatusForSpeaker", () => {
     status: { node: "n1", serviceName: service, serviceNamespace: "default", peers },
   });
 
-  test("keeps name, namespace, labels, the status's node and peers; drops the rest", () => {
-    expect(bgpStatusForSpeaker(aBgpStatus("bgp-a", "web", ["r1", "r2"]))).toEqual({
+  test("keeps name, labels, the status's node and peers; drops the rest", () => {
+    const kept = bgpStatusForSpeaker(aBgpStatus("bgp-a", "web", ["r1", "r2"]));
+    expect(keyOf(kept)).toBe(kept.metadata.name!);
+    expect(kept).toEqual({
       metadata: {
         name: "bgp-a",
-        namespace: "metallb-system",
         labels: {
           "metallb.io/node": "n1",
           "metallb.io/service-name": "web",
