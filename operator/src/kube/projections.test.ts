@@ -1,17 +1,15 @@
 import { describe, expect, test } from "bun:test";
+import { from, lastValueFrom, toArray } from "rxjs";
 import { aService } from "../domain/allocator/testing.ts";
-import { announceRequestOf } from "../domain/announce/request.ts";
+import { type AnnounceRequest, announceRequestOf } from "../domain/announce/request.ts";
 import type { EndpointSlice, Service } from "../domain/api/core.ts";
 import { servingEndpointsOf } from "../domain/election/serving-endpoints.ts";
 import { keyOf } from "./keys.ts";
-import {
-  bgpStatusForSpeaker,
-  l2StatusForSpeaker,
-  sameProjection,
-  serviceForSpeaker,
-  sliceForElection,
-} from "./projections.ts";
+import { bgpStatusForSpeaker, l2StatusForSpeaker, sameProjection, sliceForElection } from "./projections.ts";
+import { reflectKeyed } from "./store.ts";
+import { mapEventObjects } from "./trim.ts";
 import type { KubeObject } from "./types.ts";
+import type { WatchEvent } from "./watch.ts";
 
 const slice: EndpointSlice & KubeObject = {
   apiVersion: "discovery.k8s.io/v1",
@@ -73,17 +71,6 @@ describe("sliceForElection", () => {
     expect(other.endpoints).not.toBe(a.endpoints!);
     expect(other.endpoints![0]).toBe(a.endpoints![1]!);
     expect(servingEndpointsOf([b])).toEqual(servingEndpointsOf([slice]));
-  });
-
-  test("Services with the same type, class and policy share one spec", () => {
-    const one = serviceForSpeaker(aService("one", { type: "LoadBalancer" }) as Service & KubeObject);
-    const two = serviceForSpeaker(aService("two", { type: "LoadBalancer" }) as Service & KubeObject);
-    expect(two.spec).toBe(one.spec!);
-    const local = serviceForSpeaker(
-      aService("three", { type: "LoadBalancer", etp: "Local" }) as Service & KubeObject,
-    );
-    expect(local.spec).not.toBe(one.spec!);
-    expect(local.spec?.externalTrafficPolicy).toBe("Local");
   });
 
   test("a slice without endpoints or labels stays valid", () => {
@@ -188,49 +175,34 @@ describe("sameProjection", () => {
   });
 });
 
-describe("serviceForSpeaker", () => {
-  const variants: Array<[string, Parameters<typeof aService>[1]]> = [
-    ["plain", { ingress: ["10.0.0.1"] }],
-    [
-      "shared, local, classed, labelled",
-      {
-        ingress: ["10.0.0.2", "fd00::2"],
-        etp: "Local",
-        loadBalancerClass: "metallb",
-        labels: { tier: "web" },
-        annotations: { "metallb.io/allow-shared-ip": "k", "example.com/other": "x" },
-        ports: ["TCP/80", "UDP/53"],
-      },
-    ],
-    ["legacy sharing annotation, no IP", { annotations: { "metallb.universe.tf/allow-shared-ip": "k" } }],
-    ["not a LoadBalancer", { type: "ClusterIP", ingress: ["10.0.0.3"] }],
-    ["an empty ingress list", { ingress: [] }],
-  ];
-  for (const [what, options] of variants) {
-    test(`the speaker's request is the same from the projection: ${what}`, () => {
-      const service = {
-        ...aService("s", options),
-        metadata: { ...aService("s", options).metadata, uid: "u" },
-      };
-      const kept = serviceForSpeaker(service as Service & KubeObject);
-      expect(announceRequestOf(kept)).toEqual(announceRequestOf(service));
-      expect(kept.spec).not.toHaveProperty("ports");
-      expect(kept.metadata.annotations ?? {}).not.toHaveProperty("example.com/other");
-    });
-  }
+describe("the speaker's Services: their announce requests, keyed by the request's own key", () => {
+  const service = (name: string, o: Parameters<typeof aService>[1] = {}) =>
+    ({ ...aService(name, o), metadata: { ...aService(name, o).metadata, uid: `u-${name}` } }) as Service &
+      KubeObject;
 
-  test("status keeps each ingress entry's ip only; a hostname entry stays an entry; malformed stays as sent", () => {
-    const withStatus = (loadBalancer: unknown) =>
-      serviceForSpeaker({ ...aService("s"), status: { loadBalancer } } as unknown as Service & KubeObject);
-    const kept = withStatus({
-      ingress: [{ ip: "10.0.0.1", ipMode: "VIP", ports: [] }, { hostname: "lb.example" }],
-    });
-    expect(kept.status).toEqual({ loadBalancer: { ingress: [{ ip: "10.0.0.1" }, {}] } });
-    expect(announceRequestOf(kept).ips).toEqual(["10.0.0.1"]);
-    const onlyHostname = withStatus({ ingress: [{ hostname: "lb.example" }] });
-    expect(announceRequestOf(onlyHostname).ingress).toBe("invalid");
-    const malformed = withStatus({ ingress: "10.0.0.1" });
-    expect(malformed.status?.loadBalancer as unknown).toEqual({ ingress: "10.0.0.1" });
-    expect(announceRequestOf(malformed).ingress).toBe("none");
+  test("one key text per Service; an update the request does not read keeps the held request", async () => {
+    const events: WatchEvent<Service & KubeObject>[] = [
+      { type: "init" },
+      { type: "initApply", object: service("web", { ingress: ["10.0.0.1"] }) },
+      { type: "initDone", resourceVersion: "1" },
+      // Another port, another annotation: nothing the speaker reads.
+      { type: "apply", object: service("web", { ingress: ["10.0.0.1"], ports: ["TCP/8080"] }) },
+      { type: "apply", object: service("web", { ingress: ["10.0.0.2"] }) },
+    ];
+    const snapshots = await lastValueFrom(
+      from(events).pipe(
+        mapEventObjects(announceRequestOf),
+        reflectKeyed<AnnounceRequest>({ key: (r) => r.key, unchanged: sameProjection, scheduler: null }),
+        toArray(),
+      ),
+    );
+    // Published after the list and after the IP moved; the port change published nothing.
+    expect(snapshots).toHaveLength(2);
+    const [listed, moved] = snapshots.map((s) => s.objects);
+    const held = listed!.get("default/web")!;
+    expect(held.ips).toEqual(["10.0.0.1"]);
+    // The store's key is the request's own text, not a copy.
+    expect([...listed!.keys()][0]).toBe(held.key);
+    expect(moved?.get("default/web")?.ips).toEqual(["10.0.0.2"]);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * What the speaker keeps of the objects it watches in bulk. Every field the Layer 2 election and
- * its Events read, nothing else: with 10k Services a speaker holds 10k Services and 10k slices.
+ * What the speaker keeps of the objects it watches in bulk. Every field its decisions and Events
+ * read, nothing else: with 10k Services a speaker holds 10k slices and 10k status objects. (Of a
+ * Service it keeps only its announce request: pipeline/speaker.ts.)
  */
 
 /**
@@ -9,13 +10,11 @@
  * are dropped before the store: with 10k Services a speaker holds 10k slices, and each endpoint's
  * addresses, targetRef and zone are most of their size.
  */
-import { ALLOW_SHARED_IP } from "../domain/api/annotations.ts";
 import {
   type Endpoint,
   type EndpointConditions,
   type EndpointSlice,
   LABEL_ENDPOINT_SLICE_SERVICE_NAME,
-  type Service,
 } from "../domain/api/core.ts";
 import { LABEL_NODE, LABEL_SERVICE_NAMESPACE } from "../domain/api/labels.ts";
 import type { ServiceBGPStatus, ServiceBGPStatusStatus } from "../domain/api/service-bgp-status.ts";
@@ -86,69 +85,6 @@ export function sliceForElection<T extends EndpointSlice & KubeObject>(slice: T)
   } as T;
 }
 
-const specPool = new InternPool<NonNullable<Service["spec"]>>(256);
-
-/** type, class and externalTrafficPolicy: a few distinct values over every Service, so shared. */
-function speakerSpec(spec: NonNullable<Service["spec"]>): NonNullable<Service["spec"]> {
-  const { type, loadBalancerClass, externalTrafficPolicy } = spec;
-  const own = {
-    type,
-    ...(loadBalancerClass !== undefined && { loadBalancerClass }),
-    ...(externalTrafficPolicy !== undefined && { externalTrafficPolicy }),
-  };
-  const plain = (v: unknown) => v === undefined || typeof v === "string";
-  if (!plain(type) || !plain(loadBalancerClass) || !plain(externalTrafficPolicy)) return own;
-  return specPool.get(JSON.stringify([type, loadBalancerClass, externalTrafficPolicy]), () => own);
-}
-
-/**
- * What the speaker keeps of each Service: what its Layer 2 decision and Events read (name,
- * namespace, uid, labels for serviceSelectors, the allow-shared-ip annotation, type, class,
- * externalTrafficPolicy, and the ingress IPs). Ports, selectors, cluster IPs and other
- * annotations are the controller's business; a speaker with 10k Services need not hold them.
- */
-export function serviceForSpeaker<T extends Service & KubeObject>(service: T): T {
-  const { metadata } = service;
-  const annotations = metadata.annotations;
-  const shared =
-    annotations === undefined
-      ? undefined
-      : Object.fromEntries(
-          [ALLOW_SHARED_IP.current, ALLOW_SHARED_IP.legacy]
-            .filter((name) => annotations[name] !== undefined)
-            .map((name) => [name, annotations[name]!]),
-        );
-  const spec = service.spec ?? {};
-  return {
-    metadata: {
-      name: metadata.name,
-      namespace: metadata.namespace,
-      uid: metadata.uid,
-      ...(metadata.labels !== undefined && { labels: metadata.labels }),
-      ...(shared !== undefined && Object.keys(shared).length > 0 && { annotations: shared }),
-    },
-    spec: speakerSpec(spec),
-    ...(service.status?.loadBalancer !== undefined && {
-      status: { loadBalancer: speakerLoadBalancer(service.status.loadBalancer) },
-    }),
-  } as T;
-}
-
-type LoadBalancerStatus = NonNullable<NonNullable<Service["status"]>["loadBalancer"]>;
-
-/**
- * What the speaker reads of `status.loadBalancer`: each ingress entry's `ip` (MetalLB's speaker
- * reads nothing else; an entry without one, a hostname, still counts as an entry). Built as
- * literals: an object from the watch's JSON costs twice a literal's size (measured: 64 against 32
- * bytes for an entry), and `ipMode` is one more string per Service; 10k Services kept 1 MB more.
- */
-function speakerLoadBalancer(loadBalancer: LoadBalancerStatus): LoadBalancerStatus {
-  const ingress = loadBalancer.ingress;
-  // Malformed (not a list): kept as sent, so the speaker reads it as MetalLB would.
-  if (!Array.isArray(ingress)) return loadBalancer;
-  return { ingress: ingress.map((entry) => (typeof entry?.ip === "string" ? { ip: entry.ip } : {})) };
-}
-
 /**
  * What the speaker keeps of its per-Service status objects (ServiceL2Status, ServiceBGPStatus):
  * the name (to update or delete one), the labels (node, Service name and namespace: whose it is)
@@ -174,7 +110,7 @@ export function statusObjectForSpeaker<T extends KubeObject & { readonly status?
  * speaker reads), so an update that only touched dropped fields compares equal and the store keeps
  * the object it holds (ReflectOptions.unchanged).
  */
-export function sameProjection<T extends KubeObject>(a: T, b: T): boolean {
+export function sameProjection<T>(a: T, b: T): boolean {
   return Bun.deepEquals(a, b, true);
 }
 

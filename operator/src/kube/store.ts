@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, Subscription } from "rxjs";
-import { keyOf } from "./keys.ts";
+import { keyOf as objectKeyOf } from "./keys.ts";
 import type { KubeObject } from "./types.ts";
 import type { WatchEvent } from "./watch.ts";
 
@@ -52,7 +52,7 @@ export function changedKeysBetween(
 
 /** One immutable view of a reflector store. */
 export interface StoreSnapshot<T> {
-  /** Objects by {@link keyOf}. Never mutated after it is handed out. */
+  /** Objects by key (ReflectOptions.key; keys.ts by default). Never mutated after it is handed out. */
   readonly objects: ReadonlyMap<string, T>;
   /** true from the first `initDone` on: the store has seen a complete list at least once. */
   readonly synced: boolean;
@@ -70,7 +70,7 @@ export interface StoreSnapshot<T> {
  * N of them (10k status updates on 10k objects would otherwise be 10^8 map operations). A snapshot
  * once read is never mutated.
  */
-export class Reflector<T extends KubeObject> {
+export class Reflector<T extends object> {
   private published: StoreSnapshot<T> = { objects: new Map(), synced: false };
   /** Changes not yet published; undefined while nothing changed since the last read. */
   private working: Map<string, T> | undefined;
@@ -80,10 +80,11 @@ export class Reflector<T extends KubeObject> {
   /** Kept only for consumers that ask (ReflectOptions.changeLog). */
   private log: ChangeLog | undefined;
 
-  /** See ReflectOptions.unchanged and ReflectOptions.changeLog. */
+  /** See ReflectOptions.unchanged and ReflectOptions.changeLog; `keyOf` says each object's key. */
   constructor(
     private readonly unchanged?: (before: T, after: T) => boolean,
     keepsChangeLog = false,
+    private readonly keyOf: (object: T) => string = objectKeyOf as (object: T) => string,
   ) {
     if (keepsChangeLog) this.log = new ChangeLog();
   }
@@ -139,7 +140,7 @@ export class Reflector<T extends KubeObject> {
       case "initApply": {
         // An initApply without init (cannot happen with listWatch$) still lands in a frame.
         this.buffer ??= new Map();
-        const key = keyOf(event.object);
+        const key = this.keyOf(event.object);
         this.buffer.set(key, this.keptFor(key, event.object) ?? event.object);
         return false;
       }
@@ -159,7 +160,7 @@ export class Reflector<T extends KubeObject> {
       case "delete": {
         // A change that arrives while a relist frame is open (impossible from one listWatch$, which
         // lists and watches in turn) would be overwritten by the swap; record it in the frame too.
-        const key = keyOf(event.object);
+        const key = this.keyOf(event.object);
         if (event.type === "apply") {
           const kept = this.keptFor(key, event.object);
           this.buffer?.set(key, kept ?? event.object);
@@ -179,6 +180,12 @@ export class Reflector<T extends KubeObject> {
 }
 
 export interface ReflectOptions<T = KubeObject> {
+  /**
+   * Each object's store key. Default: `namespace/name` (keys.ts), for Kubernetes objects. A store
+   * of objects projected into another shape names the key they carry (the speaker's Service
+   * requests carry their `namespace/name` already: one text per Service, not two).
+   */
+  readonly key?: (object: T) => string;
   /**
    * Where the snapshot of a burst is published. Default: the next turn of the event loop
    * (setImmediate), so every event that arrived in one read of the watch stream lands in one
@@ -229,11 +236,18 @@ export interface ReflectOptions<T = KubeObject> {
 export function reflect<T extends KubeObject>(
   options: ReflectOptions<T> = {},
 ): OperatorFunction<WatchEvent<T>, StoreSnapshot<T>> {
+  return reflectKeyed<T>(options);
+}
+
+/** reflect() for objects of any shape: `options.key` names their keys (default: keys.ts). */
+export function reflectKeyed<T extends object>(
+  options: ReflectOptions<T> = {},
+): OperatorFunction<WatchEvent<T>, StoreSnapshot<T>> {
   const scheduler = options.scheduler === undefined ? asyncScheduler : options.scheduler;
   const spacingPerObjectMs = options.spacingPerObjectMs ?? 0.001;
   return (events$) =>
     new Observable<StoreSnapshot<T>>((subscriber) => {
-      const reflector = new Reflector<T>(options.unchanged, options.changeLog);
+      const reflector = new Reflector<T>(options.unchanged, options.changeLog, options.key);
       let pending: Subscription | undefined;
       let lastPublishedAt = Number.NEGATIVE_INFINITY;
       let spareQueued = false;

@@ -25,10 +25,10 @@ export function trimmed<T extends KubeObject>(object: T): T {
 }
 
 /** RxJS operator: the same watch events, each object passed through `f` (list frames unchanged). */
-export function mapEventObjects<T extends KubeObject>(
-  f: (object: T) => T,
-): OperatorFunction<WatchEvent<T>, WatchEvent<T>> {
-  return map((event) => ("object" in event ? { ...event, object: f(event.object) } : event));
+export function mapEventObjects<T extends KubeObject, U = T>(
+  f: (object: T) => U,
+): OperatorFunction<WatchEvent<T>, WatchEvent<U>> {
+  return map((event) => ("object" in event ? { ...event, object: f(event.object) } : event) as WatchEvent<U>);
 }
 
 /** RxJS operator: the same watch events, their objects trimmed. */

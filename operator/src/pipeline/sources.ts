@@ -83,7 +83,9 @@ export function sharedSources(client: KubeClient, namespace: string, options: Sh
 }
 
 /** The shared stores' objects as the reconcilers' input arrays (the configuration kinds). */
-export function configurationInputs(snapshot: SnapshotOf<ReturnType<typeof sharedSources>>) {
+export function configurationInputs(
+  snapshot: SnapshotOf<Omit<ReturnType<typeof sharedSources>, "services">>,
+) {
   return {
     namespaces: [...snapshot.namespaces.values()],
     ipAddressPools: [...snapshot.ipAddressPools.values()],

@@ -14,6 +14,7 @@
 import { combineLatest, type Observable, of, tap } from "rxjs";
 import type { Announcer } from "../announcers/announcer.ts";
 import type { L2Desired, L2Status } from "../announcers/l2/announcer.ts";
+import { type AnnounceRequest, announceRequestOf } from "../domain/announce/request.ts";
 import type { EndpointSlice, Node, Service } from "../domain/api/core.ts";
 import { LABEL_NODE } from "../domain/api/labels.ts";
 import type { ServiceBGPStatus } from "../domain/api/service-bgp-status.ts";
@@ -32,11 +33,11 @@ import {
   bgpStatusForSpeaker,
   l2StatusForSpeaker,
   sameProjection,
-  serviceForSpeaker,
   sliceForElection,
 } from "../kube/projections.ts";
 import { resources } from "../kube/resource.ts";
 import { bgpStatusJobs, l2StatusJobs, StatusJobMemo } from "../kube/speaker-writes.ts";
+import { reflectKeyed } from "../kube/store.ts";
 import { mapEventObjects } from "../kube/trim.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { listWatch$ } from "../kube/watch.ts";
@@ -111,11 +112,13 @@ function sources(deps: SpeakerDeps) {
   const onRetry = watchRetryReporter(deps.log, deps.clientMetrics);
   return {
     ...sharedSources(client, namespace, { onRetry }),
-    services: store(
-      listWatch$<Service & KubeObject>(client, resources.services, { onRetry: onRetry("services") }).pipe(
-        mapEventObjects(serviceForSpeaker),
-      ),
-      { unchanged: sameProjection },
+    // Of each Service, only its announce request: the one thing the speaker reads of it, one object
+    // and its IPs' list, keyed by the request's own `namespace/name` (no second copy of that text).
+    services: listWatch$<Service & KubeObject>(client, resources.services, {
+      onRetry: onRetry("services"),
+    }).pipe(
+      mapEventObjects(announceRequestOf),
+      reflectKeyed<AnnounceRequest>({ key: (request) => request.key, unchanged: sameProjection }),
     ),
     endpointSlices: store(
       listWatch$<EndpointSlice & KubeObject>(client, resources.endpointSlices, {

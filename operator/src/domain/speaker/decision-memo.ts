@@ -35,16 +35,16 @@ export interface DecisionBase {
 }
 
 /**
- * A Service object's request, with the last decision made for it and what that decision read: one
- * object per Service for as long as the Service object lives (the stores keep an unchanged
- * object's identity), so a run reads only the Services that changed and allocates nothing (not
- * even the key) for the others. The request's fields are copied in rather than referenced, and
- * the record is updated in place when its Service is decided again: at 10k Services a request, an
- * entry and a Map of entries per run cost 1.1 MB more (heap snapshot of a 10k speaker), and
+ * A Service's request, with the last decision made for it and what that decision read: one object
+ * per Service for as long as its request lives (the speaker's store keeps only the request, and
+ * keeps an unchanged one's identity), so a run reads only the Services that changed and allocates
+ * nothing for the others. The record is updated in place when its Service is decided again:
  * allocating fresh entries on every run interleaves what the speaker keeps with each run's
- * garbage, so the heap (which never moves objects) ends up twice the size of what is live.
+ * garbage, and the heap (which never moves objects) ends up twice the size of what is live.
  */
-export interface ServiceRecord extends AnnounceRequest {
+export interface ServiceRecord {
+  /** The request itself when the input was one (the speaker's store); made once from a Service. */
+  readonly request: AnnounceRequest;
   /** The Service's slices when it was last decided. */
   slices: ServiceSlices;
   decision: L2Decision | undefined;
@@ -97,24 +97,18 @@ function sameBase(a: DecisionBase | undefined, b: DecisionBase): boolean {
  * slices, so it never changes an outcome (memo.test.ts), even when several speakers' runs share
  * Service objects (tests do).
  */
-const records = new WeakMap<Service, ServiceRecord>();
+const records = new WeakMap<Service | AnnounceRequest, ServiceRecord>();
 
-function recordOf(service: Service): ServiceRecord {
+/** A request is what the speaker's store keeps of a Service; anything else is the Service itself. */
+function isRequest(service: Service | AnnounceRequest): service is AnnounceRequest {
+  return typeof (service as AnnounceRequest).key === "string" && "isLoadBalancer" in service;
+}
+
+function recordOf(service: Service | AnnounceRequest): ServiceRecord {
   let record = records.get(service);
   if (record === undefined) {
-    const r = announceRequestOf(service);
     record = {
-      key: r.key,
-      namespace: r.namespace,
-      name: r.name,
-      uid: r.uid,
-      labels: r.labels,
-      isLoadBalancer: r.isLoadBalancer,
-      loadBalancerClass: r.loadBalancerClass,
-      ingress: r.ingress,
-      ips: r.ips,
-      sharingKey: r.sharingKey,
-      externalTrafficPolicyLocal: r.externalTrafficPolicyLocal,
+      request: isRequest(service) ? service : announceRequestOf(service),
       slices: NO_SLICES,
       decision: undefined,
       bgpDecision: undefined,
@@ -126,10 +120,11 @@ function recordOf(service: Service): ServiceRecord {
   return record;
 }
 
-const byKey = (a: AnnounceRequest, b: AnnounceRequest) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const byKey = (a: ServiceRecord, b: ServiceRecord) =>
+  a.request.key < b.request.key ? -1 : a.request.key > b.request.key ? 1 : 0;
 
-/** Every Service's record (its request), sorted by key; an unchanged object's is reused. */
-export function requestsOf(services: readonly Service[]): ServiceRecord[] {
+/** Every Service's record, sorted by key; an unchanged object's is reused. */
+export function recordsOf(services: readonly (Service | AnnounceRequest)[]): ServiceRecord[] {
   return services.map(recordOf).sort(byKey);
 }
 
@@ -158,7 +153,7 @@ export interface DecidedAll {
  * the memo for the next run.
  */
 export function decideAll(
-  requests: readonly ServiceRecord[],
+  records: readonly ServiceRecord[],
   slices: SlicesByService,
   base: DecisionBase,
   reuse: boolean,
@@ -167,11 +162,12 @@ export function decideAll(
 ): DecidedAll {
   // An equal base is last run's base object itself: records decided under it stay reusable.
   const current = memo?.base !== undefined && sameBase(memo.base, base) ? memo.base : base;
-  const reused = new Uint8Array(requests.length);
+  const reused = new Uint8Array(records.length);
   const decisions: L2Decision[] = [];
   const bgpDecisions: BgpDecision[] = [];
-  for (const [i, record] of requests.entries()) {
-    const own = slices.of(record.namespace, record.name);
+  for (const [i, record] of records.entries()) {
+    const { request } = record;
+    const own = slices.of(request.namespace, request.name);
     if (
       reuse &&
       record.decidedUnder === current &&
@@ -182,8 +178,8 @@ export function decideAll(
       reused[i] = 1;
     } else {
       record.slices = own;
-      record.decision = deciders.l2?.(record);
-      record.bgpDecision = deciders.bgp?.(record);
+      record.decision = deciders.l2?.(request);
+      record.bgpDecision = deciders.bgp?.(request);
       record.bgpStatus = undefined;
       record.decidedUnder = reuse ? current : undefined;
     }

@@ -1,3 +1,4 @@
+import type { AnnounceRequest } from "../announce/request.ts";
 import type { BFDProfile } from "../api/bfd-profile.ts";
 import type { BGPAdvertisement } from "../api/bgp-advertisement.ts";
 import type { BGPPeer } from "../api/bgp-peer.ts";
@@ -24,7 +25,11 @@ export interface SpeakerInputs {
    * they elect the IPs inside those subnets. Absent: none.
    */
   readonly segments?: readonly MemberSegment[];
-  readonly services: readonly Service[];
+  /**
+   * The Services, or what the speaker keeps of each: its announce request (the speaker's store
+   * holds only that; tests and tools hand Services).
+   */
+  readonly services: readonly (Service | AnnounceRequest)[];
   readonly endpointSlices: readonly EndpointSlice[];
   /** Resolve advertisement nodeSelectors, and carry NetworkUnavailable / the exclude label. */
   readonly nodes: readonly Node[];

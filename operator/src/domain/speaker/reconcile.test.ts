@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { announceRequestOf } from "../announce/request.ts";
 import { anL2Ad, aPool } from "../config/testing.ts";
 import { announcedRowsOf } from "./announced-gauge.ts";
 import { parseSegmentsText, SEGMENT_MEMBERS_ALIVE } from "./configuration-state.ts";
@@ -93,6 +94,21 @@ describe("reconcileSpeaker", () => {
         ["10.0.0.2", "b"],
       ]),
     );
+  });
+
+  test("handed the Services' announce requests (what the speaker's store keeps), it decides the same", () => {
+    const cluster = withServices(base, ["web", ["10.0.0.1"]], ["other", ["10.0.0.2"]], ["six", ["fd00::1"]]);
+    const requests = cluster.services.map(announceRequestOf);
+    const fromServices = run(cluster);
+    const withRequests = { ...inputsFor(cluster, "a"), services: requests };
+    const fromRequests = reconcileSpeaker(withRequests, initialSpeakerState, defaultOptions);
+    expect(fromRequests.l2.decisions).toEqual(fromServices.l2.decisions);
+    expect(fromRequests.l2.entries).toEqual(fromServices.l2.entries);
+    expect(eventsOf(fromRequests)).toEqual(eventsOf(fromServices));
+    expect(eventsOf(fromRequests).length).toBeGreaterThan(0);
+    // The same request objects next run: last run's decisions, reused.
+    const again = reconcileSpeaker(withRequests, fromRequests.state, defaultOptions);
+    for (const [i, d] of again.l2.decisions.entries()) expect(d).toBe(fromRequests.l2.decisions[i]!);
   });
 
   test("a run with nothing changed keeps last run's objects: what a speaker holds is not reallocated", () => {

@@ -40,7 +40,7 @@ import {
   type DecisionBase,
   type DecisionMemo,
   decideAll,
-  requestsOf,
+  recordsOf,
   type ServiceRecord,
 } from "./decision-memo.ts";
 import {
@@ -308,7 +308,8 @@ export function reconcileSpeaker(
   const configMemo = parseConfigMemo(inputs, state.memo?.config);
   const parsed = configMemo.result;
 
-  const requests = requestsOf(inputs.services);
+  const records = recordsOf(inputs.services);
+  const requests = records.map((record) => record.request);
   const configErrors = parsed.ok ? [] : parsed.errors;
   const orphaned = parsed.ok ? orphanedAnnouncements(requests, state.announced, parsed.config) : [];
   const accepted = parsed.ok && orphaned.length === 0;
@@ -367,7 +368,7 @@ export function reconcileSpeaker(
   const bgpConfigured = hasBgpAdvertisements(config);
   // A configuration that advertises over BGP alone decides no Layer 2 (10k withdrawals kept).
   const bgpOnly = bgpConfigured && !hasL2Advertisements(config);
-  const decided = decideAll(requests, slices, base, !options.nonRevertive, state.memo?.decisions, {
+  const decided = decideAll(records, slices, base, !options.nonRevertive, state.memo?.decisions, {
     l2: bgpOnly
       ? undefined
       : (request) => {
@@ -400,7 +401,7 @@ export function reconcileSpeaker(
     }
   }
 
-  const bgp = bgpOutcomeOf(requests, bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
+  const bgp = bgpOutcomeOf(records, bgpDecisions, config, self, bgpSessions, state.memo?.bgpRoutes);
   // MetalLB's Event says the node announces; a Service that reaches no peer is not announced.
   const announcing = (decision: BgpDecision): decision is BgpAnnounce =>
     decision.announce && bgp.routed.has(decision.key);
