@@ -85,6 +85,34 @@ describe("KeyedWriter", () => {
     expect(runs).toHaveLength(4);
   });
 
+  test("paused, no write starts; the one running finishes; unpaused, the latest wanted run", async () => {
+    const { runs, gates, job } = recorder();
+    const w = new KeyedWriter({ concurrency: 4, timers: new FakeTimers() });
+    w.setDesired(new Map([["a", job("a", "1", "gate")]]));
+    w.pause(true);
+    w.setDesired(
+      new Map([
+        ["a", job("a", "1", "gate")],
+        ["b", job("b", "1")],
+        ["c", job("c", "1")],
+      ]),
+    );
+    w.setDesired(
+      new Map([
+        ["a", job("a", "1", "gate")],
+        ["b", job("b", "2")],
+        ["c", job("c", "1")],
+      ]),
+    );
+    expect(runs).toEqual(["a:1"]);
+    gates[0]!.resolve();
+    await flush();
+    expect(runs).toEqual(["a:1"]);
+    w.pause(false);
+    await w.idle();
+    expect(runs).toEqual(["a:1", "b:2", "c:1"]);
+  });
+
   test("a failed write retries with exponential backoff until it succeeds", async () => {
     const timers = new FakeTimers();
     let attempts = 0;

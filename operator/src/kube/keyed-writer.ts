@@ -69,6 +69,7 @@ export class KeyedWriter {
   private readonly queue: string[] = [];
   private running = 0;
   private stopped = false;
+  private paused = false;
   private idleWaiters: Array<() => void> = [];
   private readonly concurrency: number;
   private readonly initialBackoffMs: number;
@@ -186,8 +187,18 @@ export class KeyedWriter {
     return this.queue.length - this.head;
   }
 
+  /**
+   * While paused, no write starts (those running finish, retries wait their turn); setDesired
+   * still records what is wanted, and it all starts when the pause ends.
+   */
+  pause(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    if (!paused) this.pump();
+  }
+
   private pump(): void {
-    while (!this.stopped && this.running < this.concurrency && this.queued > 0) {
+    while (!this.stopped && !this.paused && this.running < this.concurrency && this.queued > 0) {
       const key = this.queue[this.head++]!;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);

@@ -20,6 +20,7 @@ import { LABEL_NODE } from "../domain/api/labels.ts";
 import type { ServiceBGPStatus } from "../domain/api/service-bgp-status.ts";
 import type { ServiceL2Status } from "../domain/api/service-l2-status.ts";
 import type { BgpSecret } from "../domain/bgp/password.ts";
+import { changedRouteCount } from "../domain/bgp/route-changes.ts";
 import type { BgpDesired, BgpSessionStatus } from "../domain/bgp/types.ts";
 import { announcedRowsOf } from "../domain/speaker/announced-gauge.ts";
 import { decisionChanges } from "../domain/speaker/decision-changes.ts";
@@ -35,6 +36,7 @@ import {
   sameProjection,
   sliceForElection,
 } from "../kube/projections.ts";
+import { ReportingHold } from "../kube/reporting-hold.ts";
 import { resources } from "../kube/resource.ts";
 import { bgpStatusJobs, l2StatusJobs, StatusJobMemo } from "../kube/speaker-writes.ts";
 import { reflectKeyed } from "../kube/store.ts";
@@ -189,6 +191,8 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     onError: onError("configurationState"),
   });
   const events = loggingEventSink(client, log);
+  // Routes first: the reporting writes wait while the routers take a burst of routes in.
+  const reportingHold = new ReportingHold([statusWriter, { pause: (held) => events.defer(held) }]);
   const l2Jobs = new StatusJobMemo();
   const bgpJobs = new StatusJobMemo();
 
@@ -268,7 +272,12 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
       excludeInterfaces: exclude.patterns,
       reannounce,
     });
-    deps.announcers.bgp?.setDesired(outcome.bgp.desired);
+    if (deps.announcers.bgp !== undefined) {
+      deps.announcers.bgp.setDesired(outcome.bgp.desired);
+      reportingHold.routesChanged(
+        changedRouteCount(previous?.bgp.desired.routes, outcome.bgp.desired.routes),
+      );
+    }
     deps.membership?.setWanted(outcome.l2.configured);
     logDecisionChanges(log, previous, outcome);
     logBgpProblems(outcome);
@@ -404,6 +413,7 @@ export function startSpeaker(deps: SpeakerDeps): RunningSpeaker {
     notReadyBecause: () => readyReason,
     async stop() {
       loop?.subscription.unsubscribe();
+      reportingHold.release();
       await Promise.all([statusWriter.stop(), stateWriter.stop(), events.idle()]);
     },
   };
