@@ -19,6 +19,12 @@ function changedIn(before: readonly BgpRoute[], after: readonly BgpRoute[]): num
   while (i < before.length || j < after.length) {
     const old = before[i];
     const next = after[j];
+    // The common case: last run's route object itself, so the same prefix.
+    if (old !== undefined && old === next) {
+      i++;
+      j++;
+      continue;
+    }
     const order = old === undefined ? 1 : next === undefined ? -1 : byCodeUnits(old.prefix, next.prefix);
     if (order !== 0) changed++;
     else if (old !== next) changed++;
