@@ -1,35 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { type KeyedJob, KeyedWriter, type Timers } from "./keyed-writer.ts";
-
-/** Manual clock: timers fire only when the test advances time. */
-class FakeTimers implements Timers {
-  private t = 0;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
-  now() {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number) {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown) {
-    this.pending.delete(h as number);
-  }
-  delays(): number[] {
-    return [...this.pending.values()].map((p) => p.at - this.t);
-  }
-  advance(ms: number) {
-    this.t += ms;
-    for (const [id, p] of [...this.pending]) {
-      if (p.at <= this.t) {
-        this.pending.delete(id);
-        p.fn();
-      }
-    }
-  }
-}
+import { type KeyedJob, KeyedWriter } from "./keyed-writer.ts";
+import { ManualTimers } from "./testing/manual-timers.ts";
 
 /** A job whose runs are recorded and whose outcome the test decides. */
 function recorder() {
@@ -52,7 +23,7 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 describe("KeyedWriter", () => {
   test("each write runs once; the same write again is not repeated", async () => {
     const { runs, job } = recorder();
-    const w = new KeyedWriter({ timers: new FakeTimers() });
+    const w = new KeyedWriter({ timers: new ManualTimers() });
     w.setDesired(
       new Map([
         ["a", job("a", "1")],
@@ -72,7 +43,7 @@ describe("KeyedWriter", () => {
 
   test("never more than `concurrency` writes at once", async () => {
     const { runs, gates, job } = recorder();
-    const w = new KeyedWriter({ concurrency: 2, timers: new FakeTimers() });
+    const w = new KeyedWriter({ concurrency: 2, timers: new ManualTimers() });
     w.setDesired(new Map(["a", "b", "c", "d"].map((k) => [k, job(k, "1", "gate")])));
     expect(runs).toEqual(["a:1", "b:1"]);
     gates[0]!.resolve();
@@ -87,7 +58,7 @@ describe("KeyedWriter", () => {
 
   test("paused, no write starts; the one running finishes; unpaused, the latest wanted run", async () => {
     const { runs, gates, job } = recorder();
-    const w = new KeyedWriter({ concurrency: 4, timers: new FakeTimers() });
+    const w = new KeyedWriter({ concurrency: 4, timers: new ManualTimers() });
     w.setDesired(new Map([["a", job("a", "1", "gate")]]));
     w.pause(true);
     w.setDesired(
@@ -114,7 +85,7 @@ describe("KeyedWriter", () => {
   });
 
   test("a failed write retries with exponential backoff until it succeeds", async () => {
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     let attempts = 0;
     const errors: number[] = [];
     const w = new KeyedWriter({ timers, initialBackoffMs: 100, onError: (_k, _e, n) => errors.push(n) });
@@ -137,7 +108,7 @@ describe("KeyedWriter", () => {
 
   test("a terminal failure waits for a different write", async () => {
     const { runs, job } = recorder();
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     const w = new KeyedWriter({ timers, isTerminal: () => true });
     w.setDesired(new Map([["a", job("a", "1", "fail")]]));
     await flush();
@@ -151,7 +122,7 @@ describe("KeyedWriter", () => {
 
   test("a key that leaves the set has its retry cancelled", async () => {
     const { runs, job } = recorder();
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     const w = new KeyedWriter({ timers });
     w.setDesired(new Map([["a", job("a", "1", "fail")]]));
     await flush();
@@ -168,7 +139,7 @@ describe("KeyedWriter", () => {
     const succeeded: string[] = [];
     const failed: string[] = [];
     const w = new KeyedWriter({
-      timers: new FakeTimers(),
+      timers: new ManualTimers(),
       onSuccess: (key) => succeeded.push(key),
       onError: (key) => failed.push(key),
     });
@@ -190,7 +161,7 @@ describe("KeyedWriter", () => {
 
   test("minIntervalMs: under a flood of changes a key is written once per interval, with the latest value", async () => {
     const { runs, job } = recorder();
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     const w = new KeyedWriter({ timers, minIntervalMs: 1000 });
     w.setDesired(new Map([["pool", job("pool", "1")]]));
     await flush();
@@ -215,7 +186,7 @@ describe("KeyedWriter", () => {
 
   test("minIntervalMs holds for a key that left the desired set after its write and came back", async () => {
     const { runs, job } = recorder();
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     const w = new KeyedWriter({ timers, minIntervalMs: 1000 });
     // A pool's counters: written, then in the set no more (the watch shows them), then changed again
     // by the next Service 50 ms later.
@@ -243,7 +214,7 @@ describe("KeyedWriter", () => {
 
   test("backlog counts queued and running writes, not retries waiting out a backoff", async () => {
     const { gates, job } = recorder();
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     const w = new KeyedWriter({ timers, concurrency: 1 });
     w.setDesired(
       new Map([
@@ -266,7 +237,7 @@ describe("KeyedWriter", () => {
 
   test("a queue of 3000 keys drains in order (taken from the front without shift)", async () => {
     const { runs, job } = recorder();
-    const w = new KeyedWriter({ timers: new FakeTimers(), concurrency: 4 });
+    const w = new KeyedWriter({ timers: new ManualTimers(), concurrency: 4 });
     const keys = Array.from({ length: 3000 }, (_, i) => `k${i}`);
     w.setDesired(new Map(keys.map((k) => [k, job(k, "1")])));
     for (let i = 0; i < 100 && runs.length < 3000; i++) await flush();
@@ -276,7 +247,7 @@ describe("KeyedWriter", () => {
 
   test("a changed write for a key runs after the one in flight, not beside it", async () => {
     const { runs, gates, job } = recorder();
-    const w = new KeyedWriter({ timers: new FakeTimers() });
+    const w = new KeyedWriter({ timers: new ManualTimers() });
     w.setDesired(new Map([["a", job("a", "1", "gate")]]));
     w.setDesired(new Map([["a", job("a", "2")]]));
     expect(runs).toEqual(["a:1"]);
@@ -288,7 +259,7 @@ describe("KeyedWriter", () => {
 
   test("a write still wanted long after it succeeded is written again (nobody saw it land)", async () => {
     const { runs, job } = recorder();
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     const w = new KeyedWriter({ timers, confirmAfterMs: 10_000 });
     w.setDesired(new Map([["a", job("a", "1")]]));
     await w.idle();
@@ -304,7 +275,7 @@ describe("KeyedWriter", () => {
 
   test("stop waits for writes in flight and cancels the rest", async () => {
     const { runs, gates, job } = recorder();
-    const w = new KeyedWriter({ concurrency: 1, timers: new FakeTimers() });
+    const w = new KeyedWriter({ concurrency: 1, timers: new ManualTimers() });
     w.setDesired(
       new Map([
         ["a", job("a", "1", "gate")],
@@ -319,7 +290,7 @@ describe("KeyedWriter", () => {
 
   test("a newer version wanted while the last write runs does not hold the stop", async () => {
     const { runs, gates, job } = recorder();
-    const w = new KeyedWriter({ concurrency: 1, timers: new FakeTimers() });
+    const w = new KeyedWriter({ concurrency: 1, timers: new ManualTimers() });
     w.setDesired(new Map([["state", job("state", "1", "gate")]]));
     // The next reconcile wants version 2 while version 1 is still on its way.
     w.setDesired(new Map([["state", job("state", "2")]]));
@@ -332,7 +303,7 @@ describe("KeyedWriter", () => {
 
   test("a write failing while the writer stops is reported once, not retried, and does not hold the stop", async () => {
     const { runs, gates, job } = recorder();
-    const timers = new FakeTimers();
+    const timers = new ManualTimers();
     const errors: Array<[string, boolean]> = [];
     const w = new KeyedWriter({
       concurrency: 1,

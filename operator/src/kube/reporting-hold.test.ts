@@ -1,32 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { Timers } from "./keyed-writer.ts";
 import { ReportingHold } from "./reporting-hold.ts";
-
-class ManualTimers implements Timers {
-  private t = 0;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
-  now() {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number) {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown) {
-    this.pending.delete(h as number);
-  }
-  advance(ms: number) {
-    this.t += ms;
-    for (const [id, p] of [...this.pending]) {
-      if (p.at <= this.t) {
-        this.pending.delete(id);
-        p.fn();
-      }
-    }
-  }
-}
+import { ManualTimers } from "./testing/manual-timers.ts";
 
 function setUp() {
   const timers = new ManualTimers();
