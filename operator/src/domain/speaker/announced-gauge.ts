@@ -24,8 +24,6 @@ export interface AnnouncedGauge {
   readonly bgp: ReadonlyMap<string, BgpAnnounce>;
 }
 
-export const NO_ANNOUNCED: AnnouncedGauge = { node: "", layer2: [], bgp: new Map() };
-
 /** The rows: Layer 2's in decision order, then BGP's in the map's order; one per IP. */
 export function announcedRowsOf(gauge: AnnouncedGauge): AnnouncedRow[] {
   const rows: AnnouncedRow[] = [];

@@ -85,7 +85,7 @@ export interface SpeakerState {
 }
 
 /** What a Service was announced as: the object (uid) and its IPs. */
-export interface AnnouncedAs {
+interface AnnouncedAs {
   readonly uid: string;
   readonly ips: readonly string[];
 }
